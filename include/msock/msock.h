@@ -1,0 +1,19 @@
+// msock/msock.h: everything a user of msock needs, in one include.
+//
+//   #include "msock/msock.h"
+//   msock::Pull pull;
+//   std::string url = pull.Listen("tcp://127.0.0.1:0").value();
+#ifndef MSOCK_MSOCK_H_
+#define MSOCK_MSOCK_H_
+
+#include "msock/context.h"
+#include "msock/message.h"
+#include "msock/options.h"
+#include "msock/protocols/pair.h"
+#include "msock/protocols/pipeline.h"
+#include "msock/protocols/recipes.h"
+#include "msock/socket.h"
+#include "msock/status.h"
+#include "msock/url.h"
+
+#endif  // MSOCK_MSOCK_H_

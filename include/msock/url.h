@@ -1,0 +1,36 @@
+// msock/url.h: parsing of endpoint URLs.
+//
+// Accepted forms:
+//   inproc://name             in-process, by name
+//   ipc:///abs/path.sock      AF_UNIX stream socket (ipc://rel/path is relative to the cwd)
+//   tcp://host:port           host: IPv4, [IPv6], a name, or * / empty (listen on all)
+//
+// Example:
+//   absl::StatusOr<msock::Url> u = msock::ParseUrl("tcp://127.0.0.1:0");
+//   // u->scheme == "tcp", u->host == "127.0.0.1", u->port == 0
+//
+// ParseUrl is thread-safe; it returns kInvalidArgument with a reason for a malformed URL or an
+// unknown scheme.
+#ifndef MSOCK_URL_H_
+#define MSOCK_URL_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace msock {
+
+struct Url {
+  std::string scheme;  // "inproc", "ipc", "tcp"
+  std::string host;    // tcp: host without brackets; empty for "*" or none
+  int port = 0;        // tcp only
+  std::string path;    // ipc: the file path; inproc: the name
+  std::string ToString() const;
+};
+
+absl::StatusOr<Url> ParseUrl(std::string_view url);
+
+}  // namespace msock
+
+#endif  // MSOCK_URL_H_

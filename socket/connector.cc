@@ -1,0 +1,216 @@
+// Connector: listeners and back-off dialers of one socket, all living on the loop thread.
+#include "socket/connector.h"
+
+#include <uv.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "socket/socket_core.h"
+
+namespace msock::internal {
+
+// Keeps one connection to a URL: connect, attach, and on failure or loss re-dial after a
+// back-off that doubles from kReconnectMin to kReconnectMax (reset by a successful attach).
+class Dialer : public std::enable_shared_from_this<Dialer> {
+ public:
+  Dialer(std::shared_ptr<SocketCore> core, Transport* transport, Url url)
+      : core_(std::move(core)), transport_(transport), url_(std::move(url)) {}
+
+  // Loop thread.
+  void Start() {
+    timer_ = new uv_timer_t;
+    uv_timer_init(core_->ctx().loop(), timer_);
+    timer_->data = this;
+    backoff_ = core_->options().reconnect_min;
+    Attempt();
+  }
+
+  // Loop thread. `done` runs when the timer handle is closed.
+  void Close(absl::AnyInvocable<void()> done) {
+    closed_ = true;
+    if (pipe_) pipe_->Close(absl::CancelledError("socket closed"));
+    pipe_.reset();
+    closed_cb_ = std::move(done);
+    self_ = shared_from_this();  // alive until the timer's close callback
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) {
+      auto* d = static_cast<Dialer*>(h->data);
+      delete reinterpret_cast<uv_timer_t*>(h);
+      auto cb = std::move(d->closed_cb_);
+      std::shared_ptr<Dialer> self = std::move(d->self_);
+      cb();
+    });
+  }
+
+ private:
+  void Attempt() {
+    if (closed_) return;
+    connecting_ = true;
+    std::weak_ptr<Dialer> weak = shared_from_this();
+    transport_->Connect(url_, core_,
+                        [weak](absl::StatusOr<std::shared_ptr<Pipe>> r) {
+                          if (auto self = weak.lock()) {
+                            self->OnConnect(std::move(r));
+                          } else if (r.ok()) {
+                            (*r)->Close(absl::CancelledError("dialer closed"));
+                          }
+                        });
+  }
+
+  void OnConnect(absl::StatusOr<std::shared_ptr<Pipe>> r) {
+    connecting_ = false;
+    if (!r.ok()) {
+      Retry();
+      return;
+    }
+    std::shared_ptr<Pipe> pipe = *std::move(r);
+    if (closed_) {
+      pipe->Close(absl::CancelledError("socket closed"));
+      return;
+    }
+    std::weak_ptr<Dialer> weak = shared_from_this();
+    Context* ctx = &core_->ctx();
+    pipe->on_closed = [weak, ctx] {
+      ctx->Post([weak] {
+        if (auto self = weak.lock()) {
+          self->pipe_.reset();
+          self->Retry();
+        }
+      });
+    };
+    if (!core_->AttachPipe(pipe)) {
+      pipe->Close(absl::ResourceExhaustedError("socket refused the pipe (closed or at limit)"));
+      return;  // on_closed re-dials
+    }
+    pipe_ = std::move(pipe);
+    backoff_ = core_->options().reconnect_min;
+  }
+
+  void Retry() {
+    if (closed_ || connecting_ || pipe_) return;
+    SocketOptions o = core_->options();
+    auto ms = static_cast<uint64_t>(absl::ToInt64Milliseconds(backoff_));
+    backoff_ = std::min(backoff_ * 2, std::max(o.reconnect_max, o.reconnect_min));
+    uv_timer_start(
+        timer_,
+        [](uv_timer_t* t) {
+          auto* d = static_cast<Dialer*>(t->data);
+          d->Attempt();
+        },
+        ms, 0);
+  }
+
+  std::shared_ptr<SocketCore> core_;
+  Transport* transport_;
+  Url url_;
+  uv_timer_t* timer_ = nullptr;
+  absl::Duration backoff_;
+  bool closed_ = false;
+  bool connecting_ = false;
+  std::shared_ptr<Pipe> pipe_;
+  absl::AnyInvocable<void()> closed_cb_;
+  std::shared_ptr<Dialer> self_;
+};
+
+Connector::~Connector() = default;
+
+absl::StatusOr<std::string> Connector::Listen(std::string_view url_text) {
+  absl::StatusOr<Url> url = ParseUrl(url_text);
+  if (!url.ok()) return url.status();
+  Transport* t = FindTransport(url->scheme);
+  if (t == nullptr) return absl::InvalidArgumentError("no transport for " + url->scheme);
+  MSOCK_RETURN_IF_ERROR(t->PrepareListen(*url));
+  std::shared_ptr<SocketCore> core = core_->shared_from_this();
+  absl::StatusOr<std::string> result = absl::UnknownError("not run");
+  absl::Notification done;
+  auto work = [&] {
+    {
+      absl::MutexLock lock(&mu_);
+      if (shut_) {
+        result = absl::FailedPreconditionError("socket closed");
+        return;
+      }
+    }
+    absl::StatusOr<std::unique_ptr<Listener>> l = t->Listen(*url, core);
+    if (!l.ok()) {
+      result = l.status();
+      return;
+    }
+    result = (*l)->url();
+    listeners_.push_back(*std::move(l));
+    absl::MutexLock lock(&mu_);
+    ++open_;
+  };
+  if (core_->ctx().IsLoopThread()) {
+    work();
+  } else {
+    core_->ctx().Post([&] {
+      work();
+      done.Notify();
+    });
+    done.WaitForNotification();
+  }
+  return result;
+}
+
+absl::Status Connector::Dial(std::string_view url_text) {
+  absl::StatusOr<Url> url = ParseUrl(url_text);
+  if (!url.ok()) return url.status();
+  Transport* t = FindTransport(url->scheme);
+  if (t == nullptr) return absl::InvalidArgumentError("no transport for " + url->scheme);
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_) return absl::FailedPreconditionError("socket closed");
+    ++open_;
+  }
+  auto dialer = std::make_shared<Dialer>(core_->shared_from_this(), t, *std::move(url));
+  core_->ctx().Post([this, dialer] {
+    {
+      absl::MutexLock lock(&mu_);
+      if (shut_) {
+        --open_;
+        return;
+      }
+    }
+    dialers_.push_back(dialer);
+    dialer->Start();
+  });
+  return absl::OkStatus();
+}
+
+void Connector::EndpointClosed() {
+  absl::MutexLock lock(&mu_);
+  --open_;
+}
+
+void Connector::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_) return;
+    shut_ = true;
+  }
+  auto work = [this] {
+    for (auto& l : listeners_) {
+      Listener* raw = l.release();
+      raw->Close([this, raw] {
+        delete raw;
+        EndpointClosed();
+      });
+    }
+    for (auto& d : dialers_) d->Close([this] { EndpointClosed(); });
+    listeners_.clear();
+    dialers_.clear();
+  };
+  if (core_->ctx().IsLoopThread()) {
+    work();
+    return;
+  }
+  core_->ctx().Post(work);
+  absl::MutexLock lock(&mu_);
+  auto all_closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return open_ == 0; };
+  mu_.AwaitWithTimeout(absl::Condition(&all_closed), absl::Seconds(10));
+}
+
+}  // namespace msock::internal

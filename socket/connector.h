@@ -1,0 +1,48 @@
+// Connector: the dialing and listening part of a socket. Keeps its listeners and dialers on the
+// loop thread; a dialer connects, attaches the pipe, and re-dials with exponential back-off
+// (kReconnectMin doubling up to kReconnectMax) whenever a connection fails or closes.
+#ifndef MSOCK_SOCKET_CONNECTOR_H_
+#define MSOCK_SOCKET_CONNECTOR_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "msock/status.h"
+#include "transports/transport.h"
+
+namespace msock::internal {
+
+class SocketCore;
+class Dialer;
+
+class Connector {
+ public:
+  explicit Connector(SocketCore* core) : core_(core) {}
+  ~Connector();
+
+  // Thread-safe, but not from the loop thread (they wait for it).
+  absl::StatusOr<std::string> Listen(std::string_view url);
+  absl::Status Dial(std::string_view url);
+  // Closes every listener and dialer; waits until their handles are closed unless called on
+  // the loop thread. Idempotent.
+  void Shutdown();
+
+ private:
+  void EndpointClosed();
+
+  SocketCore* core_;
+  absl::Mutex mu_;
+  bool shut_ ABSL_GUARDED_BY(mu_) = false;
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // listeners + dialers not yet fully closed
+  // Loop thread only.
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::shared_ptr<Dialer>> dialers_;
+};
+
+}  // namespace msock::internal
+
+#endif  // MSOCK_SOCKET_CONNECTOR_H_

@@ -1,0 +1,105 @@
+// Context: one libuv loop on its own thread, and Post() to run work there.
+// Posted work is appended to a mutex-guarded vector; one uv_async_send wakes the loop, which
+// swaps the vector out and runs it whole (libuv coalesces wake-ups, so this batches them).
+#include "msock/context.h"
+
+#include <signal.h>
+#include <uv.h>
+
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+
+namespace msock {
+
+struct Context::Impl {
+  uv_loop_t loop;
+  uv_async_t wake;
+  std::thread thread;
+  std::thread::id thread_id;
+  absl::Mutex mu;
+  std::vector<absl::AnyInvocable<void()>> posted ABSL_GUARDED_BY(mu);
+  bool wake_sent ABSL_GUARDED_BY(mu) = false;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+
+  static void OnWake(uv_async_t* handle) {
+    auto* self = static_cast<Impl*>(handle->data);
+    std::vector<absl::AnyInvocable<void()>> batch;
+    bool stop;
+    // Run until the queue is empty: work may post more work.
+    for (;;) {
+      {
+        absl::MutexLock lock(&self->mu);
+        batch.swap(self->posted);
+        self->wake_sent = false;
+        stop = self->stopping;
+      }
+      if (batch.empty()) break;
+      for (auto& fn : batch) fn();
+      batch.clear();
+    }
+    if (stop) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&self->wake), nullptr);
+      // Any handle still open belongs to a socket that outlived us; close them so the loop ends.
+      uv_walk(
+          &self->loop,
+          [](uv_handle_t* h, void*) {
+            if (!uv_is_closing(h)) uv_close(h, nullptr);
+          },
+          nullptr);
+    }
+  }
+};
+
+Context::Context() : impl_(std::make_unique<Impl>()) {
+  // A write to a closed connection must give EPIPE, not kill the process.
+  signal(SIGPIPE, SIG_IGN);
+  uv_loop_init(&impl_->loop);
+  uv_async_init(&impl_->loop, &impl_->wake, &Impl::OnWake);
+  impl_->wake.data = impl_.get();
+  absl::Notification started;
+  impl_->thread = std::thread([this, &started] {
+    impl_->thread_id = std::this_thread::get_id();
+    started.Notify();
+    uv_run(&impl_->loop, UV_RUN_DEFAULT);
+  });
+  started.WaitForNotification();
+}
+
+Context::~Context() {
+  {
+    absl::MutexLock lock(&impl_->mu);
+    impl_->stopping = true;
+  }
+  uv_async_send(&impl_->wake);
+  impl_->thread.join();
+  uv_loop_close(&impl_->loop);
+}
+
+Context& Context::Default() {
+  static Context* ctx = new Context();  // never destroyed: sockets may outlive main()
+  return *ctx;
+}
+
+void Context::Post(absl::AnyInvocable<void()> fn) {
+  bool send;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->stopping) return;
+    impl_->posted.push_back(std::move(fn));
+    send = !impl_->wake_sent;
+    impl_->wake_sent = true;
+  }
+  if (send) uv_async_send(&impl_->wake);
+}
+
+bool Context::IsLoopThread() const {
+  return std::this_thread::get_id() == impl_->thread_id;
+}
+
+uv_loop_s* Context::loop() { return &impl_->loop; }
+
+}  // namespace msock

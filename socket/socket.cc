@@ -1,0 +1,98 @@
+// Socket: the public, movable handle over a shared SocketCore (msock/socket.h).
+#include "msock/socket.h"
+
+#include "socket/socket_core.h"
+
+namespace msock {
+
+Socket::Socket(const SocketSpec& spec, Context& ctx)
+    : core_(std::make_shared<internal::SocketCore>(spec, ctx)) {}
+Socket::Socket(Socket&&) noexcept = default;
+Socket& Socket::operator=(Socket&& other) noexcept {
+  if (this != &other) {
+    if (core_) core_->Close();
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
+Socket::~Socket() {
+  if (core_) core_->Close();
+}
+
+const SocketSpec& Socket::spec() const { return core_->spec(); }
+
+absl::StatusOr<std::string> Socket::Listen(std::string_view url) { return core_->Listen(url); }
+absl::Status Socket::Dial(std::string_view url) { return core_->Dial(url); }
+
+absl::Status Socket::Send(Message& msg, absl::Time deadline) { return core_->Send(msg, deadline); }
+absl::Status Socket::Send(Message& msg) {
+  return core_->Send(msg, absl::Now() + core_->options().send_timeout);
+}
+absl::Status Socket::SendTo(const Path& path, Message& msg, absl::Time deadline) {
+  return core_->SendTo(path, msg, deadline);
+}
+
+absl::StatusOr<Message> Socket::Recv(absl::Time deadline) { return core_->Recv(deadline); }
+absl::StatusOr<Message> Socket::Recv() {
+  return core_->Recv(absl::Now() + core_->options().recv_timeout);
+}
+
+absl::Status Socket::WaitForPeers(int n, absl::Time deadline) {
+  return core_->WaitForPeers(n, deadline);
+}
+int Socket::pipe_count() const { return core_->pipe_count(); }
+void Socket::OnPipeEvent(std::function<void(const PipeEvent&)> fn) {
+  core_->OnPipeEvent(std::move(fn));
+}
+void Socket::SetRecvFilter(RecvFilter filter) { core_->SetRecvFilter(std::move(filter)); }
+void Socket::ClosePipe(uint32_t pipe_id) { core_->ClosePipe(pipe_id); }
+
+absl::Status Socket::Set(OptionKey<absl::Duration> key, absl::Duration value) {
+  return core_->SetOption(key.id, value);
+}
+absl::Status Socket::Set(OptionKey<size_t> key, size_t value) {
+  return core_->SetOption(key.id, value);
+}
+absl::Status Socket::Set(OptionKey<int> key, int value) { return core_->SetOption(key.id, value); }
+
+absl::Duration Socket::Get(OptionKey<absl::Duration> key) const {
+  SocketOptions o = core_->options();
+  switch (key.id) {
+    case opt::kSendTimeout.id:
+      return o.send_timeout;
+    case opt::kRecvTimeout.id:
+      return o.recv_timeout;
+    case opt::kReconnectMin.id:
+      return o.reconnect_min;
+    case opt::kReconnectMax.id:
+      return o.reconnect_max;
+    case opt::kHandshakeTimeout.id:
+      return o.handshake_timeout;
+    default:
+      return o.linger;
+  }
+}
+
+size_t Socket::Get(OptionKey<size_t> key) const {
+  SocketOptions o = core_->options();
+  switch (key.id) {
+    case opt::kSendQueueMessages.id:
+      return o.send_queue_messages;
+    case opt::kSendQueueBytes.id:
+      return o.send_queue_bytes;
+    case opt::kRecvQueueMessages.id:
+      return o.recv_queue_messages;
+    case opt::kRecvQueueBytes.id:
+      return o.recv_queue_bytes;
+    default:
+      return o.max_recv_size;
+  }
+}
+
+int Socket::Get(OptionKey<int> key) const { return core_->options().ttl; }
+
+SocketStats Socket::stats() const { return core_->stats(); }
+
+void Socket::Close() { core_->Close(); }
+
+}  // namespace msock

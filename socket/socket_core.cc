@@ -1,0 +1,587 @@
+// SocketCore: pipe table, Sender (none / to one / to all / to a path) and Receiver (none / all)
+// over bounded queues. Locking pattern: lock, change queues, note whom to wake, unlock, wake.
+#include "socket/socket_core.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+
+namespace msock::internal {
+
+namespace {
+
+size_t WireSize(const Message& m) { return m.size() + m.header_size(); }
+
+}  // namespace
+
+SocketCore::SocketCore(const SocketSpec& spec, Context& ctx)
+    : spec_(spec), ctx_(ctx), connector_(this) {
+  absl::BitGen gen;
+  next_pipe_id_ = absl::Uniform<uint32_t>(gen, 1, 0x7fffffff);
+}
+
+SocketCore::~SocketCore() = default;
+
+SocketOptions SocketCore::options() const {
+  absl::MutexLock lock(&mu_);
+  return opts_;
+}
+
+bool SocketCore::closed() const {
+  absl::MutexLock lock(&mu_);
+  return closed_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipe table
+
+bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
+  std::vector<std::shared_ptr<Pipe>> wake;
+  PipeEvent ev;
+  bool resume = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return false;
+    if (spec_.max_pipes > 0 && static_cast<int>(pipes_.size()) >= spec_.max_pipes) {
+      stats_.rejected_pipe_limit++;
+      return false;
+    }
+    uint32_t id;
+    do {
+      id = next_pipe_id_;
+      next_pipe_id_ = next_pipe_id_ >= 0x7fffffff ? 1 : next_pipe_id_ + 1;
+    } while (pipes_.contains(id));
+    pipe->id = id;
+    pipe->core_state.attached = true;
+    resume = std::exchange(pipe->core_state.recv_blocked, false);
+    pipes_[id] = pipe;
+    order_.push_back(pipe.get());
+    stats_.pipes_opened++;
+    if (!orphans_.empty()) PlaceOrphans(&wake);
+    ev = PipeEvent{PipeEventType::kAdded, id, pipe->local_address, pipe->remote_address,
+                   absl::OkStatus()};
+    if (send_waiters_ > 0) send_cv_.SignalAll();
+    peers_cv_.SignalAll();
+  }
+  for (auto& p : wake) p->Wake();
+  if (resume) pipe->ResumeRecv();
+  EmitEvent(ev);
+  return true;
+}
+
+void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
+  std::shared_ptr<Pipe> keep;  // released after unlocking
+  std::vector<std::shared_ptr<Pipe>> wake;
+  PipeEvent ev;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!pipe->core_state.attached) return;
+    pipe->core_state.attached = false;
+    pipe->core_state.detached = true;
+    auto it = pipes_.find(pipe->id);
+    if (it == pipes_.end()) return;
+    keep = std::move(it->second);
+    pipes_.erase(it);
+    order_.erase(std::find(order_.begin(), order_.end(), pipe));
+    stats_.pipes_closed++;
+    auto& q = pipe->core_state.sendq;
+    if (spec_.send == SendMode::kToOne && !closed_) {
+      // Messages this pipe never wrote go to another pipe, ahead of newer ones.
+      for (auto rit = q.rbegin(); rit != q.rend(); ++rit) orphans_.push_front(std::move(*rit));
+      PlaceOrphans(&wake);
+    } else {
+      stats_.dropped += q.size();
+    }
+    q.clear();
+    pipe->core_state.sendq_bytes = 0;
+    std::erase(recv_blocked_, keep);
+    ev = PipeEvent{PipeEventType::kRemoved, pipe->id, pipe->local_address, pipe->remote_address,
+                   why};
+    peers_cv_.SignalAll();
+    if (drain_waiters_ > 0) drain_cv_.SignalAll();
+  }
+  for (auto& p : wake) p->Wake();
+  EmitEvent(ev);
+}
+
+int SocketCore::pipe_count() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(pipes_.size());
+}
+
+void SocketCore::ClosePipe(uint32_t pipe_id) {
+  std::shared_ptr<Pipe> p;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = pipes_.find(pipe_id);
+    if (it == pipes_.end()) return;
+    p = it->second;
+  }
+  p->Close(absl::OkStatus());
+}
+
+void SocketCore::CountReject(Reject why) {
+  switch (why) {
+    case Reject::kProtocol:
+      stats_.rejected_protocol++;
+      break;
+    case Reject::kBadFrame:
+      stats_.rejected_bad_frame++;
+      break;
+    case Reject::kOversize:
+      stats_.rejected_oversize++;
+      break;
+    case Reject::kHandshakeTimeout:
+      stats_.rejected_handshake_timeout++;
+      break;
+    case Reject::kPipeLimit:
+      stats_.rejected_pipe_limit++;
+      break;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sender
+
+bool SocketCore::HasRoom(const Pipe& p) const {
+  const PipeCoreState& s = p.core_state;
+  return s.sendq.empty() ||
+         (s.sendq.size() < opts_.send_queue_messages && s.sendq_bytes < opts_.send_queue_bytes);
+}
+
+bool SocketCore::Enqueue(Pipe& p, Message&& m) {
+  PipeCoreState& s = p.core_state;
+  s.sendq_bytes += WireSize(m);
+  s.sendq.push_back(std::move(m));
+  if (s.wake_pending) return false;
+  s.wake_pending = true;
+  return true;
+}
+
+Pipe* SocketCore::PickToOne() {
+  size_t n = order_.size();
+  for (size_t i = 0; i < n; ++i) {
+    Pipe* p = order_[(rr_ + i) % n];
+    if (HasRoom(*p)) {
+      rr_ = (rr_ + i + 1) % n;
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+void SocketCore::PlaceOrphans(std::vector<std::shared_ptr<Pipe>>* wake) {
+  while (!orphans_.empty()) {
+    Pipe* p = PickToOne();
+    if (p == nullptr) return;
+    if (Enqueue(*p, std::move(orphans_.front()))) wake->push_back(p->shared_from_this());
+    orphans_.pop_front();
+  }
+}
+
+absl::Status SocketCore::WaitOn(absl::CondVar* cv, int* waiters, absl::Time deadline,
+                                const char* what) {
+  if (deadline <= absl::Now()) {
+    return absl::UnavailableError(absl::StrCat(spec_.name, " socket: ", what, " (would block)"));
+  }
+  ++*waiters;
+  bool timed_out = cv->WaitWithDeadline(&mu_, deadline);
+  --*waiters;
+  if (closed_) return absl::CancelledError(absl::StrCat(spec_.name, " socket: closed"));
+  if (timed_out && deadline <= absl::Now()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(spec_.name, " socket: deadline passed: ", what));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
+  if (spec_.send == SendMode::kNone) {
+    return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket cannot send"));
+  }
+  if (spec_.send == SendMode::kToDest) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(spec_.name, " socket sends only with SendTo(path)"));
+  }
+  std::vector<std::shared_ptr<Pipe>> wake;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
+    const size_t bytes = WireSize(msg);
+    if (spec_.send == SendMode::kToAll) {
+      // Fan-out never blocks: a pipe without room misses the message, counted.
+      for (Pipe* p : order_) {
+        if (!HasRoom(*p)) {
+          stats_.dropped++;
+          continue;
+        }
+        if (Enqueue(*p, msg.Clone())) wake.push_back(p->shared_from_this());
+      }
+      stats_.messages_out++;
+      stats_.bytes_out += bytes;
+      msg = Message();
+    } else {
+      for (;;) {
+        if (orphans_.empty()) {
+          if (Pipe* p = PickToOne()) {
+            if (Enqueue(*p, std::move(msg))) wake.push_back(p->shared_from_this());
+            stats_.messages_out++;
+            stats_.bytes_out += bytes;
+            break;
+          }
+        }
+        MSOCK_RETURN_IF_ERROR(
+            WaitOn(&send_cv_, &send_waiters_, deadline, "no peer can take the message"));
+        if (!orphans_.empty()) PlaceOrphans(&wake);
+      }
+    }
+  }
+  for (auto& p : wake) p->Wake();
+  return absl::OkStatus();
+}
+
+absl::Status SocketCore::SendTo(const Path& path, Message& msg, absl::Time deadline) {
+  if (spec_.send == SendMode::kNone) {
+    return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket cannot send"));
+  }
+  if (path.empty()) return absl::InvalidArgumentError("SendTo: empty path");
+  std::shared_ptr<Pipe> target;
+  {
+    absl::MutexLock lock(&mu_);
+    for (;;) {
+      if (closed_) {
+        return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
+      }
+      auto it = pipes_.find(path.back());
+      if (it == pipes_.end()) {
+        return absl::UnavailableError(
+            absl::StrCat(spec_.name, " socket: pipe ", path.back(), " is gone"));
+      }
+      if (HasRoom(*it->second)) {
+        stats_.messages_out++;
+        stats_.bytes_out += WireSize(msg);
+        if (Enqueue(*it->second, std::move(msg))) target = it->second;
+        break;
+      }
+      MSOCK_RETURN_IF_ERROR(
+          WaitOn(&send_cv_, &send_waiters_, deadline, "the destination pipe is full"));
+    }
+  }
+  if (target) target->Wake();
+  return absl::OkStatus();
+}
+
+size_t SocketCore::TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_bytes) {
+  absl::MutexLock lock(&mu_);
+  PipeCoreState& s = pipe->core_state;
+  size_t n = 0, bytes = 0;
+  while (!s.sendq.empty() && (n == 0 || bytes < max_bytes)) {
+    size_t b = WireSize(s.sendq.front());
+    bytes += b;
+    s.sendq_bytes -= b;
+    out->push_back(std::move(s.sendq.front()));
+    s.sendq.pop_front();
+    ++n;
+  }
+  if (n == 0) {
+    s.wake_pending = false;
+    if (drain_waiters_ > 0) drain_cv_.SignalAll();
+  } else if (send_waiters_ > 0) {
+    send_cv_.SignalAll();
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receiver
+
+bool SocketCore::RecvFull() const {
+  return !recvq_.empty() &&
+         (recvq_.size() >= opts_.recv_queue_messages || recvq_bytes_ >= opts_.recv_queue_bytes);
+}
+
+bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch, size_t* next) {
+  if (spec_.recv == RecvMode::kNone) {
+    // A peer that sends to a send-only socket breaks the protocol.
+    stats_.dropped += batch->size() - *next;
+    *next = batch->size();
+    return true;
+  }
+  std::shared_ptr<const RecvFilter> filter;
+  {
+    absl::MutexLock lock(&hooks_mu_);
+    filter = filter_;
+  }
+  bool close_pipe = false;
+  bool all = true;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!pipe->core_state.attached) {
+      if (pipe->core_state.detached) {
+        *next = batch->size();  // closing: nobody will read these
+        return true;
+      }
+      // An inproc peer sent before this side was attached: hold on until AttachPipe.
+      pipe->core_state.recv_blocked = true;
+      return false;
+    }
+    size_t added = 0;
+    while (*next < batch->size()) {
+      if (RecvFull()) {
+        all = false;
+        pipe->core_state.recv_blocked = true;
+        recv_blocked_.push_back(pipe->shared_from_this());
+        break;
+      }
+      Message& m = (*batch)[*next];
+      ++*next;
+      stats_.messages_in++;
+      stats_.bytes_in += m.size();
+      m.source().push_back(pipe->id);
+      if (filter) {
+        // Filters are protocol code (never user callbacks) and do not take locks.
+        RecvVerdict v = (*filter)(m, opts_.ttl);
+        if (v == RecvVerdict::kDrop) {
+          stats_.dropped++;
+          continue;
+        }
+        if (v == RecvVerdict::kClosePipe) {
+          stats_.rejected_bad_frame++;
+          close_pipe = true;
+          *next = batch->size();
+          break;
+        }
+      }
+      recvq_bytes_ += m.size();
+      recvq_.push_back(std::move(m));
+      ++added;
+    }
+    if (added > 0 && recv_waiters_ > 0) {
+      if (added == 1) {
+        recv_cv_.Signal();
+      } else {
+        recv_cv_.SignalAll();
+      }
+    }
+  }
+  if (close_pipe) {
+    pipe->Close(absl::DataLossError("message rejected by the protocol"));
+    return true;
+  }
+  return all;
+}
+
+absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
+  if (spec_.recv == RecvMode::kNone) {
+    return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket cannot receive"));
+  }
+  Message m;
+  std::vector<std::shared_ptr<Pipe>> resume;
+  {
+    absl::MutexLock lock(&mu_);
+    for (;;) {
+      if (closed_) {
+        return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
+      }
+      if (!recvq_.empty()) break;
+      MSOCK_RETURN_IF_ERROR(WaitOn(&recv_cv_, &recv_waiters_, deadline, "no message"));
+    }
+    m = std::move(recvq_.front());
+    recvq_.pop_front();
+    recvq_bytes_ -= m.size();
+    // Resume paused pipes once the queue is at most half full, so each resume moves a batch.
+    if (!recv_blocked_.empty() && recvq_.size() <= opts_.recv_queue_messages / 2 &&
+        recvq_bytes_ <= opts_.recv_queue_bytes / 2) {
+      resume.swap(recv_blocked_);
+      for (auto& p : resume) p->core_state.recv_blocked = false;
+    }
+  }
+  for (auto& p : resume) p->ResumeRecv();
+  return m;
+}
+
+absl::Status SocketCore::WaitForPeers(int n, absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    if (closed_) return absl::CancelledError(absl::StrCat(spec_.name, " socket: closed"));
+    if (static_cast<int>(pipes_.size()) >= n) return absl::OkStatus();
+    if (deadline <= absl::Now()) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          spec_.name, " socket: ", pipes_.size(), " of ", n, " peers connected at the deadline"));
+    }
+    peers_cv_.WaitWithDeadline(&mu_, deadline);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hooks, options, statistics
+
+void SocketCore::OnPipeEvent(std::function<void(const PipeEvent&)> fn) {
+  absl::MutexLock lock(&hooks_mu_);
+  event_fn_ = fn ? std::make_shared<const std::function<void(const PipeEvent&)>>(std::move(fn))
+                 : nullptr;
+}
+
+void SocketCore::SetRecvFilter(RecvFilter filter) {
+  absl::MutexLock lock(&hooks_mu_);
+  filter_ = filter ? std::make_shared<const RecvFilter>(std::move(filter)) : nullptr;
+}
+
+void SocketCore::EmitEvent(const PipeEvent& ev) {
+  std::shared_ptr<const std::function<void(const PipeEvent&)>> fn;
+  {
+    absl::MutexLock lock(&hooks_mu_);
+    fn = event_fn_;
+  }
+  if (fn) (*fn)(ev);
+}
+
+absl::Status SocketCore::SetOption(int id, absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  if (closed_) return absl::FailedPreconditionError("socket closed");
+  if (d < absl::ZeroDuration()) return absl::InvalidArgumentError("negative duration");
+  switch (id) {
+    case opt::kSendTimeout.id:
+      opts_.send_timeout = d;
+      break;
+    case opt::kRecvTimeout.id:
+      opts_.recv_timeout = d;
+      break;
+    case opt::kReconnectMin.id:
+      if (d == absl::ZeroDuration()) return absl::InvalidArgumentError("reconnect-min must be > 0");
+      opts_.reconnect_min = d;
+      break;
+    case opt::kReconnectMax.id:
+      opts_.reconnect_max = d;
+      break;
+    case opt::kHandshakeTimeout.id:
+      if (d == absl::ZeroDuration()) {
+        return absl::InvalidArgumentError("handshake-timeout must be > 0");
+      }
+      opts_.handshake_timeout = d;
+      break;
+    case opt::kLinger.id:
+      opts_.linger = d;
+      break;
+    default:
+      return absl::InvalidArgumentError("unknown duration option");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SocketCore::SetOption(int id, size_t v) {
+  absl::MutexLock lock(&mu_);
+  if (closed_) return absl::FailedPreconditionError("socket closed");
+  if (v == 0 && id != opt::kMaxRecvSize.id) {
+    return absl::InvalidArgumentError("queue limits must be at least 1");
+  }
+  switch (id) {
+    case opt::kSendQueueMessages.id:
+      opts_.send_queue_messages = v;
+      break;
+    case opt::kSendQueueBytes.id:
+      opts_.send_queue_bytes = v;
+      break;
+    case opt::kRecvQueueMessages.id:
+      opts_.recv_queue_messages = v;
+      break;
+    case opt::kRecvQueueBytes.id:
+      opts_.recv_queue_bytes = v;
+      break;
+    case opt::kMaxRecvSize.id:
+      opts_.max_recv_size = v;
+      break;
+    default:
+      return absl::InvalidArgumentError("unknown size option");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SocketCore::SetOption(int id, int v) {
+  absl::MutexLock lock(&mu_);
+  if (closed_) return absl::FailedPreconditionError("socket closed");
+  if (id != opt::kTtl.id) return absl::InvalidArgumentError("unknown int option");
+  if (v < 1 || v > 15) return absl::InvalidArgumentError("ttl must be in 1..15");
+  opts_.ttl = v;
+  return absl::OkStatus();
+}
+
+SocketStats SocketCore::stats() const {
+  SocketStats s;
+  s.messages_in = stats_.messages_in;
+  s.bytes_in = stats_.bytes_in;
+  s.messages_out = stats_.messages_out;
+  s.bytes_out = stats_.bytes_out;
+  s.pipes_opened = stats_.pipes_opened;
+  s.pipes_closed = stats_.pipes_closed;
+  s.rejected_protocol = stats_.rejected_protocol;
+  s.rejected_bad_frame = stats_.rejected_bad_frame;
+  s.rejected_oversize = stats_.rejected_oversize;
+  s.rejected_handshake_timeout = stats_.rejected_handshake_timeout;
+  s.rejected_pipe_limit = stats_.rejected_pipe_limit;
+  s.dropped = stats_.dropped;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connector and close
+
+absl::StatusOr<std::string> SocketCore::Listen(std::string_view url) {
+  if (closed()) return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
+  return connector_.Listen(url);
+}
+
+absl::Status SocketCore::Dial(std::string_view url) {
+  if (closed()) return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
+  return connector_.Dial(url);
+}
+
+bool SocketCore::Drained() const {
+  if (!orphans_.empty()) return false;
+  for (const auto& [id, p] : pipes_) {
+    if (!p->core_state.sendq.empty() || p->core_state.wake_pending) return false;
+  }
+  return true;
+}
+
+void SocketCore::Close() {
+  const bool on_loop = ctx_.IsLoopThread();
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return;
+    // Linger: give queued messages time to reach the wire (dialers keep working meanwhile).
+    absl::Time linger_end = absl::Now() + opts_.linger;
+    while (!on_loop && !Drained() && absl::Now() < linger_end) {
+      ++drain_waiters_;
+      drain_cv_.WaitWithDeadline(&mu_, linger_end);
+      --drain_waiters_;
+    }
+    closed_ = true;
+    send_cv_.SignalAll();
+    recv_cv_.SignalAll();
+    peers_cv_.SignalAll();
+    stats_.dropped += orphans_.size() + recvq_.size();
+    orphans_.clear();
+    recvq_.clear();
+    recvq_bytes_ = 0;
+  }
+  connector_.Shutdown();
+  std::vector<std::shared_ptr<Pipe>> pipes;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, p] : pipes_) pipes.push_back(p);
+  }
+  for (auto& p : pipes) p->Close(absl::CancelledError("socket closed"));
+  pipes.clear();
+  if (on_loop) return;
+  // Pipes close on the loop; wait for them so nothing calls into a dead socket.
+  absl::MutexLock lock(&mu_);
+  absl::Time limit = absl::Now() + absl::Seconds(10);
+  while (!pipes_.empty() && absl::Now() < limit) {
+    peers_cv_.WaitWithDeadline(&mu_, limit);
+  }
+}
+
+}  // namespace msock::internal

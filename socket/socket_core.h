@@ -1,0 +1,117 @@
+// SocketCore: the state behind a Socket: the pipe table, per-pipe send queues, the shared
+// receive queue, the Sender and Receiver modes, options and statistics. Users reach it through
+// Socket (msock/socket.h); transports through the "transports" section below.
+// One mutex guards the queues and the table; it is never held while calling out.
+#ifndef MSOCK_SOCKET_SOCKET_CORE_H_
+#define MSOCK_SOCKET_SOCKET_CORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "msock/status.h"
+#include "msock/socket.h"
+#include "socket/connector.h"
+#include "transports/transport.h"
+
+namespace msock::internal {
+
+enum class Reject { kProtocol, kBadFrame, kOversize, kHandshakeTimeout, kPipeLimit };
+
+struct AtomicStats {
+  std::atomic<uint64_t> messages_in{0}, bytes_in{0}, messages_out{0}, bytes_out{0},
+      pipes_opened{0}, pipes_closed{0}, rejected_protocol{0}, rejected_bad_frame{0},
+      rejected_oversize{0}, rejected_handshake_timeout{0}, rejected_pipe_limit{0}, dropped{0};
+};
+
+class SocketCore : public std::enable_shared_from_this<SocketCore> {
+ public:
+  SocketCore(const SocketSpec& spec, Context& ctx);
+  ~SocketCore();
+
+  const SocketSpec& spec() const { return spec_; }
+  Context& ctx() { return ctx_; }
+  SocketOptions options() const;
+
+  // ---- transports ----
+  // Adds a handshaken pipe. False if the socket is closed or at its pipe limit (counted); the
+  // caller then closes the pipe.
+  bool AttachPipe(const std::shared_ptr<Pipe>& pipe);
+  // Removes the pipe (no-op if not attached). Its unsent kToOne messages go to other pipes.
+  void DetachPipe(Pipe* pipe, const absl::Status& why);
+  // Queues (*batch)[*next...] for receivers. Returns true when all were taken; false when the
+  // receive queue filled: *next then points at the first message left, and ResumeRecv will be
+  // called on the pipe when there is room. A filter verdict of kClosePipe closes the pipe.
+  bool Deliver(Pipe* pipe, std::vector<Message>* batch, size_t* next);
+  // Moves queued messages of `pipe` to `out`, up to about max_bytes (at least one). Returns the
+  // number moved; 0 also clears the pipe's wake_pending flag.
+  size_t TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_bytes);
+  void CountReject(Reject why);
+  bool closed() const;
+
+  // ---- users (via Socket) ----
+  absl::Status Send(Message& msg, absl::Time deadline);
+  absl::Status SendTo(const Path& path, Message& msg, absl::Time deadline);
+  absl::StatusOr<Message> Recv(absl::Time deadline);
+  absl::Status WaitForPeers(int n, absl::Time deadline);
+  int pipe_count() const;
+  void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
+  void SetRecvFilter(RecvFilter filter);
+  void ClosePipe(uint32_t pipe_id);
+  absl::Status SetOption(int id, absl::Duration d);
+  absl::Status SetOption(int id, size_t v);
+  absl::Status SetOption(int id, int v);
+  SocketStats stats() const;
+  absl::StatusOr<std::string> Listen(std::string_view url);
+  absl::Status Dial(std::string_view url);
+  void Close();
+
+ private:
+  bool HasRoom(const Pipe& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends to p's queue; returns true if the caller must Wake() p after unlocking.
+  bool Enqueue(Pipe& p, Message&& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Pipe* PickToOne() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves orphaned messages to pipes with room; appends pipes to wake.
+  void PlaceOrphans(std::vector<std::shared_ptr<Pipe>>* wake) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool RecvFull() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Drained() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EmitEvent(const PipeEvent& ev);
+  absl::Status WaitOn(absl::CondVar* cv, int* waiters, absl::Time deadline,
+                      const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const SocketSpec spec_;
+  Context& ctx_;
+  Connector connector_;
+  AtomicStats stats_;
+
+  mutable absl::Mutex mu_;
+  SocketOptions opts_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  uint32_t next_pipe_id_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint32_t, std::shared_ptr<Pipe>> pipes_ ABSL_GUARDED_BY(mu_);
+  std::vector<Pipe*> order_ ABSL_GUARDED_BY(mu_);  // round-robin order
+  size_t rr_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<Message> orphans_ ABSL_GUARDED_BY(mu_);  // unsent messages of dead pipes
+  std::deque<Message> recvq_ ABSL_GUARDED_BY(mu_);
+  size_t recvq_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::shared_ptr<Pipe>> recv_blocked_ ABSL_GUARDED_BY(mu_);
+  absl::CondVar send_cv_, recv_cv_, peers_cv_, drain_cv_;
+  int send_waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  int recv_waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  int drain_waiters_ ABSL_GUARDED_BY(mu_) = 0;
+
+  absl::Mutex hooks_mu_;  // never held while calling a hook
+  std::shared_ptr<const std::function<void(const PipeEvent&)>> event_fn_
+      ABSL_GUARDED_BY(hooks_mu_);
+  std::shared_ptr<const RecvFilter> filter_ ABSL_GUARDED_BY(hooks_mu_);
+};
+
+}  // namespace msock::internal
+
+#endif  // MSOCK_SOCKET_SOCKET_CORE_H_

@@ -1,0 +1,199 @@
+// inproc:// transport: two sockets of one process joined by a pair of InprocPipes. No loop hop
+// and no copy: the sending thread takes a batch from its own pipe's queue and hands the Message
+// objects straight to the peer socket's receive queue. If that queue is full the batch waits
+// in the pipe until the peer's receivers make room (ResumeRecv), which resumes the flush.
+#include "transports/inproc/inproc.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "socket/socket_core.h"
+
+namespace msock::internal {
+namespace {
+
+constexpr size_t kMaxBatchBytes = 256 * 1024;
+
+class InprocPipe : public Pipe {
+ public:
+  explicit InprocPipe(std::shared_ptr<SocketCore> core) : core_(std::move(core)) {}
+
+  static void Join(const std::shared_ptr<InprocPipe>& a, const std::shared_ptr<InprocPipe>& b) {
+    a->peer_ = b;
+    b->peer_ = a;
+  }
+
+  SocketCore* core() { return core_.get(); }
+
+  void Wake() override { Flush(); }
+
+  // Our socket has room again: the peer, which sends into it, may go on.
+  void ResumeRecv() override {
+    std::shared_ptr<InprocPipe> peer;
+    {
+      absl::MutexLock lock(&mu_);
+      peer = peer_;
+    }
+    if (peer) peer->Flush();
+  }
+
+  void Close(absl::Status why) override {
+    std::shared_ptr<InprocPipe> peer;
+    {
+      absl::MutexLock lock(&mu_);
+      if (closed_) return;
+      closed_ = true;
+      peer = std::move(peer_);
+    }
+    core_->DetachPipe(this, why);
+    if (on_closed) {
+      auto fn = std::move(on_closed);
+      fn();
+    }
+    if (peer) peer->Close(absl::UnavailableError("inproc peer closed"));
+  }
+
+ private:
+  // Moves our queued messages into the peer's socket; one thread at a time (flushing_).
+  void Flush() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (closed_) return;
+      if (flushing_) {
+        again_ = true;
+        return;
+      }
+      flushing_ = true;
+    }
+    for (;;) {
+      std::shared_ptr<InprocPipe> peer;
+      {
+        absl::MutexLock lock(&mu_);
+        peer = peer_;
+      }
+      bool progress = false;
+      if (peer) {
+        if (next_ >= pending_.size()) {
+          pending_.clear();
+          next_ = 0;
+          core_->TakeSend(this, &pending_, kMaxBatchBytes);
+        }
+        if (!pending_.empty()) {
+          progress = peer->core()->Deliver(peer.get(), &pending_, &next_);
+        }
+      }
+      absl::MutexLock lock(&mu_);
+      if (again_ || (progress && !closed_)) {
+        again_ = false;
+        continue;
+      }
+      flushing_ = false;
+      return;
+    }
+  }
+
+  std::shared_ptr<SocketCore> core_;
+  absl::Mutex mu_;
+  std::shared_ptr<InprocPipe> peer_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool flushing_ ABSL_GUARDED_BY(mu_) = false;
+  bool again_ ABSL_GUARDED_BY(mu_) = false;
+  // Owned by the thread that set flushing_.
+  std::vector<Message> pending_;
+  size_t next_ = 0;
+};
+
+class InprocListener;
+
+struct Registry {
+  absl::Mutex mu;
+  absl::flat_hash_map<std::string, std::pair<std::weak_ptr<SocketCore>, InprocListener*>> names
+      ABSL_GUARDED_BY(mu);
+};
+
+Registry& GetRegistry() {
+  static Registry* r = new Registry;
+  return *r;
+}
+
+class InprocListener : public Listener {
+ public:
+  explicit InprocListener(std::string name) : name_(std::move(name)) {}
+  std::string url() const override { return "inproc://" + name_; }
+  void Close(absl::AnyInvocable<void()> done) override {
+    {
+      Registry& r = GetRegistry();
+      absl::MutexLock lock(&r.mu);
+      auto it = r.names.find(name_);
+      if (it != r.names.end() && it->second.second == this) r.names.erase(it);
+    }
+    done();
+  }
+
+ private:
+  std::string name_;
+};
+
+class InprocTransport : public Transport {
+ public:
+  absl::StatusOr<std::unique_ptr<Listener>> Listen(const Url& url,
+                                                   std::shared_ptr<SocketCore> core) override {
+    Registry& r = GetRegistry();
+    absl::MutexLock lock(&r.mu);
+    auto it = r.names.find(url.path);
+    if (it != r.names.end() && !it->second.first.expired()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("listen ", url.ToString(), ": another socket listens on this name"));
+    }
+    auto l = std::make_unique<InprocListener>(url.path);
+    r.names[url.path] = {core, l.get()};
+    return std::unique_ptr<Listener>(std::move(l));
+  }
+
+  void Connect(const Url& url, std::shared_ptr<SocketCore> core, ConnectDone done) override {
+    std::shared_ptr<SocketCore> server;
+    {
+      Registry& r = GetRegistry();
+      absl::MutexLock lock(&r.mu);
+      auto it = r.names.find(url.path);
+      if (it != r.names.end()) server = it->second.first.lock();
+    }
+    if (!server || server->closed()) {
+      done(absl::UnavailableError(absl::StrCat("connect ", url.ToString(), ": nobody listens")));
+      return;
+    }
+    if (server->spec().self_id != core->spec().peer_id ||
+        server->spec().peer_id != core->spec().self_id) {
+      server->CountReject(Reject::kProtocol);
+      core->CountReject(Reject::kProtocol);
+      done(absl::FailedPreconditionError(absl::StrCat(
+          "connect ", url.ToString(), ": the listener speaks ", server->spec().name, ", not ",
+          core->spec().peer_name)));
+      return;
+    }
+    auto mine = std::make_shared<InprocPipe>(core);
+    auto theirs = std::make_shared<InprocPipe>(server);
+    InprocPipe::Join(mine, theirs);
+    mine->local_address = mine->remote_address = url.ToString();
+    theirs->local_address = theirs->remote_address = url.ToString();
+    if (!server->AttachPipe(theirs)) {
+      mine->Close(absl::ResourceExhaustedError("listener refused the pipe"));
+      done(absl::UnavailableError(absl::StrCat("connect ", url.ToString(),
+                                               ": the listener refused the pipe")));
+      return;
+    }
+    done(std::shared_ptr<Pipe>(mine));
+  }
+};
+
+}  // namespace
+
+Transport* InprocTransportInstance() {
+  static InprocTransport* t = new InprocTransport;
+  return t;
+}
+
+}  // namespace msock::internal

@@ -1,0 +1,16 @@
+// The transports msock knows, by URL scheme. Registered explicitly here, nowhere else.
+#include "transports/inproc/inproc.h"
+#include "transports/ipc/ipc.h"
+#include "transports/tcp/tcp.h"
+#include "transports/transport.h"
+
+namespace msock::internal {
+
+Transport* FindTransport(std::string_view scheme) {
+  if (scheme == "tcp") return TcpTransportInstance();
+  if (scheme == "ipc") return IpcTransportInstance();
+  if (scheme == "inproc") return InprocTransportInstance();
+  return nullptr;
+}
+
+}  // namespace msock::internal

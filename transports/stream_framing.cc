@@ -1,0 +1,133 @@
+// SP stream mapping: connection header and length-prefixed frames (see stream_framing.h).
+#include "transports/stream_framing.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+
+namespace msock::internal {
+
+namespace {
+
+void PutU64(uint64_t v, char* out) {
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+}
+
+}  // namespace
+
+void EncodeHello(uint16_t self_id, uint8_t out[kHelloSize]) {
+  out[0] = 0x00;
+  out[1] = 'S';
+  out[2] = 'P';
+  out[3] = 0x00;
+  out[4] = static_cast<uint8_t>(self_id >> 8);
+  out[5] = static_cast<uint8_t>(self_id & 0xff);
+  out[6] = 0x00;
+  out[7] = 0x00;
+}
+
+absl::Status CheckHello(const uint8_t in[kHelloSize], uint16_t expected_peer_id) {
+  if (in[0] != 0x00 || in[1] != 'S' || in[2] != 'P' || in[3] != 0x00 || in[6] != 0x00 ||
+      in[7] != 0x00) {
+    return absl::DataLossError(absl::StrFormat(
+        "bad SP connection header %02x %02x %02x %02x %02x %02x %02x %02x (not an SP peer?)",
+        in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7]));
+  }
+  uint16_t peer = static_cast<uint16_t>((in[4] << 8) | in[5]);
+  if (peer != expected_peer_id) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "peer speaks SP protocol 0x%04x, this socket accepts only 0x%04x", peer,
+        expected_peer_id));
+  }
+  return absl::OkStatus();
+}
+
+void AppendFramePrefix(const Message& msg, bool ipc, std::string* out) {
+  size_t at = out->size();
+  out->resize(at + FramePrefixSize(msg, ipc));
+  char* p = out->data() + at;
+  if (ipc) *p++ = static_cast<char>(kIpcMessageType);
+  PutU64(msg.size() + msg.header_size(), p);
+  p += 8;
+  for (uint32_t w : msg.header()) {
+    p[0] = static_cast<char>(w >> 24);
+    p[1] = static_cast<char>(w >> 16);
+    p[2] = static_cast<char>(w >> 8);
+    p[3] = static_cast<char>(w);
+    p += 4;
+  }
+}
+
+void AppendFrame(const Message& msg, bool ipc, std::string* out) {
+  AppendFramePrefix(msg, ipc, out);
+  out->append(msg.data(), msg.size());
+}
+
+absl::Status StreamDecoder::Feed(const char* data, size_t size, std::vector<Message>* out) {
+  if (!failed_.ok()) return failed_;
+  const size_t prefix_len = ipc_ ? 9 : 8;
+  while (size > 0) {
+    if (body_needed_ > 0) {
+      size_t n = std::min(size, body_needed_ - body_filled_);
+      std::memcpy(partial_.mutable_data() + body_filled_, data, n);
+      body_filled_ += n;
+      data += n;
+      size -= n;
+      if (body_filled_ == body_needed_) {
+        out->push_back(std::move(partial_));
+        partial_ = Message();
+        body_needed_ = body_filled_ = 0;
+      }
+      continue;
+    }
+    // Fast path: a whole frame sits in the input.
+    if (have_ == 0 && size >= prefix_len) {
+      const auto* u = reinterpret_cast<const uint8_t*>(data);
+      std::memcpy(prefix_, u, prefix_len);
+      have_ = prefix_len;
+      data += prefix_len;
+      size -= prefix_len;
+    } else {
+      size_t n = std::min(size, prefix_len - have_);
+      std::memcpy(prefix_ + have_, data, n);
+      have_ += n;
+      data += n;
+      size -= n;
+      if (have_ < prefix_len) break;
+    }
+    have_ = 0;
+    if (ipc_ && prefix_[0] != kIpcMessageType) {
+      failed_ = absl::DataLossError(
+          absl::StrFormat("bad ipc message type 0x%02x (expected 0x01)", prefix_[0]));
+      return failed_;
+    }
+    const uint8_t* lp = prefix_ + (ipc_ ? 1 : 0);
+    uint64_t len = 0;
+    for (int i = 0; i < 8; ++i) len = (len << 8) | lp[i];
+    if ((max_size_ > 0 && len > max_size_) || len > (uint64_t{1} << 40)) {
+      failed_ = absl::ResourceExhaustedError(absl::StrFormat(
+          "incoming message of %u bytes exceeds the limit of %u bytes", len, max_size_));
+      return failed_;
+    }
+    if (len == 0) {
+      out->push_back(Message());
+      continue;
+    }
+    if (size >= len) {
+      out->push_back(Message(std::string_view(data, len)));
+      data += len;
+      size -= len;
+      continue;
+    }
+    partial_ = Message::WithSize(len);
+    body_needed_ = len;
+    body_filled_ = 0;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace msock::internal

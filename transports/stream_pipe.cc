@@ -1,0 +1,344 @@
+// StreamPipe / StreamListener: SP over libuv streams (tcp and unix sockets), batched both ways.
+#include "transports/stream_pipe.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "socket/errors.h"
+#include "socket/socket_core.h"
+
+namespace msock::internal {
+
+namespace {
+
+// Upper bound of one write batch, and the body size below which bodies are copied into the
+// batch buffer instead of getting an iovec of their own.
+constexpr size_t kMaxBatchBytes = 256 * 1024;
+constexpr size_t kCopyBelow = 2048;
+// One read buffer per loop thread: decoding copies every message out of it at once.
+constexpr size_t kReadBufferSize = 256 * 1024;
+thread_local std::unique_ptr<char[]> read_buffer;
+
+}  // namespace
+
+std::shared_ptr<StreamPipe> StreamPipe::Create(std::shared_ptr<SocketCore> core, bool ipc) {
+  std::shared_ptr<StreamPipe> p(new StreamPipe(std::move(core), ipc));
+  p->self_ = p;
+  return p;
+}
+
+StreamPipe::StreamPipe(std::shared_ptr<SocketCore> core, bool ipc)
+    : core_(std::move(core)),
+      ipc_(ipc),
+      peer_id_(core_->spec().peer_id),
+      decoder_(ipc, core_->options().max_recv_size) {
+  uv_loop_t* loop = core_->ctx().loop();
+  if (ipc_) {
+    uv_pipe_init(loop, &handle_.pipe, 0);
+  } else {
+    uv_tcp_init(loop, &handle_.tcp);
+  }
+  handle_.tcp.data = this;  // data is at the same offset in every handle type
+  uv_timer_init(loop, &timer_);
+  timer_.data = this;
+  open_handles_ = 2;
+  EncodeHello(core_->spec().self_id, hello_out_);
+}
+
+StreamPipe::~StreamPipe() = default;
+
+void StreamPipe::Start(absl::AnyInvocable<void(absl::Status)> ready) {
+  ready_ = std::move(ready);
+  if (!ipc_) uv_tcp_nodelay(&handle_.tcp, 1);
+  uv_buf_t hello = uv_buf_init(reinterpret_cast<char*>(hello_out_), kHelloSize);
+  int rc = uv_write(&write_req_, stream(), &hello, 1, [](uv_write_t* req, int status) {
+    auto* self = static_cast<StreamPipe*>(req->handle->data);
+    self->writing_ = false;
+    if (status < 0) {
+      self->CloseOnLoop(UvError(status, "send SP header"));
+    } else {
+      self->Flush();  // messages may have been queued while the header was on its way
+    }
+  });
+  if (rc < 0) {
+    CloseOnLoop(UvError(rc, "send SP header"));
+    return;
+  }
+  writing_ = true;
+  uint64_t ms = static_cast<uint64_t>(
+      absl::ToInt64Milliseconds(core_->options().handshake_timeout));
+  uv_timer_start(
+      &timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<StreamPipe*>(t->data);
+        if (self->hello_done_) return;
+        self->core_->CountReject(Reject::kHandshakeTimeout);
+        self->CloseOnLoop(absl::DeadlineExceededError("peer sent no SP header in time"));
+      },
+      ms, 0);
+  rc = StartReading();
+  if (rc < 0) CloseOnLoop(UvError(rc, "read"));
+}
+
+int StreamPipe::StartReading() {
+  return uv_read_start(
+      stream(),
+      [](uv_handle_t*, size_t, uv_buf_t* buf) {
+        if (!read_buffer) read_buffer = std::make_unique<char[]>(kReadBufferSize);
+        *buf = uv_buf_init(read_buffer.get(), kReadBufferSize);
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+        static_cast<StreamPipe*>(s->data)->OnRead(nread, buf->base);
+      });
+}
+
+void StreamPipe::OnRead(ssize_t nread, const char* data) {
+  if (closing_ || nread == 0) return;
+  if (nread < 0) {
+    CloseOnLoop(nread == UV_EOF ? absl::UnavailableError("peer closed the connection")
+                                : UvError(static_cast<int>(nread), "read"));
+    return;
+  }
+  size_t n = static_cast<size_t>(nread);
+  if (!hello_done_) {
+    size_t take = std::min(n, kHelloSize - hello_have_);
+    std::memcpy(hello_in_ + hello_have_, data, take);
+    hello_have_ += take;
+    data += take;
+    n -= take;
+    if (hello_have_ < kHelloSize) return;
+    absl::Status s = CheckHello(hello_in_, peer_id_);
+    if (!s.ok()) {
+      core_->CountReject(s.code() == absl::StatusCode::kFailedPrecondition ? Reject::kProtocol
+                                                                           : Reject::kBadFrame);
+      CloseOnLoop(s);
+      return;
+    }
+    hello_done_ = true;
+    uv_timer_stop(&timer_);
+    auto ready = std::move(ready_);
+    ready(absl::OkStatus());  // attaches the pipe (or closes it)
+    if (closing_) return;
+  }
+  if (n == 0) return;
+  absl::Status s = decoder_.Feed(data, n, &inbox_);
+  DeliverInbox();
+  if (!s.ok()) {
+    core_->CountReject(s.code() == absl::StatusCode::kResourceExhausted ? Reject::kOversize
+                                                                        : Reject::kBadFrame);
+    CloseOnLoop(s);
+  }
+}
+
+void StreamPipe::DeliverInbox() {
+  if (inbox_next_ >= inbox_.size() || closing_) return;
+  if (core_->Deliver(this, &inbox_, &inbox_next_)) {
+    inbox_.clear();
+    inbox_next_ = 0;
+  } else if (!paused_) {
+    paused_ = true;  // the receive queue is full: let TCP push back on the peer
+    uv_read_stop(stream());
+  }
+}
+
+void StreamPipe::ResumeRecv() {
+  core_->ctx().Post([self = std::static_pointer_cast<StreamPipe>(shared_from_this())] {
+    if (self->closing_ || !self->paused_) return;
+    self->paused_ = false;
+    self->DeliverInbox();
+    if (!self->paused_ && !self->closing_) {
+      int rc = self->StartReading();
+      if (rc < 0) self->CloseOnLoop(UvError(rc, "read"));
+    }
+  });
+}
+
+void StreamPipe::Wake() {
+  core_->ctx().Post(
+      [self = std::static_pointer_cast<StreamPipe>(shared_from_this())] { self->Flush(); });
+}
+
+void StreamPipe::Flush() {
+  if (closing_ || writing_ || !hello_done_) return;
+  batch_.clear();
+  if (core_->TakeSend(this, &batch_, kMaxBatchBytes) == 0) return;
+  // Frame prefixes and small bodies go into scratch_; large bodies get their own iovec.
+  // Segments are recorded as (offset in scratch_ or pointer, length) and resolved after
+  // scratch_ stops growing.
+  scratch_.clear();
+  struct Segment {
+    const char* ptr;  // null: an offset into scratch_
+    size_t off, len;
+  };
+  std::vector<Segment> segs;
+  segs.reserve(4);
+  size_t run_start = 0;
+  for (const Message& m : batch_) {
+    if (m.size() < kCopyBelow) {
+      AppendFrame(m, ipc_, &scratch_);
+    } else {
+      AppendFramePrefix(m, ipc_, &scratch_);
+      segs.push_back({nullptr, run_start, scratch_.size() - run_start});
+      segs.push_back({m.data(), 0, m.size()});
+      run_start = scratch_.size();
+    }
+  }
+  if (scratch_.size() > run_start) segs.push_back({nullptr, run_start, scratch_.size() - run_start});
+  bufs_.clear();
+  for (const Segment& s : segs) {
+    char* p = s.ptr ? const_cast<char*>(s.ptr) : scratch_.data() + s.off;
+    if (s.len > 0) bufs_.push_back(uv_buf_init(p, static_cast<unsigned>(s.len)));
+  }
+  int rc = uv_write(&write_req_, stream(), bufs_.data(), static_cast<unsigned>(bufs_.size()),
+                    [](uv_write_t* req, int status) {
+                      auto* self = static_cast<StreamPipe*>(req->handle->data);
+                      self->writing_ = false;
+                      self->batch_.clear();
+                      if (status < 0) {
+                        self->CloseOnLoop(UvError(status, "write"));
+                      } else {
+                        self->Flush();
+                      }
+                    });
+  if (rc < 0) {
+    CloseOnLoop(UvError(rc, "write"));
+    return;
+  }
+  writing_ = true;
+}
+
+void StreamPipe::Close(absl::Status why) {
+  if (core_->ctx().IsLoopThread()) {
+    CloseOnLoop(std::move(why));
+    return;
+  }
+  core_->ctx().Post([self = std::static_pointer_cast<StreamPipe>(shared_from_this()),
+                     why = std::move(why)]() mutable { self->CloseOnLoop(std::move(why)); });
+}
+
+void StreamPipe::CloseOnLoop(absl::Status why) {
+  if (closing_) return;
+  closing_ = true;
+  why_ = std::move(why);
+  auto on_close = [](uv_handle_t* h) { static_cast<StreamPipe*>(h->data)->OnHandleClosed(); };
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_), on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
+}
+
+void StreamPipe::OnHandleClosed() {
+  if (--open_handles_ > 0) return;
+  core_->DetachPipe(this, why_);
+  inbox_.clear();
+  batch_.clear();
+  if (ready_) {
+    auto ready = std::move(ready_);
+    ready(why_.ok() ? absl::UnavailableError("closed during handshake") : why_);
+  }
+  if (on_closed) {
+    auto fn = std::move(on_closed);
+    fn();
+  }
+  std::shared_ptr<StreamPipe> self = std::move(self_);  // may free us on return
+}
+
+// ---------------------------------------------------------------------------------------------
+
+StreamListener::StreamListener(std::shared_ptr<SocketCore> core, bool ipc, uv_stream_t* server,
+                               std::string url, std::string unlink_path)
+    : core_(std::move(core)),
+      ipc_(ipc),
+      server_(server),
+      url_(std::move(url)),
+      unlink_path_(std::move(unlink_path)) {
+  server_->data = this;
+}
+
+StreamListener::~StreamListener() = default;
+
+absl::Status StreamListener::Start() {
+  int rc = uv_listen(server_, 128, &StreamListener::OnConnection);
+  if (rc < 0) return UvError(rc, absl::StrCat("listen ", url_));
+  return absl::OkStatus();
+}
+
+void StreamListener::OnConnection(uv_stream_t* server, int status) {
+  auto* self = static_cast<StreamListener*>(server->data);
+  if (status < 0) return;  // e.g. EMFILE: libuv retries on the next connection
+  std::shared_ptr<StreamPipe> pipe = StreamPipe::Create(self->core_, self->ipc_);
+  if (uv_accept(server, pipe->stream()) != 0) {
+    pipe->Close(absl::UnavailableError("accept failed"));
+    return;
+  }
+  if (self->ipc_) {
+    pipe->local_address = self->url_;
+    pipe->remote_address = self->url_;
+  } else {
+    sockaddr_storage ss;
+    int len = sizeof(ss);
+    char host[64] = "";
+    if (uv_tcp_getpeername(pipe->tcp(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+      int port = 0;
+      if (ss.ss_family == AF_INET) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        uv_ip4_name(a, host, sizeof(host));
+        port = ntohs(a->sin_port);
+        pipe->remote_address = absl::StrCat("tcp://", host, ":", port);
+      } else if (ss.ss_family == AF_INET6) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        uv_ip6_name(a, host, sizeof(host));
+        port = ntohs(a->sin6_port);
+        pipe->remote_address = absl::StrCat("tcp://[", host, "]:", port);
+      }
+    }
+    pipe->local_address = self->url_;
+  }
+  std::weak_ptr<StreamPipe> weak = pipe;
+  std::shared_ptr<SocketCore> core = self->core_;
+  pipe->Start([weak, core](absl::Status s) {
+    auto p = weak.lock();
+    if (!s.ok() || !p) return;
+    if (!core->AttachPipe(p)) {
+      p->Close(absl::ResourceExhaustedError("socket refused the pipe (closed or at its limit)"));
+    }
+  });
+}
+
+void StreamListener::Close(absl::AnyInvocable<void()> done) {
+  done_ = std::move(done);
+  if (!unlink_path_.empty()) unlink(unlink_path_.c_str());
+  uv_close(reinterpret_cast<uv_handle_t*>(server_), [](uv_handle_t* h) {
+    auto* self = static_cast<StreamListener*>(h->data);
+    delete reinterpret_cast<uv_any_handle*>(h);
+    auto done = std::move(self->done_);
+    done();  // may delete self
+  });
+}
+
+void OnStreamConnected(uv_connect_t* req, int status) {
+  std::unique_ptr<ConnectRequest> cr(static_cast<ConnectRequest*>(req->data));
+  if (status < 0) {
+    cr->pipe->Close(UvError(status, absl::StrCat("connect ", cr->remote)));
+    cr->done(UvError(status, absl::StrCat("connect ", cr->remote)));
+    return;
+  }
+  std::shared_ptr<StreamPipe> pipe = cr->pipe;
+  pipe->remote_address = cr->remote;
+  auto done = std::make_shared<ConnectDone>(std::move(cr->done));
+  std::weak_ptr<StreamPipe> weak = pipe;
+  pipe->Start([weak, done](absl::Status s) {
+    if (!s.ok()) {
+      (*done)(s);
+      return;
+    }
+    auto p = weak.lock();
+    if (!p) {
+      (*done)(absl::UnavailableError("pipe closed during handshake"));
+      return;
+    }
+    (*done)(std::static_pointer_cast<Pipe>(p));
+  });
+}
+
+}  // namespace msock::internal

@@ -1,0 +1,117 @@
+// StreamPipe and StreamListener: the libuv side of the SP stream mapping, shared by tcp and ipc.
+// A StreamPipe sends its 8-byte header at once, checks the peer's within the handshake timeout,
+// then writes queued messages in batches (one uv_write per batch) and decodes every whole
+// message out of each read. Bad input closes this pipe only, counted in the socket's stats.
+#ifndef MSOCK_TRANSPORTS_STREAM_PIPE_H_
+#define MSOCK_TRANSPORTS_STREAM_PIPE_H_
+
+#include <uv.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "transports/stream_framing.h"
+#include "transports/transport.h"
+
+namespace msock::internal {
+
+class StreamPipe : public Pipe {
+ public:
+  // A pipe with an initialised, unconnected handle (tcp or unix) on the core's loop.
+  static std::shared_ptr<StreamPipe> Create(std::shared_ptr<SocketCore> core, bool ipc);
+  ~StreamPipe() override;
+
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&handle_); }
+  uv_tcp_t* tcp() { return &handle_.tcp; }
+  uv_pipe_t* unix_pipe() { return &handle_.pipe; }
+
+  // Loop thread, once connected: exchanges SP headers. `ready` runs once: OK when the peer's
+  // header is valid (the pipe is then ready to attach), or the error that closed the pipe.
+  void Start(absl::AnyInvocable<void(absl::Status)> ready);
+
+  void Wake() override;
+  void ResumeRecv() override;
+  void Close(absl::Status why) override;
+
+ private:
+  StreamPipe(std::shared_ptr<SocketCore> core, bool ipc);
+  void CloseOnLoop(absl::Status why);
+  void Flush();
+  void DeliverInbox();
+  int StartReading();
+  void OnRead(ssize_t nread, const char* data);
+  void OnHandleClosed();
+
+  std::shared_ptr<SocketCore> core_;
+  const bool ipc_;
+  union {
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } handle_;
+  uv_timer_t timer_;
+  std::shared_ptr<StreamPipe> self_;  // keeps us alive until both handles are closed
+  int open_handles_ = 0;
+  bool closing_ = false;
+  absl::Status why_;
+  absl::AnyInvocable<void(absl::Status)> ready_;
+
+  // Handshake.
+  uint8_t hello_out_[kHelloSize];
+  uint8_t hello_in_[kHelloSize];
+  size_t hello_have_ = 0;
+  bool hello_done_ = false;
+  uint16_t peer_id_;
+
+  // Receive.
+  StreamDecoder decoder_;
+  std::vector<Message> inbox_;
+  size_t inbox_next_ = 0;
+  bool paused_ = false;
+
+  // Send.
+  uv_write_t write_req_;
+  bool writing_ = false;
+  std::vector<Message> batch_;
+  std::string scratch_;
+  std::vector<uv_buf_t> bufs_;
+};
+
+class StreamListener : public Listener {
+ public:
+  // `server` is an initialised, bound tcp or unix handle allocated with new; the listener owns
+  // it. `unlink_path` (ipc) is removed when the listener closes.
+  StreamListener(std::shared_ptr<SocketCore> core, bool ipc, uv_stream_t* server, std::string url,
+                 std::string unlink_path);
+  ~StreamListener() override;
+  absl::Status Start();
+  std::string url() const override { return url_; }
+  void set_url(std::string url) { url_ = std::move(url); }
+  void Close(absl::AnyInvocable<void()> done) override;
+
+ private:
+  static void OnConnection(uv_stream_t* server, int status);
+
+  std::shared_ptr<SocketCore> core_;
+  const bool ipc_;
+  uv_stream_t* server_;
+  std::string url_;
+  std::string unlink_path_;
+  absl::AnyInvocable<void()> done_;
+};
+
+// One connection attempt in flight: req.data points at this struct (allocated with new).
+// OnStreamConnected is the completion for tcp and ipc: it deletes the request, starts the
+// handshake and reports to `done`.
+struct ConnectRequest {
+  uv_connect_t req;
+  std::shared_ptr<StreamPipe> pipe;
+  ConnectDone done;
+  std::string remote;
+};
+void OnStreamConnected(uv_connect_t* req, int status);
+
+}  // namespace msock::internal
+
+#endif  // MSOCK_TRANSPORTS_STREAM_PIPE_H_

@@ -1,0 +1,140 @@
+// tcp:// transport: SP over TCP (sp-wire.md section 3), on StreamPipe / StreamListener.
+#include <netdb.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "socket/errors.h"
+#include "socket/socket_core.h"
+#include "transports/stream_pipe.h"
+#include "transports/tcp/tcp.h"
+
+namespace msock::internal {
+namespace {
+
+// Numeric host (or empty = any) + port -> sockaddr. False if the host is not numeric.
+bool ToSockaddr(const std::string& host, int port, sockaddr_storage* ss) {
+  std::memset(ss, 0, sizeof(*ss));
+  if (host.empty()) return uv_ip4_addr("0.0.0.0", port, reinterpret_cast<sockaddr_in*>(ss)) == 0;
+  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(ss)) == 0) return true;
+  return uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(ss)) == 0;
+}
+
+// Blocking name resolution, on the caller's thread.
+absl::Status Resolve(Url& url, bool passive) {
+  sockaddr_storage ss;
+  if (ToSockaddr(url.host, url.port, &ss)) return absl::OkStatus();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  if (passive) hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(url.host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot resolve host '", url.host, "': ", gai_strerror(rc)));
+  }
+  char name[64] = "";
+  if (res->ai_family == AF_INET) {
+    uv_ip4_name(reinterpret_cast<sockaddr_in*>(res->ai_addr), name, sizeof(name));
+  } else {
+    uv_ip6_name(reinterpret_cast<sockaddr_in6*>(res->ai_addr), name, sizeof(name));
+  }
+  freeaddrinfo(res);
+  url.host = name;
+  return absl::OkStatus();
+}
+
+class TcpTransport : public Transport {
+ public:
+  absl::Status PrepareListen(Url& url) override { return Resolve(url, true); }
+
+  absl::StatusOr<std::unique_ptr<Listener>> Listen(const Url& url,
+                                                   std::shared_ptr<SocketCore> core) override {
+    sockaddr_storage ss;
+    if (!ToSockaddr(url.host, url.port, &ss)) {
+      return absl::InvalidArgumentError(absl::StrCat("bad tcp host '", url.host, "'"));
+    }
+    auto* server = new uv_tcp_t;
+    uv_tcp_init(core->ctx().loop(), server);
+    std::string what = absl::StrCat("listen ", url.ToString());
+    int rc = uv_tcp_bind(server, reinterpret_cast<sockaddr*>(&ss), 0);
+    if (rc < 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(server),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+      return UvError(rc, what);
+    }
+    auto l = std::make_unique<StreamListener>(std::move(core), false,
+                                              reinterpret_cast<uv_stream_t*>(server),
+                                              url.ToString(), "");
+    // libuv reports a bind conflict (EADDRINUSE) only when listening starts.
+    if (absl::Status s = l->Start(); !s.ok()) {
+      StreamListener* raw = l.release();
+      raw->Close([raw] { delete raw; });
+      return s;
+    }
+    int len = sizeof(ss);
+    uv_tcp_getsockname(server, reinterpret_cast<sockaddr*>(&ss), &len);
+    Url bound = url;
+    bound.port = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                                : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    if (bound.host.empty()) bound.host = "0.0.0.0";
+    l->set_url(bound.ToString());
+    return std::unique_ptr<Listener>(std::move(l));
+  }
+
+  void Connect(const Url& url, std::shared_ptr<SocketCore> core, ConnectDone done) override {
+    auto* cr = new ConnectRequest;
+    cr->req.data = cr;
+    cr->remote = url.ToString();
+    cr->done = std::move(done);
+    cr->pipe = StreamPipe::Create(core, false);
+    cr->pipe->local_address = "";
+    sockaddr_storage ss;
+    if (ToSockaddr(url.host, url.port, &ss)) {
+      StartConnect(cr, reinterpret_cast<sockaddr*>(&ss));
+      return;
+    }
+    // A host name: resolve on libuv's thread pool, then connect to the first address.
+    auto* gai = new uv_getaddrinfo_t;
+    gai->data = cr;
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    std::string port = std::to_string(url.port);
+    int rc = uv_getaddrinfo(
+        core->ctx().loop(), gai,
+        [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
+          auto* cr = static_cast<ConnectRequest*>(req->data);
+          delete req;
+          if (status < 0 || res == nullptr) {
+            OnStreamConnected(&cr->req, status < 0 ? status : UV_EAI_NONAME);
+          } else {
+            StartConnect(cr, res->ai_addr);
+          }
+          if (res) uv_freeaddrinfo(res);
+        },
+        url.host.c_str(), port.c_str(), &hints);
+    if (rc < 0) {
+      delete gai;
+      OnStreamConnected(&cr->req, rc);
+    }
+  }
+
+ private:
+  static void StartConnect(ConnectRequest* cr, const sockaddr* addr) {
+    int rc = uv_tcp_connect(&cr->req, cr->pipe->tcp(), addr, &OnStreamConnected);
+    if (rc < 0) OnStreamConnected(&cr->req, rc);
+  }
+};
+
+}  // namespace
+
+Transport* TcpTransportInstance() {
+  static TcpTransport* t = new TcpTransport;
+  return t;
+}
+
+}  // namespace msock::internal
