@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "socket/socket_core.h"
 
 namespace msock::internal {
@@ -124,10 +123,10 @@ absl::StatusOr<std::string> Connector::Listen(std::string_view url_text) {
   MSOCK_RETURN_IF_ERROR(t->PrepareListen(*url));
   std::shared_ptr<SocketCore> core = core_->shared_from_this();
   absl::StatusOr<std::string> result = absl::UnknownError("not run");
-  absl::Notification done;
+  Event done;
   auto work = [&] {
     {
-      absl::MutexLock lock(&mu_);
+      Lock lock(mu_);
       if (shut_) {
         result = absl::FailedPreconditionError("socket closed");
         return;
@@ -140,7 +139,7 @@ absl::StatusOr<std::string> Connector::Listen(std::string_view url_text) {
     }
     result = (*l)->url();
     listeners_.push_back(*std::move(l));
-    absl::MutexLock lock(&mu_);
+    Lock lock(mu_);
     ++open_;
   };
   if (core_->ctx().IsLoopThread()) {
@@ -150,7 +149,7 @@ absl::StatusOr<std::string> Connector::Listen(std::string_view url_text) {
       work();
       done.Notify();
     });
-    done.WaitForNotification();
+    done.Wait();
   }
   return result;
 }
@@ -161,16 +160,16 @@ absl::Status Connector::Dial(std::string_view url_text) {
   Transport* t = FindTransport(url->scheme);
   if (t == nullptr) return absl::InvalidArgumentError("no transport for " + url->scheme);
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(mu_);
     if (shut_) return absl::FailedPreconditionError("socket closed");
     ++open_;
   }
   auto dialer = std::make_shared<Dialer>(core_->shared_from_this(), t, *std::move(url));
   core_->ctx().Post([this, dialer] {
     {
-      absl::MutexLock lock(&mu_);
+      Lock lock(mu_);
       if (shut_) {
-        --open_;
+        if (--open_ == 0) closed_cv_.notify_all();
         return;
       }
     }
@@ -181,36 +180,36 @@ absl::Status Connector::Dial(std::string_view url_text) {
 }
 
 void Connector::EndpointClosed() {
-  absl::MutexLock lock(&mu_);
-  --open_;
+  Lock lock(mu_);
+  if (--open_ == 0) closed_cv_.notify_all();
 }
 
 void Connector::Shutdown() {
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(mu_);
     if (shut_) return;
     shut_ = true;
+    ++open_;  // the shutdown task itself: the waiter must not return before it ends
   }
   auto work = [this] {
-    for (auto& l : listeners_) {
+    std::vector<std::unique_ptr<Listener>> listeners = std::move(listeners_);
+    std::vector<std::shared_ptr<Dialer>> dialers = std::move(dialers_);
+    for (auto& l : listeners) {
       Listener* raw = l.release();
       raw->Close([this, raw] {
         delete raw;
         EndpointClosed();
       });
     }
-    for (auto& d : dialers_) d->Close([this] { EndpointClosed(); });
-    listeners_.clear();
-    dialers_.clear();
+    for (auto& d : dialers) d->Close([this] { EndpointClosed(); });
+    EndpointClosed();  // last touch of `this` in this task
   };
   if (core_->ctx().IsLoopThread()) {
     work();
     return;
   }
   core_->ctx().Post(work);
-  absl::MutexLock lock(&mu_);
-  auto all_closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return open_ == 0; };
-  mu_.AwaitWithTimeout(absl::Condition(&all_closed), absl::Seconds(10));
+  Lock lock(mu_);
+  closed_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return open_ == 0; });
 }
-
 }  // namespace msock::internal

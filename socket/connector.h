@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "msock/status.h"
+#include "socket/sync.h"
 #include "transports/transport.h"
 
 namespace msock::internal {
@@ -35,9 +35,10 @@ class Connector {
   void EndpointClosed();
 
   SocketCore* core_;
-  absl::Mutex mu_;
-  bool shut_ ABSL_GUARDED_BY(mu_) = false;
-  int open_ ABSL_GUARDED_BY(mu_) = 0;  // listeners + dialers not yet fully closed
+  std::mutex mu_;
+  std::condition_variable closed_cv_;
+  bool shut_ = false;  // guarded by mu_
+  int open_ = 0;       // guarded by mu_  // listeners + dialers not yet fully closed
   // Loop thread only.
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::shared_ptr<Dialer>> dialers_;

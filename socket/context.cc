@@ -6,12 +6,12 @@
 #include <signal.h>
 #include <uv.h>
 
+#include <atomic>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
+#include "socket/sync.h"
 
 namespace msock {
 
@@ -19,11 +19,11 @@ struct Context::Impl {
   uv_loop_t loop;
   uv_async_t wake;
   std::thread thread;
-  std::thread::id thread_id;
-  absl::Mutex mu;
-  std::vector<absl::AnyInvocable<void()>> posted ABSL_GUARDED_BY(mu);
-  bool wake_sent ABSL_GUARDED_BY(mu) = false;
-  bool stopping ABSL_GUARDED_BY(mu) = false;
+  std::atomic<std::thread::id> thread_id;
+  std::mutex mu;  // guards the three below
+  std::vector<absl::AnyInvocable<void()>> posted;
+  bool wake_sent = false;
+  bool stopping = false;
 
   static void OnWake(uv_async_t* handle) {
     auto* self = static_cast<Impl*>(handle->data);
@@ -32,7 +32,7 @@ struct Context::Impl {
     // Run until the queue is empty: work may post more work.
     for (;;) {
       {
-        absl::MutexLock lock(&self->mu);
+        std::lock_guard<std::mutex> lock(self->mu);
         batch.swap(self->posted);
         self->wake_sent = false;
         stop = self->stopping;
@@ -60,18 +60,18 @@ Context::Context() : impl_(std::make_unique<Impl>()) {
   uv_loop_init(&impl_->loop);
   uv_async_init(&impl_->loop, &impl_->wake, &Impl::OnWake);
   impl_->wake.data = impl_.get();
-  absl::Notification started;
+  internal::Event started;
   impl_->thread = std::thread([this, &started] {
     impl_->thread_id = std::this_thread::get_id();
     started.Notify();
     uv_run(&impl_->loop, UV_RUN_DEFAULT);
   });
-  started.WaitForNotification();
+  started.Wait();
 }
 
 Context::~Context() {
   {
-    absl::MutexLock lock(&impl_->mu);
+    std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->stopping = true;
   }
   uv_async_send(&impl_->wake);
@@ -87,7 +87,7 @@ Context& Context::Default() {
 void Context::Post(absl::AnyInvocable<void()> fn) {
   bool send;
   {
-    absl::MutexLock lock(&impl_->mu);
+    std::lock_guard<std::mutex> lock(impl_->mu);
     if (impl_->stopping) return;
     impl_->posted.push_back(std::move(fn));
     send = !impl_->wake_sent;

@@ -25,12 +25,12 @@ SocketCore::SocketCore(const SocketSpec& spec, Context& ctx)
 SocketCore::~SocketCore() = default;
 
 SocketOptions SocketCore::options() const {
-  absl::MutexLock lock(&mu_);
+  Lock lock(mu_);
   return opts_;
 }
 
 bool SocketCore::closed() const {
-  absl::MutexLock lock(&mu_);
+  Lock lock(mu_);
   return closed_;
 }
 
@@ -42,7 +42,7 @@ bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
   PipeEvent ev;
   bool resume = false;
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(mu_);
     if (closed_) return false;
     if (spec_.max_pipes > 0 && static_cast<int>(pipes_.size()) >= spec_.max_pipes) {
       stats_.rejected_pipe_limit++;
@@ -62,8 +62,8 @@ bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
     if (!orphans_.empty()) PlaceOrphans(&wake);
     ev = PipeEvent{PipeEventType::kAdded, id, pipe->local_address, pipe->remote_address,
                    absl::OkStatus()};
-    if (send_waiters_ > 0) send_cv_.SignalAll();
-    peers_cv_.SignalAll();
+    if (send_waiters_ > 0) send_cv_.notify_all();
+    peers_cv_.notify_all();
   }
   for (auto& p : wake) p->Wake();
   if (resume) pipe->ResumeRecv();
@@ -76,7 +76,7 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
   std::vector<std::shared_ptr<Pipe>> wake;
   PipeEvent ev;
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(mu_);
     if (!pipe->core_state.attached) return;
     pipe->core_state.attached = false;
     pipe->core_state.detached = true;
@@ -99,22 +99,22 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
     std::erase(recv_blocked_, keep);
     ev = PipeEvent{PipeEventType::kRemoved, pipe->id, pipe->local_address, pipe->remote_address,
                    why};
-    peers_cv_.SignalAll();
-    if (drain_waiters_ > 0) drain_cv_.SignalAll();
+    peers_cv_.notify_all();
+    if (drain_waiters_ > 0) drain_cv_.notify_all();
   }
   for (auto& p : wake) p->Wake();
   EmitEvent(ev);
 }
 
 int SocketCore::pipe_count() const {
-  absl::MutexLock lock(&mu_);
+  Lock lock(mu_);
   return static_cast<int>(pipes_.size());
 }
 
 void SocketCore::ClosePipe(uint32_t pipe_id) {
   std::shared_ptr<Pipe> p;
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(mu_);
     auto it = pipes_.find(pipe_id);
     if (it == pipes_.end()) return;
     p = it->second;
@@ -181,13 +181,13 @@ void SocketCore::PlaceOrphans(std::vector<std::shared_ptr<Pipe>>* wake) {
   }
 }
 
-absl::Status SocketCore::WaitOn(absl::CondVar* cv, int* waiters, absl::Time deadline,
-                                const char* what) {
+absl::Status SocketCore::WaitOn(Lock& lock, std::condition_variable* cv, int* waiters,
+                                absl::Time deadline, const char* what) {
   if (deadline <= absl::Now()) {
     return absl::UnavailableError(absl::StrCat(spec_.name, " socket: ", what, " (would block)"));
   }
   ++*waiters;
-  bool timed_out = cv->WaitWithDeadline(&mu_, deadline);
+  bool timed_out = WaitUntil(*cv, lock, deadline);
   --*waiters;
   if (closed_) return absl::CancelledError(absl::StrCat(spec_.name, " socket: closed"));
   if (timed_out && deadline <= absl::Now()) {
@@ -207,7 +207,7 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
   }
   std::vector<std::shared_ptr<Pipe>> wake;
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(mu_);
     if (closed_) return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
     const size_t bytes = WireSize(msg);
     if (spec_.send == SendMode::kToAll) {
@@ -233,7 +233,7 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
           }
         }
         MSOCK_RETURN_IF_ERROR(
-            WaitOn(&send_cv_, &send_waiters_, deadline, "no peer can take the message"));
+            WaitOn(lock, &send_cv_, &send_waiters_, deadline, "no peer can take the message"));
         if (!orphans_.empty()) PlaceOrphans(&wake);
       }
     }
@@ -249,7 +249,7 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg, absl::Time deadl
   if (path.empty()) return absl::InvalidArgumentError("SendTo: empty path");
   std::shared_ptr<Pipe> target;
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(mu_);
     for (;;) {
       if (closed_) {
         return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
@@ -266,7 +266,7 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg, absl::Time deadl
         break;
       }
       MSOCK_RETURN_IF_ERROR(
-          WaitOn(&send_cv_, &send_waiters_, deadline, "the destination pipe is full"));
+          WaitOn(lock, &send_cv_, &send_waiters_, deadline, "the destination pipe is full"));
     }
   }
   if (target) target->Wake();
@@ -274,7 +274,7 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg, absl::Time deadl
 }
 
 size_t SocketCore::TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_bytes) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(mu_);
   PipeCoreState& s = pipe->core_state;
   size_t n = 0, bytes = 0;
   while (!s.sendq.empty() && (n == 0 || bytes < max_bytes)) {
@@ -287,9 +287,9 @@ size_t SocketCore::TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_by
   }
   if (n == 0) {
     s.wake_pending = false;
-    if (drain_waiters_ > 0) drain_cv_.SignalAll();
+    if (drain_waiters_ > 0) drain_cv_.notify_all();
   } else if (send_waiters_ > 0) {
-    send_cv_.SignalAll();
+    send_cv_.notify_all();
   }
   return n;
 }
@@ -311,13 +311,13 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch, size_t* next) 
   }
   std::shared_ptr<const RecvFilter> filter;
   {
-    absl::MutexLock lock(&hooks_mu_);
+    Lock lock(hooks_mu_);
     filter = filter_;
   }
   bool close_pipe = false;
   bool all = true;
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(mu_);
     if (!pipe->core_state.attached) {
       if (pipe->core_state.detached) {
         *next = batch->size();  // closing: nobody will read these
@@ -360,9 +360,9 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch, size_t* next) 
     }
     if (added > 0 && recv_waiters_ > 0) {
       if (added == 1) {
-        recv_cv_.Signal();
+        recv_cv_.notify_one();
       } else {
-        recv_cv_.SignalAll();
+        recv_cv_.notify_all();
       }
     }
   }
@@ -380,13 +380,13 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
   Message m;
   std::vector<std::shared_ptr<Pipe>> resume;
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(mu_);
     for (;;) {
       if (closed_) {
         return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
       }
       if (!recvq_.empty()) break;
-      MSOCK_RETURN_IF_ERROR(WaitOn(&recv_cv_, &recv_waiters_, deadline, "no message"));
+      MSOCK_RETURN_IF_ERROR(WaitOn(lock, &recv_cv_, &recv_waiters_, deadline, "no message"));
     }
     m = std::move(recvq_.front());
     recvq_.pop_front();
@@ -403,7 +403,7 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
 }
 
 absl::Status SocketCore::WaitForPeers(int n, absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(mu_);
   for (;;) {
     if (closed_) return absl::CancelledError(absl::StrCat(spec_.name, " socket: closed"));
     if (static_cast<int>(pipes_.size()) >= n) return absl::OkStatus();
@@ -411,7 +411,7 @@ absl::Status SocketCore::WaitForPeers(int n, absl::Time deadline) {
       return absl::DeadlineExceededError(absl::StrCat(
           spec_.name, " socket: ", pipes_.size(), " of ", n, " peers connected at the deadline"));
     }
-    peers_cv_.WaitWithDeadline(&mu_, deadline);
+    WaitUntil(peers_cv_, lock, deadline);
   }
 }
 
@@ -419,27 +419,27 @@ absl::Status SocketCore::WaitForPeers(int n, absl::Time deadline) {
 // Hooks, options, statistics
 
 void SocketCore::OnPipeEvent(std::function<void(const PipeEvent&)> fn) {
-  absl::MutexLock lock(&hooks_mu_);
+  Lock lock(hooks_mu_);
   event_fn_ = fn ? std::make_shared<const std::function<void(const PipeEvent&)>>(std::move(fn))
                  : nullptr;
 }
 
 void SocketCore::SetRecvFilter(RecvFilter filter) {
-  absl::MutexLock lock(&hooks_mu_);
+  Lock lock(hooks_mu_);
   filter_ = filter ? std::make_shared<const RecvFilter>(std::move(filter)) : nullptr;
 }
 
 void SocketCore::EmitEvent(const PipeEvent& ev) {
   std::shared_ptr<const std::function<void(const PipeEvent&)>> fn;
   {
-    absl::MutexLock lock(&hooks_mu_);
+    Lock lock(hooks_mu_);
     fn = event_fn_;
   }
   if (fn) (*fn)(ev);
 }
 
 absl::Status SocketCore::SetOption(int id, absl::Duration d) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(mu_);
   if (closed_) return absl::FailedPreconditionError("socket closed");
   if (d < absl::ZeroDuration()) return absl::InvalidArgumentError("negative duration");
   switch (id) {
@@ -472,7 +472,7 @@ absl::Status SocketCore::SetOption(int id, absl::Duration d) {
 }
 
 absl::Status SocketCore::SetOption(int id, size_t v) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(mu_);
   if (closed_) return absl::FailedPreconditionError("socket closed");
   if (v == 0 && id != opt::kMaxRecvSize.id) {
     return absl::InvalidArgumentError("queue limits must be at least 1");
@@ -500,7 +500,7 @@ absl::Status SocketCore::SetOption(int id, size_t v) {
 }
 
 absl::Status SocketCore::SetOption(int id, int v) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(mu_);
   if (closed_) return absl::FailedPreconditionError("socket closed");
   if (id != opt::kTtl.id) return absl::InvalidArgumentError("unknown int option");
   if (v < 1 || v > 15) return absl::InvalidArgumentError("ttl must be in 1..15");
@@ -549,19 +549,19 @@ bool SocketCore::Drained() const {
 void SocketCore::Close() {
   const bool on_loop = ctx_.IsLoopThread();
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(mu_);
     if (closed_) return;
     // Linger: give queued messages time to reach the wire (dialers keep working meanwhile).
     absl::Time linger_end = absl::Now() + opts_.linger;
     while (!on_loop && !Drained() && absl::Now() < linger_end) {
       ++drain_waiters_;
-      drain_cv_.WaitWithDeadline(&mu_, linger_end);
+      WaitUntil(drain_cv_, lock, linger_end);
       --drain_waiters_;
     }
     closed_ = true;
-    send_cv_.SignalAll();
-    recv_cv_.SignalAll();
-    peers_cv_.SignalAll();
+    send_cv_.notify_all();
+    recv_cv_.notify_all();
+    peers_cv_.notify_all();
     stats_.dropped += orphans_.size() + recvq_.size();
     orphans_.clear();
     recvq_.clear();
@@ -570,17 +570,17 @@ void SocketCore::Close() {
   connector_.Shutdown();
   std::vector<std::shared_ptr<Pipe>> pipes;
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(mu_);
     for (auto& [id, p] : pipes_) pipes.push_back(p);
   }
   for (auto& p : pipes) p->Close(absl::CancelledError("socket closed"));
   pipes.clear();
   if (on_loop) return;
   // Pipes close on the loop; wait for them so nothing calls into a dead socket.
-  absl::MutexLock lock(&mu_);
+  Lock lock(mu_);
   absl::Time limit = absl::Now() + absl::Seconds(10);
   while (!pipes_.empty() && absl::Now() < limit) {
-    peers_cv_.WaitWithDeadline(&mu_, limit);
+    WaitUntil(peers_cv_, lock, limit);
   }
 }
 

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "msock/status.h"
 #include "msock/socket.h"
 #include "socket/connector.h"
+#include "socket/sync.h"
 #include "transports/transport.h"
 
 namespace msock::internal {
@@ -73,43 +73,43 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   void Close();
 
  private:
-  bool HasRoom(const Pipe& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HasRoom(const Pipe& p) const;
   // Appends to p's queue; returns true if the caller must Wake() p after unlocking.
-  bool Enqueue(Pipe& p, Message&& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  Pipe* PickToOne() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Enqueue(Pipe& p, Message&& m);
+  Pipe* PickToOne();
   // Moves orphaned messages to pipes with room; appends pipes to wake.
-  void PlaceOrphans(std::vector<std::shared_ptr<Pipe>>* wake) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool RecvFull() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool Drained() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PlaceOrphans(std::vector<std::shared_ptr<Pipe>>* wake);
+  bool RecvFull() const;
+  bool Drained() const;
   void EmitEvent(const PipeEvent& ev);
-  absl::Status WaitOn(absl::CondVar* cv, int* waiters, absl::Time deadline,
-                      const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status WaitOn(Lock& lock, std::condition_variable* cv, int* waiters, absl::Time deadline,
+                      const char* what);
 
   const SocketSpec spec_;
   Context& ctx_;
   Connector connector_;
   AtomicStats stats_;
 
-  mutable absl::Mutex mu_;
-  SocketOptions opts_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  uint32_t next_pipe_id_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint32_t, std::shared_ptr<Pipe>> pipes_ ABSL_GUARDED_BY(mu_);
-  std::vector<Pipe*> order_ ABSL_GUARDED_BY(mu_);  // round-robin order
-  size_t rr_ ABSL_GUARDED_BY(mu_) = 0;
-  std::deque<Message> orphans_ ABSL_GUARDED_BY(mu_);  // unsent messages of dead pipes
-  std::deque<Message> recvq_ ABSL_GUARDED_BY(mu_);
-  size_t recvq_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<std::shared_ptr<Pipe>> recv_blocked_ ABSL_GUARDED_BY(mu_);
-  absl::CondVar send_cv_, recv_cv_, peers_cv_, drain_cv_;
-  int send_waiters_ ABSL_GUARDED_BY(mu_) = 0;
-  int recv_waiters_ ABSL_GUARDED_BY(mu_) = 0;
-  int drain_waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  // Helpers without a Lock& parameter expect mu_ to be held.
+  mutable std::mutex mu_;  // guards everything below up to hooks_mu_
+  SocketOptions opts_;
+  bool closed_ = false;
+  uint32_t next_pipe_id_;
+  absl::flat_hash_map<uint32_t, std::shared_ptr<Pipe>> pipes_;
+  std::vector<Pipe*> order_;  // round-robin order
+  size_t rr_ = 0;
+  std::deque<Message> orphans_;  // unsent messages of dead pipes
+  std::deque<Message> recvq_;
+  size_t recvq_bytes_ = 0;
+  std::vector<std::shared_ptr<Pipe>> recv_blocked_;
+  std::condition_variable send_cv_, recv_cv_, peers_cv_, drain_cv_;
+  int send_waiters_ = 0;
+  int recv_waiters_ = 0;
+  int drain_waiters_ = 0;
 
-  absl::Mutex hooks_mu_;  // never held while calling a hook
-  std::shared_ptr<const std::function<void(const PipeEvent&)>> event_fn_
-      ABSL_GUARDED_BY(hooks_mu_);
-  std::shared_ptr<const RecvFilter> filter_ ABSL_GUARDED_BY(hooks_mu_);
+  std::mutex hooks_mu_;  // guards the two hooks; never held while calling one
+  std::shared_ptr<const std::function<void(const PipeEvent&)>> event_fn_;
+  std::shared_ptr<const RecvFilter> filter_;
 };
 
 }  // namespace msock::internal

@@ -9,8 +9,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "socket/socket_core.h"
+#include "socket/sync.h"
 
 namespace msock::internal {
 namespace {
@@ -34,7 +34,7 @@ class InprocPipe : public Pipe {
   void ResumeRecv() override {
     std::shared_ptr<InprocPipe> peer;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       peer = peer_;
     }
     if (peer) peer->Flush();
@@ -43,7 +43,7 @@ class InprocPipe : public Pipe {
   void Close(absl::Status why) override {
     std::shared_ptr<InprocPipe> peer;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (closed_) return;
       closed_ = true;
       peer = std::move(peer_);
@@ -60,7 +60,7 @@ class InprocPipe : public Pipe {
   // Moves our queued messages into the peer's socket; one thread at a time (flushing_).
   void Flush() {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (closed_) return;
       if (flushing_) {
         again_ = true;
@@ -71,7 +71,7 @@ class InprocPipe : public Pipe {
     for (;;) {
       std::shared_ptr<InprocPipe> peer;
       {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         peer = peer_;
       }
       bool progress = false;
@@ -85,7 +85,7 @@ class InprocPipe : public Pipe {
           progress = peer->core()->Deliver(peer.get(), &pending_, &next_);
         }
       }
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (again_ || (progress && !closed_)) {
         again_ = false;
         continue;
@@ -96,11 +96,11 @@ class InprocPipe : public Pipe {
   }
 
   std::shared_ptr<SocketCore> core_;
-  absl::Mutex mu_;
-  std::shared_ptr<InprocPipe> peer_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  bool flushing_ ABSL_GUARDED_BY(mu_) = false;
-  bool again_ ABSL_GUARDED_BY(mu_) = false;
+  std::mutex mu_;  // guards peer_ and the three flags
+  std::shared_ptr<InprocPipe> peer_;
+  bool closed_ = false;
+  bool flushing_ = false;
+  bool again_ = false;
   // Owned by the thread that set flushing_.
   std::vector<Message> pending_;
   size_t next_ = 0;
@@ -109,9 +109,9 @@ class InprocPipe : public Pipe {
 class InprocListener;
 
 struct Registry {
-  absl::Mutex mu;
+  std::mutex mu;  // guards names
   absl::flat_hash_map<std::string, std::pair<std::weak_ptr<SocketCore>, InprocListener*>> names
-      ABSL_GUARDED_BY(mu);
+     ;
 };
 
 Registry& GetRegistry() {
@@ -126,7 +126,7 @@ class InprocListener : public Listener {
   void Close(absl::AnyInvocable<void()> done) override {
     {
       Registry& r = GetRegistry();
-      absl::MutexLock lock(&r.mu);
+      std::lock_guard<std::mutex> lock(r.mu);
       auto it = r.names.find(name_);
       if (it != r.names.end() && it->second.second == this) r.names.erase(it);
     }
@@ -142,7 +142,7 @@ class InprocTransport : public Transport {
   absl::StatusOr<std::unique_ptr<Listener>> Listen(const Url& url,
                                                    std::shared_ptr<SocketCore> core) override {
     Registry& r = GetRegistry();
-    absl::MutexLock lock(&r.mu);
+    std::lock_guard<std::mutex> lock(r.mu);
     auto it = r.names.find(url.path);
     if (it != r.names.end() && !it->second.first.expired()) {
       return absl::AlreadyExistsError(
@@ -157,7 +157,7 @@ class InprocTransport : public Transport {
     std::shared_ptr<SocketCore> server;
     {
       Registry& r = GetRegistry();
-      absl::MutexLock lock(&r.mu);
+      std::lock_guard<std::mutex> lock(r.mu);
       auto it = r.names.find(url.path);
       if (it != r.names.end()) server = it->second.first.lock();
     }
