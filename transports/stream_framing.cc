@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 #include "absl/strings/str_format.h"
 
@@ -123,7 +124,13 @@ absl::Status StreamDecoder::Feed(const char* data, size_t size, std::vector<Mess
       size -= len;
       continue;
     }
-    partial_ = Message::WithSize(len);
+    try {
+      partial_ = Message::WithSize(len);
+    } catch (const std::bad_alloc&) {
+      failed_ = absl::ResourceExhaustedError(
+          absl::StrFormat("cannot allocate %u bytes for an incoming message", len));
+      return failed_;
+    }
     body_needed_ = len;
     body_filled_ = 0;
   }
