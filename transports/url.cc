@@ -64,6 +64,10 @@ absl::StatusOr<Url> ParseUrl(std::string_view url_view) {
           absl::StrCat("bad URL '", url, "': IPv6 addresses go in brackets, tcp://[::1]:port"));
     }
   }
+  if (host.find_first_of("[]/ \t\r\n") != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad URL '", url, "': the host may not contain '[', ']', '/' or spaces"));
+  }
   int p = 0;
   if (port.empty() || !absl::SimpleAtoi(std::string(port), &p) || p < 0 || p > 65535 ||
       port.find_first_not_of("0123456789") != std::string_view::npos) {

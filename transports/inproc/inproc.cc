@@ -4,6 +4,7 @@
 // in the pipe until the peer's receivers make room (ResumeRecv), which resumes the flush.
 #include "transports/inproc/inproc.h"
 
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,22 @@ namespace msock::internal {
 namespace {
 
 constexpr size_t kMaxBatchBytes = 256 * 1024;
+
+// Receivers see what the wire would carry: header words in front of the body, no header.
+void FlattenHeader(Message& m) {
+  if (m.header().empty()) return;
+  Message flat = Message::WithSize(m.header_size() + m.size());
+  char* p = flat.mutable_data();
+  for (uint32_t w : m.header()) {
+    p[0] = static_cast<char>(w >> 24);
+    p[1] = static_cast<char>(w >> 16);
+    p[2] = static_cast<char>(w >> 8);
+    p[3] = static_cast<char>(w);
+    p += 4;
+  }
+  if (m.size() > 0) std::memcpy(p, m.data(), m.size());
+  m = std::move(flat);
+}
 
 class InprocPipe : public Pipe {
  public:
@@ -80,6 +97,7 @@ class InprocPipe : public Pipe {
           pending_.clear();
           next_ = 0;
           core_->TakeSend(this, &pending_, kMaxBatchBytes);
+          for (Message& m : pending_) FlattenHeader(m);
         }
         if (!pending_.empty()) {
           progress = peer->core()->Deliver(peer.get(), &pending_, &next_);
