@@ -68,6 +68,8 @@ absl::Duration Socket::Get(OptionKey<absl::Duration> key) const {
       return o.reconnect_max;
     case opt::kHandshakeTimeout.id:
       return o.handshake_timeout;
+    case opt::kRecvSpin.id:
+      return o.recv_spin;
     default:
       return o.linger;
   }

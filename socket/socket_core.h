@@ -80,6 +80,8 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   // Moves orphaned messages to pipes with room; appends pipes to wake.
   void PlaceOrphans(std::vector<std::shared_ptr<Pipe>>* wake);
   bool RecvFull() const;
+  // Releases mu_ and polls for a delivery until one comes or `until`; then re-locks mu_.
+  void SpinForMessage(Lock& lock, absl::Time until);
   bool Drained() const;
   void EmitEvent(const PipeEvent& ev);
   absl::Status WaitOn(Lock& lock, std::condition_variable* cv, int* waiters, absl::Time deadline,
@@ -101,11 +103,17 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   std::deque<Message> orphans_;  // unsent messages of dead pipes
   std::deque<Message> recvq_;
   size_t recvq_bytes_ = 0;
+  std::atomic<bool> recv_avail_{false};  // !recvq_.empty(), readable without mu_
   std::vector<std::shared_ptr<Pipe>> recv_blocked_;
   std::condition_variable send_cv_, recv_cv_, peers_cv_, drain_cv_;
   int send_waiters_ = 0;
   int recv_waiters_ = 0;
   int drain_waiters_ = 0;
+
+  // Messages a receiver took from recvq_ in one batch and not yet handed out. Bounded by the
+  // receive queue limits, so at most twice those are buffered in all.
+  std::mutex recv_mu_;
+  std::deque<Message> recv_local_;  // guarded by recv_mu_
 
   std::mutex hooks_mu_;  // guards the two hooks; never held while calling one
   std::shared_ptr<const std::function<void(const PipeEvent&)>> event_fn_;

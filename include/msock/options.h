@@ -31,7 +31,9 @@ inline constexpr OptionKey<absl::Duration> kRecvTimeout{1, "recv-timeout"};
 inline constexpr OptionKey<size_t> kSendQueueMessages{2, "send-queue-messages"};
 inline constexpr OptionKey<size_t> kSendQueueBytes{3, "send-queue-bytes"};
 // Socket receive queue limits (shared by all pipes). Default: 4096 messages, 8 MiB. A full
-// queue pauses reading from the pipes (back-pressure), it never drops.
+// queue pauses reading from the pipes (back-pressure), it never drops. Receivers take the queue
+// in batches, so up to twice these limits may be buffered (a batch being handed out plus a
+// full queue).
 inline constexpr OptionKey<size_t> kRecvQueueMessages{4, "recv-queue-messages"};
 inline constexpr OptionKey<size_t> kRecvQueueBytes{5, "recv-queue-bytes"};
 // Largest message payload (header words + body) accepted from a peer; a larger one closes that
@@ -47,6 +49,10 @@ inline constexpr OptionKey<int> kTtl{9, "ttl"};
 inline constexpr OptionKey<absl::Duration> kHandshakeTimeout{10, "handshake-timeout"};
 // How long Close waits for queued messages to be written. Default 1 s.
 inline constexpr OptionKey<absl::Duration> kLinger{11, "linger"};
+// How long a receiver with nothing to receive polls before it sleeps. Sleeping costs a thread
+// wake-up per message batch, far more than a small message on a multi-core machine; polling
+// costs CPU while idle. Default 20 us; 0 never polls.
+inline constexpr OptionKey<absl::Duration> kRecvSpin{12, "recv-spin"};
 }  // namespace opt
 
 // The values of every option, as a socket holds them.
@@ -63,6 +69,7 @@ struct SocketOptions {
   int ttl = 8;
   absl::Duration handshake_timeout = absl::Seconds(10);
   absl::Duration linger = absl::Seconds(1);
+  absl::Duration recv_spin = absl::Microseconds(20);
 };
 
 }  // namespace msock
