@@ -106,6 +106,17 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
   EmitEvent(ev);
 }
 
+void SocketCore::TrackPipe(const std::shared_ptr<Pipe>& pipe) {
+  Lock lock(mu_);
+  live_[pipe.get()] = pipe;
+}
+
+void SocketCore::UntrackPipe(Pipe* pipe) {
+  Lock lock(mu_);
+  live_.erase(pipe);
+  peers_cv_.notify_all();
+}
+
 int SocketCore::pipe_count() const {
   Lock lock(mu_);
   return static_cast<int>(pipes_.size());
@@ -606,19 +617,24 @@ void SocketCore::Close() {
     recv_local_.clear();
   }
   connector_.Shutdown();
-  std::vector<std::shared_ptr<Pipe>> pipes;
-  {
-    Lock lock(mu_);
-    for (auto& [id, p] : pipes_) pipes.push_back(p);
-  }
-  for (auto& p : pipes) p->Close(absl::CancelledError("socket closed"));
-  pipes.clear();
-  if (on_loop) return;
-  // Pipes close on the loop; wait for them so nothing calls into a dead socket.
-  Lock lock(mu_);
+  // Close every pipe, attached or still connecting / handshaking, and wait for them to end.
+  // A pipe created meanwhile (an accept already under way) is closed on the next round.
   absl::Time limit = absl::Now() + absl::Seconds(10);
-  while (!pipes_.empty() && absl::Now() < limit) {
-    WaitUntil(peers_cv_, lock, limit);
+  for (;;) {
+    std::vector<std::shared_ptr<Pipe>> pipes;
+    {
+      Lock lock(mu_);
+      if ((pipes_.empty() && live_.empty()) || absl::Now() >= limit) return;
+      for (auto& [id, p] : pipes_) pipes.push_back(p);
+      for (auto& [raw, weak] : live_) {
+        if (auto p = weak.lock()) pipes.push_back(std::move(p));
+      }
+    }
+    for (auto& p : pipes) p->Close(absl::CancelledError("socket closed"));
+    pipes.clear();
+    if (on_loop) return;  // the loop must run for the pipes to finish closing
+    Lock lock(mu_);
+    WaitUntil(peers_cv_, lock, std::min(limit, absl::Now() + absl::Milliseconds(100)));
   }
 }
 

@@ -54,6 +54,11 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   size_t TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_bytes);
   void CountReject(Reject why);
   bool closed() const;
+  // Every pipe that holds an I/O handle registers here from creation (before its handshake,
+  // even before it connects) until its handles are closed: Close closes them all and waits
+  // for each to finish, so no handle of this socket outlives Socket::Close.
+  void TrackPipe(const std::shared_ptr<Pipe>& pipe);
+  void UntrackPipe(Pipe* pipe);
 
   // ---- users (via Socket) ----
   absl::Status Send(Message& msg, absl::Time deadline);
@@ -98,6 +103,7 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   bool closed_ = false;
   uint32_t next_pipe_id_;
   absl::flat_hash_map<uint32_t, std::shared_ptr<Pipe>> pipes_;
+  absl::flat_hash_map<Pipe*, std::weak_ptr<Pipe>> live_;  // see TrackPipe
   std::vector<Pipe*> order_;  // round-robin order
   size_t rr_ = 0;
   std::deque<Message> orphans_;  // unsent messages of dead pipes

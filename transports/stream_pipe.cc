@@ -26,6 +26,7 @@ thread_local std::unique_ptr<char[]> read_buffer;
 std::shared_ptr<StreamPipe> StreamPipe::Create(std::shared_ptr<SocketCore> core, bool ipc) {
   std::shared_ptr<StreamPipe> p(new StreamPipe(std::move(core), ipc));
   p->self_ = p;
+  p->core_->TrackPipe(p);
   return p;
 }
 
@@ -240,6 +241,7 @@ void StreamPipe::OnHandleClosed() {
     auto fn = std::move(on_closed);
     fn();
   }
+  core_->UntrackPipe(this);
   std::shared_ptr<StreamPipe> self = std::move(self_);  // may free us on return
 }
 

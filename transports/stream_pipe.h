@@ -80,8 +80,8 @@ class StreamPipe : public Pipe {
 
 class StreamListener : public Listener {
  public:
-  // `server` is an initialised, bound tcp or unix handle allocated with new; the listener owns
-  // it. `unlink_path` (ipc) is removed when the listener closes.
+  // `server` is an initialised, bound tcp or unix handle inside a uv_any_handle allocated with
+  // new; the listener owns it. `unlink_path` (ipc) is removed when the listener closes.
   StreamListener(std::shared_ptr<SocketCore> core, bool ipc, uv_stream_t* server, std::string url,
                  std::string unlink_path);
   ~StreamListener() override;

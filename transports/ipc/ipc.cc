@@ -46,13 +46,14 @@ class IpcTransport : public Transport {
 
   absl::StatusOr<std::unique_ptr<Listener>> Listen(const Url& url,
                                                    std::shared_ptr<SocketCore> core) override {
-    auto* server = new uv_pipe_t;
+    auto* any = new uv_any_handle;  // the listener frees it as a uv_any_handle
+    uv_pipe_t* server = &any->pipe;
     uv_pipe_init(core->ctx().loop(), server, 0);
     std::string what = absl::StrCat("listen ", url.ToString());
     int rc = uv_pipe_bind(server, url.path.c_str());
     if (rc < 0) {
       uv_close(reinterpret_cast<uv_handle_t*>(server),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_any_handle*>(h); });
       return UvError(rc, what);
     }
     auto l = std::make_unique<StreamListener>(std::move(core), true,

@@ -57,13 +57,14 @@ class TcpTransport : public Transport {
     if (!ToSockaddr(url.host, url.port, &ss)) {
       return absl::InvalidArgumentError(absl::StrCat("bad tcp host '", url.host, "'"));
     }
-    auto* server = new uv_tcp_t;
+    auto* any = new uv_any_handle;  // the listener frees it as a uv_any_handle
+    uv_tcp_t* server = &any->tcp;
     uv_tcp_init(core->ctx().loop(), server);
     std::string what = absl::StrCat("listen ", url.ToString());
     int rc = uv_tcp_bind(server, reinterpret_cast<sockaddr*>(&ss), 0);
     if (rc < 0) {
       uv_close(reinterpret_cast<uv_handle_t*>(server),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_any_handle*>(h); });
       return UvError(rc, what);
     }
     auto l = std::make_unique<StreamListener>(std::move(core), false,
@@ -125,6 +126,11 @@ class TcpTransport : public Transport {
 
  private:
   static void StartConnect(ConnectRequest* cr, const sockaddr* addr) {
+    // The socket may have closed the pipe while its name was being resolved.
+    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(cr->pipe->tcp()))) {
+      OnStreamConnected(&cr->req, UV_ECANCELED);
+      return;
+    }
     int rc = uv_tcp_connect(&cr->req, cr->pipe->tcp(), addr, &OnStreamConnected);
     if (rc < 0) OnStreamConnected(&cr->req, rc);
   }
