@@ -1,0 +1,53 @@
+// bench/perf_runner.h: runs one measurement of one library (both sides, as two
+// threads or two processes) in a forked child under a watchdog, and returns
+// what it measured or why it failed. Used by perf_main.cc.
+#ifndef MSOCK_BENCH_PERF_RUNNER_H_
+#define MSOCK_BENCH_PERF_RUNNER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "bench/perf_harness.h"
+
+namespace msock::bench {
+
+enum class Test { kThroughput, kLatency };
+
+// How measurements are run.
+struct RunMode {
+  bool procs = false;        // ipc/tcp: receiver in a separate process
+  bool pin = false;          // pin the measurement to CPU 0
+  bool inline_mode = false;  // no fork: in this process (a hang exits)
+};
+
+// After a result, the child must have torn everything down (closed sockets,
+// ended the library) within this time, or it is killed and the teardown
+// reported as hung.
+inline constexpr double kTeardownSeconds = 5.0;
+
+// The outcome of one measurement.
+struct Sample {
+  bool ok = false;
+  std::string error;  // why !ok
+  bool teardown_hung = false;
+  // Throughput.
+  double rate = 0;  // msgs/s
+  int64_t messages = 0;
+  bool capped = false;  // stopped by the time limit, not the count
+  // Latency.
+  double p50 = 0, p99 = 0;  // microseconds
+  int64_t round_trips = 0;
+};
+
+// Ignores SIGPIPE, makes SIGINT/SIGTERM kill the running measurement too, and
+// makes this process the reaper of orphaned grandchildren. Call once.
+void InitRunner();
+
+// Measures `test` for `lib` with `args` (args.rv is set here). Never hangs:
+// bounded by the watchdog (or, in inline mode, exits the program on a hang).
+Sample Measure(const Library& lib, Test test, SideArgs args,
+               const RunMode& mode);
+
+}  // namespace msock::bench
+
+#endif  // MSOCK_BENCH_PERF_RUNNER_H_
