@@ -474,9 +474,19 @@ void SocketCore::EmitEvent(const PipeEvent& ev) {
   std::shared_ptr<const std::function<void(const PipeEvent&)>> fn;
   {
     Lock lock(hooks_mu_);
+    if (!event_fn_) return;
     fn = event_fn_;
+    ++emitting_;
   }
-  if (fn) (*fn)(ev);
+  (*fn)(ev);
+  Lock lock(hooks_mu_);
+  if (--emitting_ == 0) hooks_cv_.notify_all();
+}
+
+void SocketCore::StopEvents(bool wait) {
+  Lock lock(hooks_mu_);
+  event_fn_ = nullptr;
+  if (wait) hooks_cv_.wait(lock, [this] { return emitting_ == 0; });
 }
 
 absl::Status SocketCore::SetOption(int id, absl::Duration d) {
@@ -616,6 +626,8 @@ void SocketCore::Close() {
     stats_.dropped += recv_local_.size();
     recv_local_.clear();
   }
+  // No pipe event after Close returns: stop them now and wait out one being delivered.
+  StopEvents(/*wait=*/!on_loop);
   connector_.Shutdown();
   // Close every pipe, attached or still connecting / handshaking, and wait for them to end.
   // A pipe created meanwhile (an accept already under way) is closed on the next round.

@@ -89,6 +89,8 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   void SpinForMessage(Lock& lock, absl::Time until);
   bool Drained() const;
   void EmitEvent(const PipeEvent& ev);
+  // Drops the pipe-event observer; with `wait`, returns once no call to it is running.
+  void StopEvents(bool wait);
   absl::Status WaitOn(Lock& lock, std::condition_variable* cv, int* waiters, absl::Time deadline,
                       const char* what);
 
@@ -124,6 +126,8 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   std::mutex hooks_mu_;  // guards the two hooks; never held while calling one
   std::shared_ptr<const std::function<void(const PipeEvent&)>> event_fn_;
   std::shared_ptr<const RecvFilter> filter_;
+  int emitting_ = 0;  // observer calls running, guarded by hooks_mu_
+  std::condition_variable hooks_cv_;
 };
 
 }  // namespace msock::internal

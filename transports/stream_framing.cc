@@ -137,4 +137,22 @@ absl::Status StreamDecoder::Feed(const char* data, size_t size, std::vector<Mess
   return absl::OkStatus();
 }
 
+char* StreamDecoder::direct_buffer(size_t* len) {
+  if (body_needed_ == 0 || !failed_.ok()) {
+    *len = 0;
+    return nullptr;
+  }
+  *len = body_needed_ - body_filled_;
+  return partial_.mutable_data() + body_filled_;
+}
+
+void StreamDecoder::CommitDirect(size_t n, std::vector<Message>* out) {
+  body_filled_ += n;
+  if (body_filled_ == body_needed_) {
+    out->push_back(std::move(partial_));
+    partial_ = Message();
+    body_needed_ = body_filled_ = 0;
+  }
+}
+
 }  // namespace msock::internal

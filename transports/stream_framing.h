@@ -47,6 +47,13 @@ class StreamDecoder {
   // 0x01. Messages decoded before the bad frame are still appended to `out`.
   absl::Status Feed(const char* data, size_t size, std::vector<Message>* out);
 
+  // While a message body is being filled: where its next bytes go; *len = how many are still
+  // missing. Null when no body is pending. Reading straight there saves a copy.
+  char* direct_buffer(size_t* len);
+  // `n` (<= *len of direct_buffer) bytes were written at direct_buffer(); a completed message
+  // is appended to `out`.
+  void CommitDirect(size_t n, std::vector<Message>* out);
+
   // True while part of a message has been read but not all of it.
   bool mid_message() const { return have_ > 0 || body_needed_ > 0; }
 

@@ -20,6 +20,26 @@ constexpr size_t kCopyBelow = 2048;
 // One read buffer per loop thread: decoding copies every message out of it at once.
 constexpr size_t kReadBufferSize = 256 * 1024;
 thread_local std::unique_ptr<char[]> read_buffer;
+// A pending message body at least this large is read into directly (no copy), at most
+// kMaxDirectRead bytes per read.
+constexpr size_t kDirectReadMin = 16 * 1024;
+constexpr size_t kMaxDirectRead = size_t{1} << 30;
+
+// "tcp://host:port" of one end of a connected tcp handle (getsockname or getpeername).
+std::string TcpAddress(const uv_tcp_t* tcp, int (*get)(const uv_tcp_t*, sockaddr*, int*)) {
+  sockaddr_storage ss;
+  int len = sizeof(ss);
+  char host[64] = "";
+  if (get(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    uv_ip4_name(a, host, sizeof(host));
+    return absl::StrCat("tcp://", host, ":", ntohs(a->sin_port));
+  }
+  auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+  uv_ip6_name(a, host, sizeof(host));
+  return absl::StrCat("tcp://[", host, "]:", ntohs(a->sin6_port));
+}
 
 }  // namespace
 
@@ -86,13 +106,33 @@ void StreamPipe::Start(absl::AnyInvocable<void(absl::Status)> ready) {
 int StreamPipe::StartReading() {
   return uv_read_start(
       stream(),
-      [](uv_handle_t*, size_t, uv_buf_t* buf) {
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        // The rest of a large message is read straight into its body; everything else goes
+        // through the loop's shared buffer.
+        auto* self = static_cast<StreamPipe*>(h->data);
+        size_t len = 0;
+        char* direct = self->hello_done_ ? self->decoder_.direct_buffer(&len) : nullptr;
+        if (direct != nullptr && len >= kDirectReadMin) {
+          *buf = uv_buf_init(direct, static_cast<unsigned>(std::min(len, kMaxDirectRead)));
+          return;
+        }
         if (!read_buffer) read_buffer = std::make_unique<char[]>(kReadBufferSize);
         *buf = uv_buf_init(read_buffer.get(), kReadBufferSize);
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-        static_cast<StreamPipe*>(s->data)->OnRead(nread, buf->base);
+        auto* self = static_cast<StreamPipe*>(s->data);
+        if (nread > 0 && buf->base != read_buffer.get()) {
+          self->OnDirectRead(static_cast<size_t>(nread));
+        } else {
+          self->OnRead(nread, buf->base);
+        }
       });
+}
+
+void StreamPipe::OnDirectRead(size_t n) {
+  if (closing_) return;
+  decoder_.CommitDirect(n, &inbox_);
+  DeliverInbox();
 }
 
 void StreamPipe::OnRead(ssize_t nread, const char* data) {
@@ -277,23 +317,7 @@ void StreamListener::OnConnection(uv_stream_t* server, int status) {
     pipe->local_address = self->url_;
     pipe->remote_address = self->url_;
   } else {
-    sockaddr_storage ss;
-    int len = sizeof(ss);
-    char host[64] = "";
-    if (uv_tcp_getpeername(pipe->tcp(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-      int port = 0;
-      if (ss.ss_family == AF_INET) {
-        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-        uv_ip4_name(a, host, sizeof(host));
-        port = ntohs(a->sin_port);
-        pipe->remote_address = absl::StrCat("tcp://", host, ":", port);
-      } else if (ss.ss_family == AF_INET6) {
-        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-        uv_ip6_name(a, host, sizeof(host));
-        port = ntohs(a->sin6_port);
-        pipe->remote_address = absl::StrCat("tcp://[", host, "]:", port);
-      }
-    }
+    pipe->remote_address = TcpAddress(pipe->tcp(), uv_tcp_getpeername);
     pipe->local_address = self->url_;
   }
   std::weak_ptr<StreamPipe> weak = pipe;
@@ -327,6 +351,9 @@ void OnStreamConnected(uv_connect_t* req, int status) {
   }
   std::shared_ptr<StreamPipe> pipe = cr->pipe;
   pipe->remote_address = cr->remote;
+  if (pipe->local_address.empty()) {  // tcp: the address the kernel picked for us
+    pipe->local_address = TcpAddress(pipe->tcp(), uv_tcp_getsockname);
+  }
   auto done = std::make_shared<ConnectDone>(std::move(cr->done));
   std::weak_ptr<StreamPipe> weak = pipe;
   pipe->Start([weak, done](absl::Status s) {

@@ -42,6 +42,7 @@ class StreamPipe : public Pipe {
   void DeliverInbox();
   int StartReading();
   void OnRead(ssize_t nread, const char* data);
+  void OnDirectRead(size_t n);
   void OnHandleClosed();
 
   std::shared_ptr<SocketCore> core_;

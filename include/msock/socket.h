@@ -132,8 +132,9 @@ class Socket {
   absl::Status WaitForPeers(int n, absl::Time deadline);
   int pipe_count() const;
 
-  // Calls `fn` on every pipe added or removed, on the I/O thread: it must not block nor call
-  // Close. Replaces any earlier observer; pass nullptr to remove it.
+  // Calls `fn` on every pipe added or removed, on the I/O thread (inproc: the thread that made
+  // or closed the pipe): it must not block nor call Close. Replaces any earlier observer; pass
+  // nullptr to remove it. Events stop when Close starts; none runs after Close returns.
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
   // Installs a receive filter (protocols use it: pair1's hop count, sub's prefixes).
   void SetRecvFilter(RecvFilter filter);
