@@ -70,25 +70,24 @@ class Runner {
   explicit Runner(const Options& o) : o_(o), sock_(o.role->make()) {}
 
   int Run() {
-    if (o_.verbose) sock_->socket().OnPipeEvent(PrintPipeEvent);
-    if (int code = OpenEndpoints(); code != kExitOk) return code;
-
-    std::thread sender;
-    if (o_.sends()) {
+    if (o_.sends()) {  // read the file before connecting anywhere
       absl::StatusOr<std::string> payload = LoadPayload(o_);
       if (!payload.ok()) {
         Complain(std::string(payload.status().message()));
         return kExitFailure;
       }
       payload_ = *std::move(payload);
-      sender = std::thread([this] { SendAll(); });
     }
+    if (o_.verbose) sock_->socket().OnPipeEvent(PrintPipeEvent);
+    if (int code = OpenEndpoints(); code != kExitOk) return code;
+
+    std::thread sender;
+    if (o_.sends()) sender = std::thread([this] { SendAll(); });
     int code = kExitOk;
     if (o_.role->can_recv) {
       code = ReceiveAll();
-      // The receiver is done or failed: a sender still waiting has nothing left
-      // to wait for only if the receiver failed; otherwise let it finish its
-      // --count sends.
+      // If receiving failed, stop a sender that may still be waiting;
+      // otherwise let it finish its --count sends.
       if (code != kExitOk) sock_->socket().Close();
     }
     if (sender.joinable()) sender.join();

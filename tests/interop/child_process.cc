@@ -20,6 +20,8 @@ extern char** environ;
 namespace msock::testing {
 namespace {
 
+constexpr char kSetpriv[] = "/usr/bin/setpriv";
+
 int MillisUntil(absl::Time deadline) {
   absl::Duration left = deadline - absl::Now();
   if (left <= absl::ZeroDuration()) return 0;
@@ -62,6 +64,12 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
+  // Run it under `setpriv --pdeathsig KILL` (util-linux) when available, so
+  // that it dies with the spawning thread even if the test process crashes
+  // before the destructor runs.
+  if (access(kSetpriv, X_OK) == 0) {
+    argv.insert(argv.begin(), {kSetpriv, "--pdeathsig", "KILL", "--"});
+  }
   std::vector<char*> cargv;
   for (std::string& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);

@@ -4,7 +4,9 @@
 // Spawned with posix_spawn; stdin is /dev/null, stdout and stderr are pipes
 // read with poll against a deadline. The destructor kills (SIGTERM, then
 // SIGKILL after a bound) and reaps it, so a failing test never leaves a process
-// behind.
+// behind; a crashing one neither: the child runs under `setpriv --pdeathsig
+// KILL` and dies with the thread that started it (start children from the
+// test's own thread).
 #ifndef MSOCK_TESTS_INTEROP_CHILD_PROCESS_H_
 #define MSOCK_TESTS_INTEROP_CHILD_PROCESS_H_
 

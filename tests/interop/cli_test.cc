@@ -1,5 +1,10 @@
 // tests/interop/cli_test.cc: the `msock` command-line tool (built binary)
 // against nngcat and nanocat, plus its usage errors and exit codes.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -190,6 +195,25 @@ TEST_F(CliTest, RecvTimeoutWithCountFails) {
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(code, 1);
   EXPECT_NE(c->err().find("timed out"), std::string::npos) << c->err();
+}
+
+TEST_F(CliTest, ListenOnBusyAddressIsARuntimeError) {
+  int busy = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(busy, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(busy, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(busy, 1), 0);
+  ASSERT_EQ(getsockname(busy, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string url = "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  int code = -1;
+  std::unique_ptr<ChildProcess> c = RunToEnd({"pull", "--listen", url}, &code);
+  close(busy);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(c->err().find(url), std::string::npos) << c->err();
 }
 
 TEST_F(CliTest, PushWithoutPeerFails) {
