@@ -53,13 +53,16 @@ void AppendFramePrefix(const Message& msg, bool ipc, std::string* out) {
   char* p = out->data() + at;
   if (ipc) *p++ = static_cast<char>(kIpcMessageType);
   PutU64(msg.size() + msg.header_size(), p);
-  p += 8;
+  WriteHeaderWords(msg, p + 8);
+}
+
+void WriteHeaderWords(const Message& msg, char* out) {
   for (uint32_t w : msg.header()) {
-    p[0] = static_cast<char>(w >> 24);
-    p[1] = static_cast<char>(w >> 16);
-    p[2] = static_cast<char>(w >> 8);
-    p[3] = static_cast<char>(w);
-    p += 4;
+    out[0] = static_cast<char>(w >> 24);
+    out[1] = static_cast<char>(w >> 16);
+    out[2] = static_cast<char>(w >> 8);
+    out[3] = static_cast<char>(w);
+    out += 4;
   }
 }
 

@@ -26,6 +26,9 @@ void EncodeHello(uint16_t self_id, uint8_t out[kHelloSize]);
 // the message) for a well-formed header of another protocol.
 absl::Status CheckHello(const uint8_t in[kHelloSize], uint16_t expected_peer_id);
 
+// Writes msg's header words big-endian at out[0 .. msg.header_size()).
+void WriteHeaderWords(const Message& msg, char* out);
+
 // Appends the frame of `msg` (optional type byte, u64 length, header words, body) to `out`.
 void AppendFrame(const Message& msg, bool ipc, std::string* out);
 // Appends only the frame prefix (type byte, length, header words): the body follows as is.

@@ -342,6 +342,17 @@ void StreamListener::Close(absl::AnyInvocable<void()> done) {
   });
 }
 
+ConnectRequest* NewConnectRequest(std::shared_ptr<SocketCore> core, bool ipc, const Url& url,
+                                  ConnectDone done) {
+  auto* cr = new ConnectRequest;
+  cr->req.data = cr;
+  cr->remote = url.ToString();
+  cr->done = std::move(done);
+  cr->pipe = StreamPipe::Create(std::move(core), ipc);
+  if (ipc) cr->pipe->local_address = cr->remote;  // tcp: set once connected
+  return cr;
+}
+
 void OnStreamConnected(uv_connect_t* req, int status) {
   std::unique_ptr<ConnectRequest> cr(static_cast<ConnectRequest*>(req->data));
   if (status < 0) {

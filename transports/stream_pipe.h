@@ -111,6 +111,9 @@ struct ConnectRequest {
   ConnectDone done;
   std::string remote;
 };
+// A new request with a fresh pipe (tcp or unix handle) to `url`, req.data set.
+ConnectRequest* NewConnectRequest(std::shared_ptr<SocketCore> core, bool ipc, const Url& url,
+                                  ConnectDone done);
 void OnStreamConnected(uv_connect_t* req, int status);
 
 }  // namespace msock::internal

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "socket/socket_core.h"
 #include "socket/sync.h"
+#include "transports/stream_framing.h"
 
 namespace msock::internal {
 namespace {
@@ -22,15 +23,8 @@ constexpr size_t kMaxBatchBytes = 256 * 1024;
 void FlattenHeader(Message& m) {
   if (m.header().empty()) return;
   Message flat = Message::WithSize(m.header_size() + m.size());
-  char* p = flat.mutable_data();
-  for (uint32_t w : m.header()) {
-    p[0] = static_cast<char>(w >> 24);
-    p[1] = static_cast<char>(w >> 16);
-    p[2] = static_cast<char>(w >> 8);
-    p[3] = static_cast<char>(w);
-    p += 4;
-  }
-  if (m.size() > 0) std::memcpy(p, m.data(), m.size());
+  WriteHeaderWords(m, flat.mutable_data());
+  if (m.size() > 0) std::memcpy(flat.mutable_data() + m.header_size(), m.data(), m.size());
   m = std::move(flat);
 }
 

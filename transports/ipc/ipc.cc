@@ -68,12 +68,7 @@ class IpcTransport : public Transport {
   }
 
   void Connect(const Url& url, std::shared_ptr<SocketCore> core, ConnectDone done) override {
-    auto* cr = new ConnectRequest;
-    cr->req.data = cr;
-    cr->remote = url.ToString();
-    cr->done = std::move(done);
-    cr->pipe = StreamPipe::Create(std::move(core), true);
-    cr->pipe->local_address = cr->remote;
+    ConnectRequest* cr = NewConnectRequest(std::move(core), true, url, std::move(done));
     uv_pipe_connect(&cr->req, cr->pipe->unix_pipe(), url.path.c_str(), &OnStreamConnected);
   }
 };

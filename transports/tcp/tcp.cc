@@ -87,12 +87,7 @@ class TcpTransport : public Transport {
   }
 
   void Connect(const Url& url, std::shared_ptr<SocketCore> core, ConnectDone done) override {
-    auto* cr = new ConnectRequest;
-    cr->req.data = cr;
-    cr->remote = url.ToString();
-    cr->done = std::move(done);
-    cr->pipe = StreamPipe::Create(core, false);
-    cr->pipe->local_address = "";
+    ConnectRequest* cr = NewConnectRequest(core, false, url, std::move(done));
     sockaddr_storage ss;
     if (ToSockaddr(url.host, url.port, &ss)) {
       StartConnect(cr, reinterpret_cast<sockaddr*>(&ss));
