@@ -21,8 +21,9 @@ constexpr size_t kCopyBelow = 2048;
 constexpr size_t kReadBufferSize = 256 * 1024;
 thread_local std::unique_ptr<char[]> read_buffer;
 // A pending message body at least this large is read into directly (no copy), at most
-// kMaxDirectRead bytes per read.
-constexpr size_t kDirectReadMin = 16 * 1024;
+// kMaxDirectRead bytes per read. Below it, one shared-buffer read that carries several messages
+// beats a read per message (64 KiB messages over ipc: 2.75x libzmq with 128 KiB, 0.53x with 16).
+constexpr size_t kDirectReadMin = 128 * 1024;
 constexpr size_t kMaxDirectRead = size_t{1} << 30;
 
 // "tcp://host:port" of one end of a connected tcp handle (getsockname or getpeername).
