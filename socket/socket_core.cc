@@ -193,10 +193,15 @@ void SocketCore::PlaceOrphans(std::vector<std::shared_ptr<Pipe>>* wake) {
 }
 
 absl::Status SocketCore::WaitOn(Lock& lock, std::condition_variable* cv, int* waiters,
-                                absl::Time deadline, const char* what) {
+                                absl::Time deadline, bool* waited, const char* what) {
   if (deadline <= absl::Now()) {
+    if (*waited) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(spec_.name, " socket: deadline passed: ", what));
+    }
     return absl::UnavailableError(absl::StrCat(spec_.name, " socket: ", what, " (would block)"));
   }
+  *waited = true;
   ++*waiters;
   bool timed_out = WaitUntil(*cv, lock, deadline);
   --*waiters;
@@ -217,6 +222,7 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
         absl::StrCat(spec_.name, " socket sends only with SendTo(path)"));
   }
   std::vector<std::shared_ptr<Pipe>> wake;
+  bool waited = false;
   {
     Lock lock(mu_);
     if (closed_) return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
@@ -244,7 +250,7 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
           }
         }
         MSOCK_RETURN_IF_ERROR(
-            WaitOn(lock, &send_cv_, &send_waiters_, deadline, "no peer can take the message"));
+            WaitOn(lock, &send_cv_, &send_waiters_, deadline, &waited, "no peer can take the message"));
         if (!orphans_.empty()) PlaceOrphans(&wake);
       }
     }
@@ -259,6 +265,7 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg, absl::Time deadl
   }
   if (path.empty()) return absl::InvalidArgumentError("SendTo: empty path");
   std::shared_ptr<Pipe> target;
+  bool waited = false;
   {
     Lock lock(mu_);
     for (;;) {
@@ -277,7 +284,7 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg, absl::Time deadl
         break;
       }
       MSOCK_RETURN_IF_ERROR(
-          WaitOn(lock, &send_cv_, &send_waiters_, deadline, "the destination pipe is full"));
+          WaitOn(lock, &send_cv_, &send_waiters_, deadline, &waited, "the destination pipe is full"));
     }
   }
   if (target) target->Wake();
@@ -401,7 +408,7 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
   }
   std::deque<Message> batch;
   std::vector<std::shared_ptr<Pipe>> resume;
-  bool spun = false;
+  bool waited = false;
   {
     Lock lock(mu_);
     for (;;) {
@@ -409,12 +416,12 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
         return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
       }
       if (!recvq_.empty()) break;
-      if (!spun && opts_.recv_spin > absl::ZeroDuration() && deadline > absl::Now()) {
-        spun = true;
+      if (!waited && opts_.recv_spin > absl::ZeroDuration() && deadline > absl::Now()) {
+        waited = true;
         SpinForMessage(lock, std::min(deadline, absl::Now() + opts_.recv_spin));
         continue;  // mu_ was released: look at the queue again before sleeping
       }
-      MSOCK_RETURN_IF_ERROR(WaitOn(lock, &recv_cv_, &recv_waiters_, deadline, "no message"));
+      MSOCK_RETURN_IF_ERROR(WaitOn(lock, &recv_cv_, &recv_waiters_, deadline, &waited, "no message"));
     }
     batch.swap(recvq_);
     recvq_bytes_ = 0;

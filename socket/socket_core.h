@@ -91,8 +91,11 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   void EmitEvent(const PipeEvent& ev);
   // Drops the pipe-event observer; with `wait`, returns once no call to it is running.
   void StopEvents(bool wait);
+  // Waits on cv until notified or the deadline. kUnavailable if the deadline had passed before
+  // any wait (*waited false: a non-blocking call), kDeadlineExceeded if it passed while waiting,
+  // kCancelled if the socket closed. Sets *waited.
   absl::Status WaitOn(Lock& lock, std::condition_variable* cv, int* waiters, absl::Time deadline,
-                      const char* what);
+                      bool* waited, const char* what);
 
   const SocketSpec spec_;
   Context& ctx_;

@@ -39,6 +39,32 @@ int LeadingNumber(std::string_view body) {
   return v;
 }
 
+TEST(SocketTest, RecvSpinDeliversAndKeepsDeadlines) {
+  Socket pull(protocols::kPull);
+  ASSERT_TRUE(pull.Set(opt::kRecvSpin, absl::Milliseconds(50)).ok());
+  EXPECT_EQ(pull.Get(opt::kRecvSpin), absl::Milliseconds(50));
+  absl::StatusOr<std::string> url = pull.Listen(test::UniqueInprocUrl());
+  ASSERT_TRUE(url.ok()) << url.status();
+  Socket push(protocols::kPush);
+  ASSERT_TRUE(push.Dial(*url).ok());
+  ASSERT_TRUE(push.WaitForPeers(1, Deadline(10)).ok());
+  // A deadline shorter than the spin still ends the call on time.
+  absl::Time start = absl::Now();
+  EXPECT_EQ(pull.Recv(absl::Now() + absl::Milliseconds(5)).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  // A message sent while the receiver polls (or sleeps after polling) arrives.
+  std::thread sender([&] {
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(SendString(push, absl::StrCat(i), Deadline(5)).ok());
+    }
+  });
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(RecvString(pull, Deadline(5)).value_or("?"), absl::StrCat(i));
+  }
+  sender.join();
+}
+
 TEST(SocketTest, SpecIsTheRecipe) {
   Socket push(protocols::kPush);
   EXPECT_STREQ(push.spec().name, "push");
