@@ -397,45 +397,52 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
     return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket cannot receive"));
   }
   // Receivers take the whole shared queue at once into recv_local_, so the producers (pipes)
-  // and the receivers meet on mu_ once per batch, not once per message.
-  {
-    std::lock_guard<std::mutex> local(recv_mu_);
-    if (!recv_local_.empty()) {
-      Message m = std::move(recv_local_.front());
-      recv_local_.pop_front();
-      return m;
-    }
-  }
-  std::deque<Message> batch;
-  std::vector<std::shared_ptr<Pipe>> resume;
+  // and the receivers meet on mu_ once per batch, not once per message. Lock order: mu_, then
+  // recv_mu_; recv_mu_ alone on the fast path.
   bool waited = false;
-  {
-    Lock lock(mu_);
-    for (;;) {
-      if (closed_) {
-        return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> local(recv_mu_);
+      if (!recv_local_.empty()) {
+        Message m = std::move(recv_local_.front());
+        recv_local_.pop_front();
+        local_avail_.store(!recv_local_.empty(), std::memory_order_relaxed);
+        return m;
       }
-      if (!recvq_.empty()) break;
-      if (!waited && opts_.recv_spin > absl::ZeroDuration() && deadline > absl::Now()) {
-        waited = true;
-        SpinForMessage(lock, std::min(deadline, absl::Now() + opts_.recv_spin));
-        continue;  // mu_ was released: look at the queue again before sleeping
-      }
-      MSOCK_RETURN_IF_ERROR(WaitOn(lock, &recv_cv_, &recv_waiters_, deadline, &waited, "no message"));
     }
-    batch.swap(recvq_);
-    recvq_bytes_ = 0;
-    recv_avail_.store(false, std::memory_order_relaxed);
-    resume.swap(recv_blocked_);
-    for (auto& p : resume) p->core_state.recv_blocked = false;
+    std::vector<std::shared_ptr<Pipe>> resume;
+    {
+      Lock lock(mu_);
+      for (;;) {
+        if (closed_) {
+          return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
+        }
+        if (!recvq_.empty() || local_avail_.load(std::memory_order_relaxed)) break;
+        if (!waited && opts_.recv_spin > absl::ZeroDuration() && deadline > absl::Now()) {
+          waited = true;
+          SpinForMessage(lock, std::min(deadline, absl::Now() + opts_.recv_spin));
+          continue;  // mu_ was released: look at the queue again before sleeping
+        }
+        MSOCK_RETURN_IF_ERROR(
+            WaitOn(lock, &recv_cv_, &recv_waiters_, deadline, &waited, "no message"));
+      }
+      if (!recvq_.empty()) {
+        {
+          std::lock_guard<std::mutex> local(recv_mu_);
+          for (Message& m : recvq_) recv_local_.push_back(std::move(m));
+          local_avail_.store(true, std::memory_order_relaxed);
+        }
+        // Other receivers asleep on mu_ can serve themselves from recv_local_ too.
+        if (recvq_.size() > 1 && recv_waiters_ > 0) recv_cv_.notify_all();
+        recvq_.clear();
+        recvq_bytes_ = 0;
+        recv_avail_.store(false, std::memory_order_relaxed);
+        resume.swap(recv_blocked_);
+        for (auto& p : resume) p->core_state.recv_blocked = false;
+      }
+    }
+    for (auto& p : resume) p->ResumeRecv();
   }
-  for (auto& p : resume) p->ResumeRecv();
-  std::lock_guard<std::mutex> local(recv_mu_);
-  // Another receiver may have filled recv_local_ meanwhile: keep arrival order.
-  for (Message& m : batch) recv_local_.push_back(std::move(m));
-  Message m = std::move(recv_local_.front());
-  recv_local_.pop_front();
-  return m;
 }
 
 void SocketCore::SpinForMessage(Lock& lock, absl::Time until) {
@@ -632,6 +639,7 @@ void SocketCore::Close() {
     std::lock_guard<std::mutex> local(recv_mu_);
     stats_.dropped += recv_local_.size();
     recv_local_.clear();
+    local_avail_.store(false, std::memory_order_relaxed);
   }
   // No pipe event after Close returns: stop them now and wait out one being delivered.
   StopEvents(/*wait=*/!on_loop);

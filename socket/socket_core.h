@@ -125,6 +125,9 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   // receive queue limits, so at most twice those are buffered in all.
   std::mutex recv_mu_;
   std::deque<Message> recv_local_;  // guarded by recv_mu_
+  // !recv_local_.empty(); written under recv_mu_ (and mu_ when it becomes true), read under mu_
+  // by receivers deciding whether to sleep.
+  std::atomic<bool> local_avail_{false};
 
   std::mutex hooks_mu_;  // guards the two hooks; never held while calling one
   std::shared_ptr<const std::function<void(const PipeEvent&)>> event_fn_;

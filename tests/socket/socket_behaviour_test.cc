@@ -65,6 +65,29 @@ TEST(SocketTest, RecvSpinDeliversAndKeepsDeadlines) {
   sender.join();
 }
 
+TEST(SocketTest, BlockedReceiversEachGetAMessageOfOneBatch) {
+  // Receivers take the queue in batches; a batch taken by one receiver must still serve the
+  // others, even though the first one does not call Recv again.
+  for (int round = 0; round < 20; ++round) {
+    Socket pull(protocols::kPull);
+    absl::StatusOr<std::string> url = pull.Listen(test::UniqueInprocUrl());
+    ASSERT_TRUE(url.ok()) << url.status();
+    Socket push(protocols::kPush);
+    ASSERT_TRUE(push.Dial(*url).ok());
+    ASSERT_TRUE(push.WaitForPeers(1, Deadline(10)).ok());
+    std::atomic<int> got{0};
+    std::vector<std::thread> receivers;
+    for (int i = 0; i < 3; ++i) {
+      receivers.emplace_back([&] {
+        if (pull.Recv(Deadline(5)).ok()) ++got;
+      });
+    }
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(SendString(push, "x", Deadline(5)).ok());
+    for (auto& t : receivers) t.join();
+    ASSERT_EQ(got.load(), 3) << "round " << round;
+  }
+}
+
 TEST(SocketTest, SpecIsTheRecipe) {
   Socket push(protocols::kPush);
   EXPECT_STREQ(push.spec().name, "push");
