@@ -1,6 +1,7 @@
-// pair0 and pair1: one peer at a time, both directions (NNG pair0/pair1, nanomsg NN_PAIR).
-// pair1 puts a 32-bit hop count in front of every body: we send 1; on receipt a payload under
-// 4 bytes or a count over 255 closes the pipe, a count over the TTL drops the message.
+// pair0 and pair1: one peer at a time, both directions (NNG pair0/pair1,
+// nanomsg NN_PAIR). pair1 puts a 32-bit hop count in front of every body: we
+// send 1; on receipt a payload under 4 bytes or a count over 255 closes the
+// pipe, a count over the TTL drops the message.
 #include "msock/protocols/pair.h"
 
 namespace msock {
@@ -21,7 +22,9 @@ absl::Status PairRole::Send(Message& msg, absl::Time deadline) {
   if (!hop_count_) return socket_.Send(msg, deadline);
   msg.header().insert(msg.header().begin(), 1);
   absl::Status s = socket_.Send(msg, deadline);
-  if (!s.ok()) msg.header().erase(msg.header().begin());  // the caller keeps its message as given
+  if (!s.ok())
+    msg.header().erase(
+        msg.header().begin());  // the caller keeps its message as given
   return s;
 }
 

@@ -1,5 +1,6 @@
-// The reference-counted byte buffer behind a Message body: one allocation holding the count,
-// the capacity and the bytes. Shared by clones and fan-out; never written once shared.
+// The reference-counted byte buffer behind a Message body: one allocation
+// holding the count, the capacity and the bytes. Shared by clones and fan-out;
+// never written once shared.
 #ifndef MSOCK_SOCKET_CHUNK_H_
 #define MSOCK_SOCKET_CHUNK_H_
 

@@ -1,4 +1,5 @@
-// Connector: listeners and back-off dialers of one socket, all living on the loop thread.
+// Connector: listeners and back-off dialers of one socket, all living on the
+// loop thread.
 #include "socket/connector.h"
 
 #include <uv.h>
@@ -11,8 +12,9 @@
 
 namespace msock::internal {
 
-// Keeps one connection to a URL: connect, attach, and on failure or loss re-dial after a
-// back-off that doubles from kReconnectMin to kReconnectMax (reset by a successful attach).
+// Keeps one connection to a URL: connect, attach, and on failure or loss
+// re-dial after a back-off that doubles from kReconnectMin to kReconnectMax
+// (reset by a successful attach).
 class Dialer : public std::enable_shared_from_this<Dialer> {
  public:
   Dialer(std::shared_ptr<SocketCore> core, Transport* transport, Url url)
@@ -80,7 +82,8 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
       });
     };
     if (!core_->AttachPipe(pipe)) {
-      pipe->Close(absl::ResourceExhaustedError("socket refused the pipe (closed or at limit)"));
+      pipe->Close(absl::ResourceExhaustedError(
+          "socket refused the pipe (closed or at limit)"));
       return;  // on_closed re-dials
     }
     pipe_ = std::move(pipe);
@@ -91,7 +94,8 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
     if (closed_ || connecting_ || pipe_) return;
     SocketOptions o = core_->options();
     auto ms = static_cast<uint64_t>(absl::ToInt64Milliseconds(backoff_));
-    backoff_ = std::min(backoff_ * 2, std::max(o.reconnect_max, o.reconnect_min));
+    backoff_ =
+        std::min(backoff_ * 2, std::max(o.reconnect_max, o.reconnect_min));
     uv_timer_start(
         timer_,
         [](uv_timer_t* t) {
@@ -119,7 +123,8 @@ absl::StatusOr<std::string> Connector::Listen(std::string_view url_text) {
   absl::StatusOr<Url> url = ParseUrl(url_text);
   if (!url.ok()) return url.status();
   Transport* t = FindTransport(url->scheme);
-  if (t == nullptr) return absl::InvalidArgumentError("no transport for " + url->scheme);
+  if (t == nullptr)
+    return absl::InvalidArgumentError("no transport for " + url->scheme);
   MSOCK_RETURN_IF_ERROR(t->PrepareListen(*url));
   std::shared_ptr<SocketCore> core = core_->shared_from_this();
   absl::StatusOr<std::string> result = absl::UnknownError("not run");
@@ -158,13 +163,15 @@ absl::Status Connector::Dial(std::string_view url_text) {
   absl::StatusOr<Url> url = ParseUrl(url_text);
   if (!url.ok()) return url.status();
   Transport* t = FindTransport(url->scheme);
-  if (t == nullptr) return absl::InvalidArgumentError("no transport for " + url->scheme);
+  if (t == nullptr)
+    return absl::InvalidArgumentError("no transport for " + url->scheme);
   {
     Lock lock(mu_);
     if (shut_) return absl::FailedPreconditionError("socket closed");
     ++open_;
   }
-  auto dialer = std::make_shared<Dialer>(core_->shared_from_this(), t, *std::move(url));
+  auto dialer =
+      std::make_shared<Dialer>(core_->shared_from_this(), t, *std::move(url));
   core_->ctx().Post([this, dialer] {
     {
       Lock lock(mu_);
@@ -189,7 +196,8 @@ void Connector::Shutdown() {
     Lock lock(mu_);
     if (shut_) return;
     shut_ = true;
-    ++open_;  // the shutdown task itself: the waiter must not return before it ends
+    ++open_;  // the shutdown task itself: the waiter must not return before it
+              // ends
   }
   auto work = [this] {
     std::vector<std::unique_ptr<Listener>> listeners = std::move(listeners_);
@@ -210,6 +218,7 @@ void Connector::Shutdown() {
   }
   core_->ctx().Post(work);
   Lock lock(mu_);
-  closed_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return open_ == 0; });
+  closed_cv_.wait_for(lock, std::chrono::seconds(10),
+                      [this] { return open_ == 0; });
 }
 }  // namespace msock::internal

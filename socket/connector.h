@@ -1,6 +1,7 @@
-// Connector: the dialing and listening part of a socket. Keeps its listeners and dialers on the
-// loop thread; a dialer connects, attaches the pipe, and re-dials with exponential back-off
-// (kReconnectMin doubling up to kReconnectMax) whenever a connection fails or closes.
+// Connector: the dialing and listening part of a socket. Keeps its listeners
+// and dialers on the loop thread; a dialer connects, attaches the pipe, and
+// re-dials with exponential back-off (kReconnectMin doubling up to
+// kReconnectMax) whenever a connection fails or closes.
 #ifndef MSOCK_SOCKET_CONNECTOR_H_
 #define MSOCK_SOCKET_CONNECTOR_H_
 
@@ -27,8 +28,8 @@ class Connector {
   // Thread-safe, but not from the loop thread (they wait for it).
   absl::StatusOr<std::string> Listen(std::string_view url);
   absl::Status Dial(std::string_view url);
-  // Closes every listener and dialer; waits until their handles are closed unless called on
-  // the loop thread. Idempotent.
+  // Closes every listener and dialer; waits until their handles are closed
+  // unless called on the loop thread. Idempotent.
   void Shutdown();
 
  private:
@@ -38,7 +39,7 @@ class Connector {
   std::mutex mu_;
   std::condition_variable closed_cv_;
   bool shut_ = false;  // guarded by mu_
-  int open_ = 0;       // guarded by mu_  // listeners + dialers not yet fully closed
+  int open_ = 0;  // guarded by mu_  // listeners + dialers not yet fully closed
   // Loop thread only.
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::shared_ptr<Dialer>> dialers_;

@@ -1,6 +1,7 @@
 // Context: one libuv loop on its own thread, and Post() to run work there.
-// Posted work is appended to a mutex-guarded vector; one uv_async_send wakes the loop, which
-// swaps the vector out and runs it whole (libuv coalesces wake-ups, so this batches them).
+// Posted work is appended to a mutex-guarded vector; one uv_async_send wakes
+// the loop, which swaps the vector out and runs it whole (libuv coalesces
+// wake-ups, so this batches them).
 #include "msock/context.h"
 
 #include <signal.h>
@@ -43,7 +44,8 @@ struct Context::Impl {
     }
     if (stop) {
       uv_close(reinterpret_cast<uv_handle_t*>(&self->wake), nullptr);
-      // Any handle still open belongs to a socket that outlived us; close them so the loop ends.
+      // Any handle still open belongs to a socket that outlived us; close them
+      // so the loop ends.
       uv_walk(
           &self->loop,
           [](uv_handle_t* h, void*) {
@@ -80,7 +82,8 @@ Context::~Context() {
 }
 
 Context& Context::Default() {
-  static Context* ctx = new Context();  // never destroyed: sockets may outlive main()
+  static Context* ctx =
+      new Context();  // never destroyed: sockets may outlive main()
   return *ctx;
 }
 

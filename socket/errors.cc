@@ -31,7 +31,8 @@ absl::Status UvError(int uv_err, std::string_view what) {
     case UV_EPERM:
       return absl::PermissionDeniedError(msg);
     default:
-      // Refused, reset, unreachable, EOF, broken pipe...: the peer is not (or no longer) there.
+      // Refused, reset, unreachable, EOF, broken pipe...: the peer is not (or
+      // no longer) there.
       return absl::UnavailableError(msg);
   }
 }

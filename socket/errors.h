@@ -1,4 +1,5 @@
-// One mapping from libuv / errno error codes to absl::Status, used by every transport.
+// One mapping from libuv / errno error codes to absl::Status, used by every
+// transport.
 #ifndef MSOCK_SOCKET_ERRORS_H_
 #define MSOCK_SOCKET_ERRORS_H_
 
@@ -8,7 +9,8 @@
 
 namespace msock::internal {
 
-// `what` names the operation and address ("listen tcp://127.0.0.1:5"), uv_err is a libuv code.
+// `what` names the operation and address ("listen tcp://127.0.0.1:5"), uv_err
+// is a libuv code.
 absl::Status UvError(int uv_err, std::string_view what);
 
 }  // namespace msock::internal

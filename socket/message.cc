@@ -1,4 +1,5 @@
-// Message: a move-only body reference plus header words and source path (msock/message.h).
+// Message: a move-only body reference plus header words and source path
+// (msock/message.h).
 #include "msock/message.h"
 
 #include <cstdlib>
@@ -109,7 +110,8 @@ void Message::TrimFront(size_t n) {
 
 uint32_t Message::PopFrontWord() {
   const auto* p = reinterpret_cast<const unsigned char*>(data_);
-  uint32_t w = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+  uint32_t w = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
+               (uint32_t{p[2]} << 8) | p[3];
   TrimFront(4);
   return w;
 }

@@ -21,18 +21,25 @@ Socket::~Socket() {
 
 const SocketSpec& Socket::spec() const { return core_->spec(); }
 
-absl::StatusOr<std::string> Socket::Listen(std::string_view url) { return core_->Listen(url); }
+absl::StatusOr<std::string> Socket::Listen(std::string_view url) {
+  return core_->Listen(url);
+}
 absl::Status Socket::Dial(std::string_view url) { return core_->Dial(url); }
 
-absl::Status Socket::Send(Message& msg, absl::Time deadline) { return core_->Send(msg, deadline); }
+absl::Status Socket::Send(Message& msg, absl::Time deadline) {
+  return core_->Send(msg, deadline);
+}
 absl::Status Socket::Send(Message& msg) {
   return core_->Send(msg, absl::Now() + core_->options().send_timeout);
 }
-absl::Status Socket::SendTo(const Path& path, Message& msg, absl::Time deadline) {
+absl::Status Socket::SendTo(const Path& path, Message& msg,
+                            absl::Time deadline) {
   return core_->SendTo(path, msg, deadline);
 }
 
-absl::StatusOr<Message> Socket::Recv(absl::Time deadline) { return core_->Recv(deadline); }
+absl::StatusOr<Message> Socket::Recv(absl::Time deadline) {
+  return core_->Recv(deadline);
+}
 absl::StatusOr<Message> Socket::Recv() {
   return core_->Recv(absl::Now() + core_->options().recv_timeout);
 }
@@ -44,7 +51,9 @@ int Socket::pipe_count() const { return core_->pipe_count(); }
 void Socket::OnPipeEvent(std::function<void(const PipeEvent&)> fn) {
   core_->OnPipeEvent(std::move(fn));
 }
-void Socket::SetRecvFilter(RecvFilter filter) { core_->SetRecvFilter(std::move(filter)); }
+void Socket::SetRecvFilter(RecvFilter filter) {
+  core_->SetRecvFilter(std::move(filter));
+}
 void Socket::ClosePipe(uint32_t pipe_id) { core_->ClosePipe(pipe_id); }
 
 absl::Status Socket::Set(OptionKey<absl::Duration> key, absl::Duration value) {
@@ -53,7 +62,9 @@ absl::Status Socket::Set(OptionKey<absl::Duration> key, absl::Duration value) {
 absl::Status Socket::Set(OptionKey<size_t> key, size_t value) {
   return core_->SetOption(key.id, value);
 }
-absl::Status Socket::Set(OptionKey<int> key, int value) { return core_->SetOption(key.id, value); }
+absl::Status Socket::Set(OptionKey<int> key, int value) {
+  return core_->SetOption(key.id, value);
+}
 
 absl::Duration Socket::Get(OptionKey<absl::Duration> key) const {
   SocketOptions o = core_->options();

@@ -1,5 +1,6 @@
-// SocketCore: pipe table, Sender (none / to one / to all / to a path) and Receiver (none / all)
-// over bounded queues. Locking pattern: lock, change queues, note whom to wake, unlock, wake.
+// SocketCore: pipe table, Sender (none / to one / to all / to a path) and
+// Receiver (none / all) over bounded queues. Locking pattern: lock, change
+// queues, note whom to wake, unlock, wake.
 #include "socket/socket_core.h"
 
 #include <algorithm>
@@ -44,7 +45,8 @@ bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
   {
     Lock lock(mu_);
     if (closed_) return false;
-    if (spec_.max_pipes > 0 && static_cast<int>(pipes_.size()) >= spec_.max_pipes) {
+    if (spec_.max_pipes > 0 &&
+        static_cast<int>(pipes_.size()) >= spec_.max_pipes) {
       stats_.rejected_pipe_limit++;
       return false;
     }
@@ -60,8 +62,8 @@ bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
     order_.push_back(pipe.get());
     stats_.pipes_opened++;
     if (!orphans_.empty()) PlaceOrphans(&wake);
-    ev = PipeEvent{PipeEventType::kAdded, id, pipe->local_address, pipe->remote_address,
-                   absl::OkStatus()};
+    ev = PipeEvent{PipeEventType::kAdded, id, pipe->local_address,
+                   pipe->remote_address, absl::OkStatus()};
     if (send_waiters_ > 0) send_cv_.notify_all();
     peers_cv_.notify_all();
   }
@@ -89,7 +91,8 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
     auto& q = pipe->core_state.sendq;
     if (spec_.send == SendMode::kToOne && !closed_) {
       // Messages this pipe never wrote go to another pipe, ahead of newer ones.
-      for (auto rit = q.rbegin(); rit != q.rend(); ++rit) orphans_.push_front(std::move(*rit));
+      for (auto rit = q.rbegin(); rit != q.rend(); ++rit)
+        orphans_.push_front(std::move(*rit));
       PlaceOrphans(&wake);
     } else {
       stats_.dropped += q.size();
@@ -97,8 +100,8 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
     q.clear();
     pipe->core_state.sendq_bytes = 0;
     std::erase(recv_blocked_, keep);
-    ev = PipeEvent{PipeEventType::kRemoved, pipe->id, pipe->local_address, pipe->remote_address,
-                   why};
+    ev = PipeEvent{PipeEventType::kRemoved, pipe->id, pipe->local_address,
+                   pipe->remote_address, why};
     peers_cv_.notify_all();
     if (drain_waiters_ > 0) drain_cv_.notify_all();
   }
@@ -158,8 +161,8 @@ void SocketCore::CountReject(Reject why) {
 
 bool SocketCore::HasRoom(const Pipe& p) const {
   const PipeCoreState& s = p.core_state;
-  return s.sendq.empty() ||
-         (s.sendq.size() < opts_.send_queue_messages && s.sendq_bytes < opts_.send_queue_bytes);
+  return s.sendq.empty() || (s.sendq.size() < opts_.send_queue_messages &&
+                             s.sendq_bytes < opts_.send_queue_bytes);
 }
 
 bool SocketCore::Enqueue(Pipe& p, Message&& m) {
@@ -187,25 +190,29 @@ void SocketCore::PlaceOrphans(std::vector<std::shared_ptr<Pipe>>* wake) {
   while (!orphans_.empty()) {
     Pipe* p = PickToOne();
     if (p == nullptr) return;
-    if (Enqueue(*p, std::move(orphans_.front()))) wake->push_back(p->shared_from_this());
+    if (Enqueue(*p, std::move(orphans_.front())))
+      wake->push_back(p->shared_from_this());
     orphans_.pop_front();
   }
 }
 
-absl::Status SocketCore::WaitOn(Lock& lock, std::condition_variable* cv, int* waiters,
-                                absl::Time deadline, bool* waited, const char* what) {
+absl::Status SocketCore::WaitOn(Lock& lock, std::condition_variable* cv,
+                                int* waiters, absl::Time deadline, bool* waited,
+                                const char* what) {
   if (deadline <= absl::Now()) {
     if (*waited) {
       return absl::DeadlineExceededError(
           absl::StrCat(spec_.name, " socket: deadline passed: ", what));
     }
-    return absl::UnavailableError(absl::StrCat(spec_.name, " socket: ", what, " (would block)"));
+    return absl::UnavailableError(
+        absl::StrCat(spec_.name, " socket: ", what, " (would block)"));
   }
   *waited = true;
   ++*waiters;
   bool timed_out = WaitUntil(*cv, lock, deadline);
   --*waiters;
-  if (closed_) return absl::CancelledError(absl::StrCat(spec_.name, " socket: closed"));
+  if (closed_)
+    return absl::CancelledError(absl::StrCat(spec_.name, " socket: closed"));
   if (timed_out && deadline <= absl::Now()) {
     return absl::DeadlineExceededError(
         absl::StrCat(spec_.name, " socket: deadline passed: ", what));
@@ -215,7 +222,8 @@ absl::Status SocketCore::WaitOn(Lock& lock, std::condition_variable* cv, int* wa
 
 absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
   if (spec_.send == SendMode::kNone) {
-    return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket cannot send"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(spec_.name, " socket cannot send"));
   }
   if (spec_.send == SendMode::kToDest) {
     return absl::FailedPreconditionError(
@@ -225,7 +233,9 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
   bool waited = false;
   {
     Lock lock(mu_);
-    if (closed_) return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
+    if (closed_)
+      return absl::FailedPreconditionError(
+          absl::StrCat(spec_.name, " socket: closed"));
     const size_t bytes = WireSize(msg);
     if (spec_.send == SendMode::kToAll) {
       // Fan-out never blocks: a pipe without room misses the message, counted.
@@ -243,14 +253,15 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
       for (;;) {
         if (orphans_.empty()) {
           if (Pipe* p = PickToOne()) {
-            if (Enqueue(*p, std::move(msg))) wake.push_back(p->shared_from_this());
+            if (Enqueue(*p, std::move(msg)))
+              wake.push_back(p->shared_from_this());
             stats_.messages_out++;
             stats_.bytes_out += bytes;
             break;
           }
         }
-        MSOCK_RETURN_IF_ERROR(
-            WaitOn(lock, &send_cv_, &send_waiters_, deadline, &waited, "no peer can take the message"));
+        MSOCK_RETURN_IF_ERROR(WaitOn(lock, &send_cv_, &send_waiters_, deadline,
+                                     &waited, "no peer can take the message"));
         if (!orphans_.empty()) PlaceOrphans(&wake);
       }
     }
@@ -259,9 +270,11 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
   return absl::OkStatus();
 }
 
-absl::Status SocketCore::SendTo(const Path& path, Message& msg, absl::Time deadline) {
+absl::Status SocketCore::SendTo(const Path& path, Message& msg,
+                                absl::Time deadline) {
   if (spec_.send == SendMode::kNone) {
-    return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket cannot send"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(spec_.name, " socket cannot send"));
   }
   if (path.empty()) return absl::InvalidArgumentError("SendTo: empty path");
   std::shared_ptr<Pipe> target;
@@ -270,12 +283,13 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg, absl::Time deadl
     Lock lock(mu_);
     for (;;) {
       if (closed_) {
-        return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(spec_.name, " socket: closed"));
       }
       auto it = pipes_.find(path.back());
       if (it == pipes_.end()) {
-        return absl::UnavailableError(
-            absl::StrCat(spec_.name, " socket: pipe ", path.back(), " is gone"));
+        return absl::UnavailableError(absl::StrCat(spec_.name, " socket: pipe ",
+                                                   path.back(), " is gone"));
       }
       if (HasRoom(*it->second)) {
         stats_.messages_out++;
@@ -283,15 +297,16 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg, absl::Time deadl
         if (Enqueue(*it->second, std::move(msg))) target = it->second;
         break;
       }
-      MSOCK_RETURN_IF_ERROR(
-          WaitOn(lock, &send_cv_, &send_waiters_, deadline, &waited, "the destination pipe is full"));
+      MSOCK_RETURN_IF_ERROR(WaitOn(lock, &send_cv_, &send_waiters_, deadline,
+                                   &waited, "the destination pipe is full"));
     }
   }
   if (target) target->Wake();
   return absl::OkStatus();
 }
 
-size_t SocketCore::TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_bytes) {
+size_t SocketCore::TakeSend(Pipe* pipe, std::vector<Message>* out,
+                            size_t max_bytes) {
   Lock lock(mu_);
   PipeCoreState& s = pipe->core_state;
   size_t n = 0, bytes = 0;
@@ -316,11 +331,12 @@ size_t SocketCore::TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_by
 // Receiver
 
 bool SocketCore::RecvFull() const {
-  return !recvq_.empty() &&
-         (recvq_.size() >= opts_.recv_queue_messages || recvq_bytes_ >= opts_.recv_queue_bytes);
+  return !recvq_.empty() && (recvq_.size() >= opts_.recv_queue_messages ||
+                             recvq_bytes_ >= opts_.recv_queue_bytes);
 }
 
-bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch, size_t* next) {
+bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
+                         size_t* next) {
   if (spec_.recv == RecvMode::kNone) {
     // A peer that sends to a send-only socket breaks the protocol.
     stats_.dropped += batch->size() - *next;
@@ -341,7 +357,8 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch, size_t* next) 
         *next = batch->size();  // closing: nobody will read these
         return true;
       }
-      // An inproc peer sent before this side was attached: hold on until AttachPipe.
+      // An inproc peer sent before this side was attached: hold on until
+      // AttachPipe.
       pipe->core_state.recv_blocked = true;
       return false;
     }
@@ -359,12 +376,14 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch, size_t* next) 
       stats_.bytes_in += m.size();
       m.source().push_back(pipe->id);
       if (filter) {
-        // Filters are protocol code (never user callbacks) and do not take locks.
+        // Filters are protocol code (never user callbacks) and do not take
+        // locks.
         RecvVerdict v = (*filter)(m, opts_.ttl);
         if (v == RecvVerdict::kDrop) {
           stats_.dropped++;
           continue;
         }
+        if (v == RecvVerdict::kConsumed) continue;
         if (v == RecvVerdict::kClosePipe) {
           stats_.rejected_bad_frame++;
           close_pipe = true;
@@ -394,11 +413,13 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch, size_t* next) 
 
 absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
   if (spec_.recv == RecvMode::kNone) {
-    return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket cannot receive"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(spec_.name, " socket cannot receive"));
   }
-  // Receivers take the whole shared queue at once into recv_local_, so the producers (pipes)
-  // and the receivers meet on mu_ once per batch, not once per message. Lock order: mu_, then
-  // recv_mu_; recv_mu_ alone on the fast path.
+  // Receivers take the whole shared queue at once into recv_local_, so the
+  // producers (pipes) and the receivers meet on mu_ once per batch, not once
+  // per message. Lock order: mu_, then recv_mu_; recv_mu_ alone on the fast
+  // path.
   bool waited = false;
   for (;;) {
     {
@@ -415,16 +436,21 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
       Lock lock(mu_);
       for (;;) {
         if (closed_) {
-          return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
+          return absl::FailedPreconditionError(
+              absl::StrCat(spec_.name, " socket: closed"));
         }
-        if (!recvq_.empty() || local_avail_.load(std::memory_order_relaxed)) break;
-        if (!waited && opts_.recv_spin > absl::ZeroDuration() && deadline > absl::Now()) {
+        if (!recvq_.empty() || local_avail_.load(std::memory_order_relaxed))
+          break;
+        if (!waited && opts_.recv_spin > absl::ZeroDuration() &&
+            deadline > absl::Now()) {
           waited = true;
-          SpinForMessage(lock, std::min(deadline, absl::Now() + opts_.recv_spin));
-          continue;  // mu_ was released: look at the queue again before sleeping
+          SpinForMessage(lock,
+                         std::min(deadline, absl::Now() + opts_.recv_spin));
+          continue;  // mu_ was released: look at the queue again before
+                     // sleeping
         }
-        MSOCK_RETURN_IF_ERROR(
-            WaitOn(lock, &recv_cv_, &recv_waiters_, deadline, &waited, "no message"));
+        MSOCK_RETURN_IF_ERROR(WaitOn(lock, &recv_cv_, &recv_waiters_, deadline,
+                                     &waited, "no message"));
       }
       if (!recvq_.empty()) {
         {
@@ -432,7 +458,8 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
           for (Message& m : recvq_) recv_local_.push_back(std::move(m));
           local_avail_.store(true, std::memory_order_relaxed);
         }
-        // Other receivers asleep on mu_ can serve themselves from recv_local_ too.
+        // Other receivers asleep on mu_ can serve themselves from recv_local_
+        // too.
         if (recvq_.size() > 1 && recv_waiters_ > 0) recv_cv_.notify_all();
         recvq_.clear();
         recvq_bytes_ = 0;
@@ -446,8 +473,9 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
 }
 
 void SocketCore::SpinForMessage(Lock& lock, absl::Time until) {
-  // A sleeping receiver costs a futex wake-up per batch on the producer's side and a context
-  // switch on ours; on a multi-core machine the next message is usually microseconds away.
+  // A sleeping receiver costs a futex wake-up per batch on the producer's side
+  // and a context switch on ours; on a multi-core machine the next message is
+  // usually microseconds away.
   lock.unlock();
   bool got = false;
   for (int i = 0; !got; ++i) {
@@ -460,11 +488,13 @@ void SocketCore::SpinForMessage(Lock& lock, absl::Time until) {
 absl::Status SocketCore::WaitForPeers(int n, absl::Time deadline) {
   Lock lock(mu_);
   for (;;) {
-    if (closed_) return absl::CancelledError(absl::StrCat(spec_.name, " socket: closed"));
+    if (closed_)
+      return absl::CancelledError(absl::StrCat(spec_.name, " socket: closed"));
     if (static_cast<int>(pipes_.size()) >= n) return absl::OkStatus();
     if (deadline <= absl::Now()) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          spec_.name, " socket: ", pipes_.size(), " of ", n, " peers connected at the deadline"));
+      return absl::DeadlineExceededError(
+          absl::StrCat(spec_.name, " socket: ", pipes_.size(), " of ", n,
+                       " peers connected at the deadline"));
     }
     WaitUntil(peers_cv_, lock, deadline);
   }
@@ -475,13 +505,16 @@ absl::Status SocketCore::WaitForPeers(int n, absl::Time deadline) {
 
 void SocketCore::OnPipeEvent(std::function<void(const PipeEvent&)> fn) {
   Lock lock(hooks_mu_);
-  event_fn_ = fn ? std::make_shared<const std::function<void(const PipeEvent&)>>(std::move(fn))
-                 : nullptr;
+  event_fn_ =
+      fn ? std::make_shared<const std::function<void(const PipeEvent&)>>(
+               std::move(fn))
+         : nullptr;
 }
 
 void SocketCore::SetRecvFilter(RecvFilter filter) {
   Lock lock(hooks_mu_);
-  filter_ = filter ? std::make_shared<const RecvFilter>(std::move(filter)) : nullptr;
+  filter_ =
+      filter ? std::make_shared<const RecvFilter>(std::move(filter)) : nullptr;
 }
 
 void SocketCore::EmitEvent(const PipeEvent& ev) {
@@ -506,7 +539,8 @@ void SocketCore::StopEvents(bool wait) {
 absl::Status SocketCore::SetOption(int id, absl::Duration d) {
   Lock lock(mu_);
   if (closed_) return absl::FailedPreconditionError("socket closed");
-  if (d < absl::ZeroDuration()) return absl::InvalidArgumentError("negative duration");
+  if (d < absl::ZeroDuration())
+    return absl::InvalidArgumentError("negative duration");
   switch (id) {
     case opt::kSendTimeout.id:
       opts_.send_timeout = d;
@@ -515,7 +549,8 @@ absl::Status SocketCore::SetOption(int id, absl::Duration d) {
       opts_.recv_timeout = d;
       break;
     case opt::kReconnectMin.id:
-      if (d == absl::ZeroDuration()) return absl::InvalidArgumentError("reconnect-min must be > 0");
+      if (d == absl::ZeroDuration())
+        return absl::InvalidArgumentError("reconnect-min must be > 0");
       opts_.reconnect_min = d;
       break;
     case opt::kReconnectMax.id:
@@ -570,8 +605,10 @@ absl::Status SocketCore::SetOption(int id, size_t v) {
 absl::Status SocketCore::SetOption(int id, int v) {
   Lock lock(mu_);
   if (closed_) return absl::FailedPreconditionError("socket closed");
-  if (id != opt::kTtl.id) return absl::InvalidArgumentError("unknown int option");
-  if (v < 1 || v > 15) return absl::InvalidArgumentError("ttl must be in 1..15");
+  if (id != opt::kTtl.id)
+    return absl::InvalidArgumentError("unknown int option");
+  if (v < 1 || v > 15)
+    return absl::InvalidArgumentError("ttl must be in 1..15");
   opts_.ttl = v;
   return absl::OkStatus();
 }
@@ -597,19 +634,24 @@ SocketStats SocketCore::stats() const {
 // Connector and close
 
 absl::StatusOr<std::string> SocketCore::Listen(std::string_view url) {
-  if (closed()) return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
+  if (closed())
+    return absl::FailedPreconditionError(
+        absl::StrCat(spec_.name, " socket: closed"));
   return connector_.Listen(url);
 }
 
 absl::Status SocketCore::Dial(std::string_view url) {
-  if (closed()) return absl::FailedPreconditionError(absl::StrCat(spec_.name, " socket: closed"));
+  if (closed())
+    return absl::FailedPreconditionError(
+        absl::StrCat(spec_.name, " socket: closed"));
   return connector_.Dial(url);
 }
 
 bool SocketCore::Drained() const {
   if (!orphans_.empty()) return false;
   for (const auto& [id, p] : pipes_) {
-    if (!p->core_state.sendq.empty() || p->core_state.wake_pending) return false;
+    if (!p->core_state.sendq.empty() || p->core_state.wake_pending)
+      return false;
   }
   return true;
 }
@@ -619,7 +661,8 @@ void SocketCore::Close() {
   {
     Lock lock(mu_);
     if (closed_) return;
-    // Linger: give queued messages time to reach the wire (dialers keep working meanwhile).
+    // Linger: give queued messages time to reach the wire (dialers keep working
+    // meanwhile).
     absl::Time linger_end = absl::Now() + opts_.linger;
     while (!on_loop && !Drained() && absl::Now() < linger_end) {
       ++drain_waiters_;
@@ -641,11 +684,13 @@ void SocketCore::Close() {
     recv_local_.clear();
     local_avail_.store(false, std::memory_order_relaxed);
   }
-  // No pipe event after Close returns: stop them now and wait out one being delivered.
+  // No pipe event after Close returns: stop them now and wait out one being
+  // delivered.
   StopEvents(/*wait=*/!on_loop);
   connector_.Shutdown();
-  // Close every pipe, attached or still connecting / handshaking, and wait for them to end.
-  // A pipe created meanwhile (an accept already under way) is closed on the next round.
+  // Close every pipe, attached or still connecting / handshaking, and wait for
+  // them to end. A pipe created meanwhile (an accept already under way) is
+  // closed on the next round.
   absl::Time limit = absl::Now() + absl::Seconds(10);
   for (;;) {
     std::vector<std::shared_ptr<Pipe>> pipes;
@@ -661,7 +706,8 @@ void SocketCore::Close() {
     pipes.clear();
     if (on_loop) return;  // the loop must run for the pipes to finish closing
     Lock lock(mu_);
-    WaitUntil(peers_cv_, lock, std::min(limit, absl::Now() + absl::Milliseconds(100)));
+    WaitUntil(peers_cv_, lock,
+              std::min(limit, absl::Now() + absl::Milliseconds(100)));
   }
 }
 

@@ -1,7 +1,8 @@
-// SocketCore: the state behind a Socket: the pipe table, per-pipe send queues, the shared
-// receive queue, the Sender and Receiver modes, options and statistics. Users reach it through
-// Socket (msock/socket.h); transports through the "transports" section below.
-// One mutex guards the queues and the table; it is never held while calling out.
+// SocketCore: the state behind a Socket: the pipe table, per-pipe send queues,
+// the shared receive queue, the Sender and Receiver modes, options and
+// statistics. Users reach it through Socket (msock/socket.h); transports
+// through the "transports" section below. One mutex guards the queues and the
+// table; it is never held while calling out.
 #ifndef MSOCK_SOCKET_SOCKET_CORE_H_
 #define MSOCK_SOCKET_SOCKET_CORE_H_
 
@@ -14,20 +15,27 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "msock/status.h"
 #include "msock/socket.h"
+#include "msock/status.h"
 #include "socket/connector.h"
 #include "socket/sync.h"
 #include "transports/transport.h"
 
 namespace msock::internal {
 
-enum class Reject { kProtocol, kBadFrame, kOversize, kHandshakeTimeout, kPipeLimit };
+enum class Reject {
+  kProtocol,
+  kBadFrame,
+  kOversize,
+  kHandshakeTimeout,
+  kPipeLimit
+};
 
 struct AtomicStats {
-  std::atomic<uint64_t> messages_in{0}, bytes_in{0}, messages_out{0}, bytes_out{0},
-      pipes_opened{0}, pipes_closed{0}, rejected_protocol{0}, rejected_bad_frame{0},
-      rejected_oversize{0}, rejected_handshake_timeout{0}, rejected_pipe_limit{0}, dropped{0};
+  std::atomic<uint64_t> messages_in{0}, bytes_in{0}, messages_out{0},
+      bytes_out{0}, pipes_opened{0}, pipes_closed{0}, rejected_protocol{0},
+      rejected_bad_frame{0}, rejected_oversize{0},
+      rejected_handshake_timeout{0}, rejected_pipe_limit{0}, dropped{0};
 };
 
 class SocketCore : public std::enable_shared_from_this<SocketCore> {
@@ -40,23 +48,26 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   SocketOptions options() const;
 
   // ---- transports ----
-  // Adds a handshaken pipe. False if the socket is closed or at its pipe limit (counted); the
-  // caller then closes the pipe.
+  // Adds a handshaken pipe. False if the socket is closed or at its pipe limit
+  // (counted); the caller then closes the pipe.
   bool AttachPipe(const std::shared_ptr<Pipe>& pipe);
-  // Removes the pipe (no-op if not attached). Its unsent kToOne messages go to other pipes.
+  // Removes the pipe (no-op if not attached). Its unsent kToOne messages go to
+  // other pipes.
   void DetachPipe(Pipe* pipe, const absl::Status& why);
-  // Queues (*batch)[*next...] for receivers. Returns true when all were taken; false when the
-  // receive queue filled: *next then points at the first message left, and ResumeRecv will be
-  // called on the pipe when there is room. A filter verdict of kClosePipe closes the pipe.
+  // Queues (*batch)[*next...] for receivers. Returns true when all were taken;
+  // false when the receive queue filled: *next then points at the first message
+  // left, and ResumeRecv will be called on the pipe when there is room. A
+  // filter verdict of kClosePipe closes the pipe.
   bool Deliver(Pipe* pipe, std::vector<Message>* batch, size_t* next);
-  // Moves queued messages of `pipe` to `out`, up to about max_bytes (at least one). Returns the
-  // number moved; 0 also clears the pipe's wake_pending flag.
+  // Moves queued messages of `pipe` to `out`, up to about max_bytes (at least
+  // one). Returns the number moved; 0 also clears the pipe's wake_pending flag.
   size_t TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_bytes);
   void CountReject(Reject why);
   bool closed() const;
-  // Every pipe that holds an I/O handle registers here from creation (before its handshake,
-  // even before it connects) until its handles are closed: Close closes them all and waits
-  // for each to finish, so no handle of this socket outlives Socket::Close.
+  // Every pipe that holds an I/O handle registers here from creation (before
+  // its handshake, even before it connects) until its handles are closed: Close
+  // closes them all and waits for each to finish, so no handle of this socket
+  // outlives Socket::Close.
   void TrackPipe(const std::shared_ptr<Pipe>& pipe);
   void UntrackPipe(Pipe* pipe);
 
@@ -79,23 +90,27 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
 
  private:
   bool HasRoom(const Pipe& p) const;
-  // Appends to p's queue; returns true if the caller must Wake() p after unlocking.
+  // Appends to p's queue; returns true if the caller must Wake() p after
+  // unlocking.
   bool Enqueue(Pipe& p, Message&& m);
   Pipe* PickToOne();
   // Moves orphaned messages to pipes with room; appends pipes to wake.
   void PlaceOrphans(std::vector<std::shared_ptr<Pipe>>* wake);
   bool RecvFull() const;
-  // Releases mu_ and polls for a delivery until one comes or `until`; then re-locks mu_.
+  // Releases mu_ and polls for a delivery until one comes or `until`; then
+  // re-locks mu_.
   void SpinForMessage(Lock& lock, absl::Time until);
   bool Drained() const;
   void EmitEvent(const PipeEvent& ev);
-  // Drops the pipe-event observer; with `wait`, returns once no call to it is running.
+  // Drops the pipe-event observer; with `wait`, returns once no call to it is
+  // running.
   void StopEvents(bool wait);
-  // Waits on cv until notified or the deadline. kUnavailable if the deadline had passed before
-  // any wait (*waited false: a non-blocking call), kDeadlineExceeded if it passed while waiting,
-  // kCancelled if the socket closed. Sets *waited.
-  absl::Status WaitOn(Lock& lock, std::condition_variable* cv, int* waiters, absl::Time deadline,
-                      bool* waited, const char* what);
+  // Waits on cv until notified or the deadline. kUnavailable if the deadline
+  // had passed before any wait (*waited false: a non-blocking call),
+  // kDeadlineExceeded if it passed while waiting, kCancelled if the socket
+  // closed. Sets *waited.
+  absl::Status WaitOn(Lock& lock, std::condition_variable* cv, int* waiters,
+                      absl::Time deadline, bool* waited, const char* what);
 
   const SocketSpec spec_;
   Context& ctx_;
@@ -109,24 +124,26 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   uint32_t next_pipe_id_;
   absl::flat_hash_map<uint32_t, std::shared_ptr<Pipe>> pipes_;
   absl::flat_hash_map<Pipe*, std::weak_ptr<Pipe>> live_;  // see TrackPipe
-  std::vector<Pipe*> order_;  // round-robin order
+  std::vector<Pipe*> order_;                              // round-robin order
   size_t rr_ = 0;
   std::deque<Message> orphans_;  // unsent messages of dead pipes
   std::deque<Message> recvq_;
   size_t recvq_bytes_ = 0;
-  std::atomic<bool> recv_avail_{false};  // !recvq_.empty(), readable without mu_
+  std::atomic<bool> recv_avail_{
+      false};  // !recvq_.empty(), readable without mu_
   std::vector<std::shared_ptr<Pipe>> recv_blocked_;
   std::condition_variable send_cv_, recv_cv_, peers_cv_, drain_cv_;
   int send_waiters_ = 0;
   int recv_waiters_ = 0;
   int drain_waiters_ = 0;
 
-  // Messages a receiver took from recvq_ in one batch and not yet handed out. Bounded by the
-  // receive queue limits, so at most twice those are buffered in all.
+  // Messages a receiver took from recvq_ in one batch and not yet handed out.
+  // Bounded by the receive queue limits, so at most twice those are buffered in
+  // all.
   std::mutex recv_mu_;
   std::deque<Message> recv_local_;  // guarded by recv_mu_
-  // !recv_local_.empty(); written under recv_mu_ (and mu_ when it becomes true), read under mu_
-  // by receivers deciding whether to sleep.
+  // !recv_local_.empty(); written under recv_mu_ (and mu_ when it becomes
+  // true), read under mu_ by receivers deciding whether to sleep.
   std::atomic<bool> local_avail_{false};
 
   std::mutex hooks_mu_;  // guards the two hooks; never held while calling one

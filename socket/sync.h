@@ -1,6 +1,7 @@
-// Locking for the socket core: std::mutex and std::condition_variable (pthread underneath, so
-// ThreadSanitizer sees them; Debian's Abseil is not built for TSan, which would make
-// absl::Mutex invisible to it), plus deadline waits in absl::Time.
+// Locking for the socket core: std::mutex and std::condition_variable (pthread
+// underneath, so ThreadSanitizer sees them; Debian's Abseil is not built for
+// TSan, which would make absl::Mutex invisible to it), plus deadline waits in
+// absl::Time.
 #ifndef MSOCK_SOCKET_SYNC_H_
 #define MSOCK_SOCKET_SYNC_H_
 
@@ -15,8 +16,10 @@ namespace msock::internal {
 
 using Lock = std::unique_lock<std::mutex>;
 
-// Waits on `cv` until notified (or spuriously woken) or `deadline`. True if the deadline passed.
-inline bool WaitUntil(std::condition_variable& cv, Lock& lock, absl::Time deadline) {
+// Waits on `cv` until notified (or spuriously woken) or `deadline`. True if the
+// deadline passed.
+inline bool WaitUntil(std::condition_variable& cv, Lock& lock,
+                      absl::Time deadline) {
   if (deadline == absl::InfiniteFuture()) {
     cv.wait(lock);
     return false;
@@ -24,7 +27,8 @@ inline bool WaitUntil(std::condition_variable& cv, Lock& lock, absl::Time deadli
   absl::Duration left = deadline - absl::Now();
   if (left <= absl::ZeroDuration()) return true;
   // steady clock: immune to wall-clock jumps while we wait.
-  return cv.wait_for(lock, absl::ToChronoNanoseconds(left)) == std::cv_status::timeout;
+  return cv.wait_for(lock, absl::ToChronoNanoseconds(left)) ==
+         std::cv_status::timeout;
 }
 
 // A one-shot event: Notify once, Wait for it.

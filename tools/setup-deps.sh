@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config g++ clang libclang-rt-14-dev llvm
+  build-essential cmake ninja-build pkg-config g++ clang clang-format libclang-rt-14-dev llvm
   libuv1-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   protobuf-compiler libprotobuf-dev libwebsockets-dev libsqlite3-dev
   nanomsg-utils nng-utils libnng-dev libzmq3-dev libnanomsg-dev valgrind python3

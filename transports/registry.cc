@@ -1,4 +1,5 @@
-// The transports msock knows, by URL scheme. Registered explicitly here, nowhere else.
+// The transports msock knows, by URL scheme. Registered explicitly here,
+// nowhere else.
 #include "transports/inproc/inproc.h"
 #include "transports/ipc/ipc.h"
 #include "transports/tcp/tcp.h"

@@ -1,4 +1,5 @@
-// SP stream mapping: connection header and length-prefixed frames (see stream_framing.h).
+// SP stream mapping: connection header and length-prefixed frames (see
+// stream_framing.h).
 #include "transports/stream_framing.h"
 
 #include <algorithm>
@@ -31,11 +32,13 @@ void EncodeHello(uint16_t self_id, uint8_t out[kHelloSize]) {
   out[7] = 0x00;
 }
 
-absl::Status CheckHello(const uint8_t in[kHelloSize], uint16_t expected_peer_id) {
-  if (in[0] != 0x00 || in[1] != 'S' || in[2] != 'P' || in[3] != 0x00 || in[6] != 0x00 ||
-      in[7] != 0x00) {
+absl::Status CheckHello(const uint8_t in[kHelloSize],
+                        uint16_t expected_peer_id) {
+  if (in[0] != 0x00 || in[1] != 'S' || in[2] != 'P' || in[3] != 0x00 ||
+      in[6] != 0x00 || in[7] != 0x00) {
     return absl::DataLossError(absl::StrFormat(
-        "bad SP connection header %02x %02x %02x %02x %02x %02x %02x %02x (not an SP peer?)",
+        "bad SP connection header %02x %02x %02x %02x %02x %02x %02x %02x (not "
+        "an SP peer?)",
         in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7]));
   }
   uint16_t peer = static_cast<uint16_t>((in[4] << 8) | in[5]);
@@ -71,7 +74,8 @@ void AppendFrame(const Message& msg, bool ipc, std::string* out) {
   out->append(msg.data(), msg.size());
 }
 
-absl::Status StreamDecoder::Feed(const char* data, size_t size, std::vector<Message>* out) {
+absl::Status StreamDecoder::Feed(const char* data, size_t size,
+                                 std::vector<Message>* out) {
   if (!failed_.ok()) return failed_;
   const size_t prefix_len = ipc_ ? 9 : 8;
   while (size > 0) {
@@ -105,8 +109,8 @@ absl::Status StreamDecoder::Feed(const char* data, size_t size, std::vector<Mess
     }
     have_ = 0;
     if (ipc_ && prefix_[0] != kIpcMessageType) {
-      failed_ = absl::DataLossError(
-          absl::StrFormat("bad ipc message type 0x%02x (expected 0x01)", prefix_[0]));
+      failed_ = absl::DataLossError(absl::StrFormat(
+          "bad ipc message type 0x%02x (expected 0x01)", prefix_[0]));
       return failed_;
     }
     const uint8_t* lp = prefix_ + (ipc_ ? 1 : 0);
@@ -114,7 +118,8 @@ absl::Status StreamDecoder::Feed(const char* data, size_t size, std::vector<Mess
     for (int i = 0; i < 8; ++i) len = (len << 8) | lp[i];
     if ((max_size_ > 0 && len > max_size_) || len > (uint64_t{1} << 40)) {
       failed_ = absl::ResourceExhaustedError(absl::StrFormat(
-          "incoming message of %u bytes exceeds the limit of %u bytes", len, max_size_));
+          "incoming message of %u bytes exceeds the limit of %u bytes", len,
+          max_size_));
       return failed_;
     }
     if (len == 0) {
@@ -130,8 +135,8 @@ absl::Status StreamDecoder::Feed(const char* data, size_t size, std::vector<Mess
     try {
       partial_ = Message::WithSize(len);
     } catch (const std::bad_alloc&) {
-      failed_ = absl::ResourceExhaustedError(
-          absl::StrFormat("cannot allocate %u bytes for an incoming message", len));
+      failed_ = absl::ResourceExhaustedError(absl::StrFormat(
+          "cannot allocate %u bytes for an incoming message", len));
       return failed_;
     }
     body_needed_ = len;

@@ -1,4 +1,5 @@
-// StreamPipe / StreamListener: SP over libuv streams (tcp and unix sockets), batched both ways.
+// StreamPipe / StreamListener: SP over libuv streams (tcp and unix sockets),
+// batched both ways.
 #include "transports/stream_pipe.h"
 
 #include <unistd.h>
@@ -13,21 +14,25 @@ namespace msock::internal {
 
 namespace {
 
-// Upper bound of one write batch, and the body size below which bodies are copied into the
-// batch buffer instead of getting an iovec of their own.
+// Upper bound of one write batch, and the body size below which bodies are
+// copied into the batch buffer instead of getting an iovec of their own.
 constexpr size_t kMaxBatchBytes = 256 * 1024;
 constexpr size_t kCopyBelow = 2048;
-// One read buffer per loop thread: decoding copies every message out of it at once.
+// One read buffer per loop thread: decoding copies every message out of it at
+// once.
 constexpr size_t kReadBufferSize = 256 * 1024;
 thread_local std::unique_ptr<char[]> read_buffer;
-// A pending message body at least this large is read into directly (no copy), at most
-// kMaxDirectRead bytes per read. Below it, one shared-buffer read that carries several messages
-// beats a read per message (64 KiB messages over ipc: 2.75x libzmq with 128 KiB, 0.53x with 16).
+// A pending message body at least this large is read into directly (no copy),
+// at most kMaxDirectRead bytes per read. Below it, one shared-buffer read that
+// carries several messages beats a read per message (64 KiB messages over
+// ipc: 2.75x libzmq with 128 KiB, 0.53x with 16).
 constexpr size_t kDirectReadMin = 128 * 1024;
 constexpr size_t kMaxDirectRead = size_t{1} << 30;
 
-// "tcp://host:port" of one end of a connected tcp handle (getsockname or getpeername).
-std::string TcpAddress(const uv_tcp_t* tcp, int (*get)(const uv_tcp_t*, sockaddr*, int*)) {
+// "tcp://host:port" of one end of a connected tcp handle (getsockname or
+// getpeername).
+std::string TcpAddress(const uv_tcp_t* tcp,
+                       int (*get)(const uv_tcp_t*, sockaddr*, int*)) {
   sockaddr_storage ss;
   int len = sizeof(ss);
   char host[64] = "";
@@ -44,7 +49,8 @@ std::string TcpAddress(const uv_tcp_t* tcp, int (*get)(const uv_tcp_t*, sockaddr
 
 }  // namespace
 
-std::shared_ptr<StreamPipe> StreamPipe::Create(std::shared_ptr<SocketCore> core, bool ipc) {
+std::shared_ptr<StreamPipe> StreamPipe::Create(std::shared_ptr<SocketCore> core,
+                                               bool ipc) {
   std::shared_ptr<StreamPipe> p(new StreamPipe(std::move(core), ipc));
   p->self_ = p;
   p->core_->TrackPipe(p);
@@ -75,15 +81,17 @@ void StreamPipe::Start(absl::AnyInvocable<void(absl::Status)> ready) {
   ready_ = std::move(ready);
   if (!ipc_) uv_tcp_nodelay(&handle_.tcp, 1);
   uv_buf_t hello = uv_buf_init(reinterpret_cast<char*>(hello_out_), kHelloSize);
-  int rc = uv_write(&write_req_, stream(), &hello, 1, [](uv_write_t* req, int status) {
-    auto* self = static_cast<StreamPipe*>(req->handle->data);
-    self->writing_ = false;
-    if (status < 0) {
-      self->CloseOnLoop(UvError(status, "send SP header"));
-    } else {
-      self->Flush();  // messages may have been queued while the header was on its way
-    }
-  });
+  int rc = uv_write(&write_req_, stream(), &hello, 1,
+                    [](uv_write_t* req, int status) {
+                      auto* self = static_cast<StreamPipe*>(req->handle->data);
+                      self->writing_ = false;
+                      if (status < 0) {
+                        self->CloseOnLoop(UvError(status, "send SP header"));
+                      } else {
+                        self->Flush();  // messages may have been queued while
+                                        // the header was on its way
+                      }
+                    });
   if (rc < 0) {
     CloseOnLoop(UvError(rc, "send SP header"));
     return;
@@ -97,7 +105,8 @@ void StreamPipe::Start(absl::AnyInvocable<void(absl::Status)> ready) {
         auto* self = static_cast<StreamPipe*>(t->data);
         if (self->hello_done_) return;
         self->core_->CountReject(Reject::kHandshakeTimeout);
-        self->CloseOnLoop(absl::DeadlineExceededError("peer sent no SP header in time"));
+        self->CloseOnLoop(
+            absl::DeadlineExceededError("peer sent no SP header in time"));
       },
       ms, 0);
   rc = StartReading();
@@ -108,16 +117,19 @@ int StreamPipe::StartReading() {
   return uv_read_start(
       stream(),
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        // The rest of a large message is read straight into its body; everything else goes
-        // through the loop's shared buffer.
+        // The rest of a large message is read straight into its body;
+        // everything else goes through the loop's shared buffer.
         auto* self = static_cast<StreamPipe*>(h->data);
         size_t len = 0;
-        char* direct = self->hello_done_ ? self->decoder_.direct_buffer(&len) : nullptr;
+        char* direct =
+            self->hello_done_ ? self->decoder_.direct_buffer(&len) : nullptr;
         if (direct != nullptr && len >= kDirectReadMin) {
-          *buf = uv_buf_init(direct, static_cast<unsigned>(std::min(len, kMaxDirectRead)));
+          *buf = uv_buf_init(
+              direct, static_cast<unsigned>(std::min(len, kMaxDirectRead)));
           return;
         }
-        if (!read_buffer) read_buffer = std::make_unique<char[]>(kReadBufferSize);
+        if (!read_buffer)
+          read_buffer = std::make_unique<char[]>(kReadBufferSize);
         *buf = uv_buf_init(read_buffer.get(), kReadBufferSize);
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
@@ -139,8 +151,9 @@ void StreamPipe::OnDirectRead(size_t n) {
 void StreamPipe::OnRead(ssize_t nread, const char* data) {
   if (closing_ || nread == 0) return;
   if (nread < 0) {
-    CloseOnLoop(nread == UV_EOF ? absl::UnavailableError("peer closed the connection")
-                                : UvError(static_cast<int>(nread), "read"));
+    CloseOnLoop(nread == UV_EOF
+                    ? absl::UnavailableError("peer closed the connection")
+                    : UvError(static_cast<int>(nread), "read"));
     return;
   }
   size_t n = static_cast<size_t>(nread);
@@ -153,8 +166,9 @@ void StreamPipe::OnRead(ssize_t nread, const char* data) {
     if (hello_have_ < kHelloSize) return;
     absl::Status s = CheckHello(hello_in_, peer_id_);
     if (!s.ok()) {
-      core_->CountReject(s.code() == absl::StatusCode::kFailedPrecondition ? Reject::kProtocol
-                                                                           : Reject::kBadFrame);
+      core_->CountReject(s.code() == absl::StatusCode::kFailedPrecondition
+                             ? Reject::kProtocol
+                             : Reject::kBadFrame);
       CloseOnLoop(s);
       return;
     }
@@ -168,8 +182,9 @@ void StreamPipe::OnRead(ssize_t nread, const char* data) {
   absl::Status s = decoder_.Feed(data, n, &inbox_);
   DeliverInbox();
   if (!s.ok()) {
-    core_->CountReject(s.code() == absl::StatusCode::kResourceExhausted ? Reject::kOversize
-                                                                        : Reject::kBadFrame);
+    core_->CountReject(s.code() == absl::StatusCode::kResourceExhausted
+                           ? Reject::kOversize
+                           : Reject::kBadFrame);
     CloseOnLoop(s);
   }
 }
@@ -186,29 +201,30 @@ void StreamPipe::DeliverInbox() {
 }
 
 void StreamPipe::ResumeRecv() {
-  core_->ctx().Post([self = std::static_pointer_cast<StreamPipe>(shared_from_this())] {
-    if (self->closing_ || !self->paused_) return;
-    self->paused_ = false;
-    self->DeliverInbox();
-    if (!self->paused_ && !self->closing_) {
-      int rc = self->StartReading();
-      if (rc < 0) self->CloseOnLoop(UvError(rc, "read"));
-    }
-  });
+  core_->ctx().Post(
+      [self = std::static_pointer_cast<StreamPipe>(shared_from_this())] {
+        if (self->closing_ || !self->paused_) return;
+        self->paused_ = false;
+        self->DeliverInbox();
+        if (!self->paused_ && !self->closing_) {
+          int rc = self->StartReading();
+          if (rc < 0) self->CloseOnLoop(UvError(rc, "read"));
+        }
+      });
 }
 
 void StreamPipe::Wake() {
-  core_->ctx().Post(
-      [self = std::static_pointer_cast<StreamPipe>(shared_from_this())] { self->Flush(); });
+  core_->ctx().Post([self = std::static_pointer_cast<StreamPipe>(
+                         shared_from_this())] { self->Flush(); });
 }
 
 void StreamPipe::Flush() {
   if (closing_ || writing_ || !hello_done_) return;
   batch_.clear();
   if (core_->TakeSend(this, &batch_, kMaxBatchBytes) == 0) return;
-  // Frame prefixes and small bodies go into scratch_; large bodies get their own iovec.
-  // Segments are recorded as (offset in scratch_ or pointer, length) and resolved after
-  // scratch_ stops growing.
+  // Frame prefixes and small bodies go into scratch_; large bodies get their
+  // own iovec. Segments are recorded as (offset in scratch_ or pointer, length)
+  // and resolved after scratch_ stops growing.
   scratch_.clear();
   struct Segment {
     const char* ptr;  // null: an offset into scratch_
@@ -227,13 +243,16 @@ void StreamPipe::Flush() {
       run_start = scratch_.size();
     }
   }
-  if (scratch_.size() > run_start) segs.push_back({nullptr, run_start, scratch_.size() - run_start});
+  if (scratch_.size() > run_start)
+    segs.push_back({nullptr, run_start, scratch_.size() - run_start});
   bufs_.clear();
   for (const Segment& s : segs) {
     char* p = s.ptr ? const_cast<char*>(s.ptr) : scratch_.data() + s.off;
-    if (s.len > 0) bufs_.push_back(uv_buf_init(p, static_cast<unsigned>(s.len)));
+    if (s.len > 0)
+      bufs_.push_back(uv_buf_init(p, static_cast<unsigned>(s.len)));
   }
-  int rc = uv_write(&write_req_, stream(), bufs_.data(), static_cast<unsigned>(bufs_.size()),
+  int rc = uv_write(&write_req_, stream(), bufs_.data(),
+                    static_cast<unsigned>(bufs_.size()),
                     [](uv_write_t* req, int status) {
                       auto* self = static_cast<StreamPipe*>(req->handle->data);
                       self->writing_ = false;
@@ -256,15 +275,18 @@ void StreamPipe::Close(absl::Status why) {
     CloseOnLoop(std::move(why));
     return;
   }
-  core_->ctx().Post([self = std::static_pointer_cast<StreamPipe>(shared_from_this()),
-                     why = std::move(why)]() mutable { self->CloseOnLoop(std::move(why)); });
+  core_->ctx().Post(
+      [self = std::static_pointer_cast<StreamPipe>(shared_from_this()),
+       why = std::move(why)]() mutable { self->CloseOnLoop(std::move(why)); });
 }
 
 void StreamPipe::CloseOnLoop(absl::Status why) {
   if (closing_) return;
   closing_ = true;
   why_ = std::move(why);
-  auto on_close = [](uv_handle_t* h) { static_cast<StreamPipe*>(h->data)->OnHandleClosed(); };
+  auto on_close = [](uv_handle_t* h) {
+    static_cast<StreamPipe*>(h->data)->OnHandleClosed();
+  };
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
 }
@@ -288,8 +310,9 @@ void StreamPipe::OnHandleClosed() {
 
 // ---------------------------------------------------------------------------------------------
 
-StreamListener::StreamListener(std::shared_ptr<SocketCore> core, bool ipc, uv_stream_t* server,
-                               std::string url, std::string unlink_path)
+StreamListener::StreamListener(std::shared_ptr<SocketCore> core, bool ipc,
+                               uv_stream_t* server, std::string url,
+                               std::string unlink_path)
     : core_(std::move(core)),
       ipc_(ipc),
       server_(server),
@@ -309,7 +332,8 @@ absl::Status StreamListener::Start() {
 void StreamListener::OnConnection(uv_stream_t* server, int status) {
   auto* self = static_cast<StreamListener*>(server->data);
   if (status < 0) return;  // e.g. EMFILE: libuv retries on the next connection
-  std::shared_ptr<StreamPipe> pipe = StreamPipe::Create(self->core_, self->ipc_);
+  std::shared_ptr<StreamPipe> pipe =
+      StreamPipe::Create(self->core_, self->ipc_);
   if (uv_accept(server, pipe->stream()) != 0) {
     pipe->Close(absl::UnavailableError("accept failed"));
     return;
@@ -327,7 +351,8 @@ void StreamListener::OnConnection(uv_stream_t* server, int status) {
     auto p = weak.lock();
     if (!s.ok() || !p) return;
     if (!core->AttachPipe(p)) {
-      p->Close(absl::ResourceExhaustedError("socket refused the pipe (closed or at its limit)"));
+      p->Close(absl::ResourceExhaustedError(
+          "socket refused the pipe (closed or at its limit)"));
     }
   });
 }
@@ -343,8 +368,8 @@ void StreamListener::Close(absl::AnyInvocable<void()> done) {
   });
 }
 
-ConnectRequest* NewConnectRequest(std::shared_ptr<SocketCore> core, bool ipc, const Url& url,
-                                  ConnectDone done) {
+ConnectRequest* NewConnectRequest(std::shared_ptr<SocketCore> core, bool ipc,
+                                  const Url& url, ConnectDone done) {
   auto* cr = new ConnectRequest;
   cr->req.data = cr;
   cr->remote = url.ToString();
@@ -363,7 +388,8 @@ void OnStreamConnected(uv_connect_t* req, int status) {
   }
   std::shared_ptr<StreamPipe> pipe = cr->pipe;
   pipe->remote_address = cr->remote;
-  if (pipe->local_address.empty()) {  // tcp: the address the kernel picked for us
+  if (pipe->local_address
+          .empty()) {  // tcp: the address the kernel picked for us
     pipe->local_address = TcpAddress(pipe->tcp(), uv_tcp_getsockname);
   }
   auto done = std::make_shared<ConnectDone>(std::move(cr->done));

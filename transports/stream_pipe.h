@@ -1,7 +1,8 @@
-// StreamPipe and StreamListener: the libuv side of the SP stream mapping, shared by tcp and ipc.
-// A StreamPipe sends its 8-byte header at once, checks the peer's within the handshake timeout,
-// then writes queued messages in batches (one uv_write per batch) and decodes every whole
-// message out of each read. Bad input closes this pipe only, counted in the socket's stats.
+// StreamPipe and StreamListener: the libuv side of the SP stream mapping,
+// shared by tcp and ipc. A StreamPipe sends its 8-byte header at once, checks
+// the peer's within the handshake timeout, then writes queued messages in
+// batches (one uv_write per batch) and decodes every whole message out of each
+// read. Bad input closes this pipe only, counted in the socket's stats.
 #ifndef MSOCK_TRANSPORTS_STREAM_PIPE_H_
 #define MSOCK_TRANSPORTS_STREAM_PIPE_H_
 
@@ -19,16 +20,19 @@ namespace msock::internal {
 
 class StreamPipe : public Pipe {
  public:
-  // A pipe with an initialised, unconnected handle (tcp or unix) on the core's loop.
-  static std::shared_ptr<StreamPipe> Create(std::shared_ptr<SocketCore> core, bool ipc);
+  // A pipe with an initialised, unconnected handle (tcp or unix) on the core's
+  // loop.
+  static std::shared_ptr<StreamPipe> Create(std::shared_ptr<SocketCore> core,
+                                            bool ipc);
   ~StreamPipe() override;
 
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&handle_); }
   uv_tcp_t* tcp() { return &handle_.tcp; }
   uv_pipe_t* unix_pipe() { return &handle_.pipe; }
 
-  // Loop thread, once connected: exchanges SP headers. `ready` runs once: OK when the peer's
-  // header is valid (the pipe is then ready to attach), or the error that closed the pipe.
+  // Loop thread, once connected: exchanges SP headers. `ready` runs once: OK
+  // when the peer's header is valid (the pipe is then ready to attach), or the
+  // error that closed the pipe.
   void Start(absl::AnyInvocable<void(absl::Status)> ready);
 
   void Wake() override;
@@ -52,7 +56,8 @@ class StreamPipe : public Pipe {
     uv_pipe_t pipe;
   } handle_;
   uv_timer_t timer_;
-  std::shared_ptr<StreamPipe> self_;  // keeps us alive until both handles are closed
+  std::shared_ptr<StreamPipe>
+      self_;  // keeps us alive until both handles are closed
   int open_handles_ = 0;
   bool closing_ = false;
   absl::Status why_;
@@ -81,10 +86,11 @@ class StreamPipe : public Pipe {
 
 class StreamListener : public Listener {
  public:
-  // `server` is an initialised, bound tcp or unix handle inside a uv_any_handle allocated with
-  // new; the listener owns it. `unlink_path` (ipc) is removed when the listener closes.
-  StreamListener(std::shared_ptr<SocketCore> core, bool ipc, uv_stream_t* server, std::string url,
-                 std::string unlink_path);
+  // `server` is an initialised, bound tcp or unix handle inside a uv_any_handle
+  // allocated with new; the listener owns it. `unlink_path` (ipc) is removed
+  // when the listener closes.
+  StreamListener(std::shared_ptr<SocketCore> core, bool ipc,
+                 uv_stream_t* server, std::string url, std::string unlink_path);
   ~StreamListener() override;
   absl::Status Start();
   std::string url() const override { return url_; }
@@ -102,9 +108,9 @@ class StreamListener : public Listener {
   absl::AnyInvocable<void()> done_;
 };
 
-// One connection attempt in flight: req.data points at this struct (allocated with new).
-// OnStreamConnected is the completion for tcp and ipc: it deletes the request, starts the
-// handshake and reports to `done`.
+// One connection attempt in flight: req.data points at this struct (allocated
+// with new). OnStreamConnected is the completion for tcp and ipc: it deletes
+// the request, starts the handshake and reports to `done`.
 struct ConnectRequest {
   uv_connect_t req;
   std::shared_ptr<StreamPipe> pipe;
@@ -112,8 +118,8 @@ struct ConnectRequest {
   std::string remote;
 };
 // A new request with a fresh pipe (tcp or unix handle) to `url`, req.data set.
-ConnectRequest* NewConnectRequest(std::shared_ptr<SocketCore> core, bool ipc, const Url& url,
-                                  ConnectDone done);
+ConnectRequest* NewConnectRequest(std::shared_ptr<SocketCore> core, bool ipc,
+                                  const Url& url, ConnectDone done);
 void OnStreamConnected(uv_connect_t* req, int status);
 
 }  // namespace msock::internal

@@ -1,16 +1,17 @@
 // msock/context.h: the I/O loop every socket's pipes run on.
 //
-// A Context owns one libuv loop and the thread that runs it. Every libuv handle of msock lives on
-// that thread. Most programs never name a Context: sockets use Context::Default(), created on
-// first use and kept for the life of the process.
+// A Context owns one libuv loop and the thread that runs it. Every libuv handle
+// of msock lives on that thread. Most programs never name a Context: sockets
+// use Context::Default(), created on first use and kept for the life of the
+// process.
 //
 // Example:
 //   msock::Context ctx;                   // a private loop thread
 //   msock::Push push(ctx);                // sockets on it
 //   ctx.Post([] { /* runs on the loop thread */ });
 //
-// Thread-safety: every member is thread-safe. A Context must outlive the sockets made on it;
-// its destructor stops and joins the loop thread.
+// Thread-safety: every member is thread-safe. A Context must outlive the
+// sockets made on it; its destructor stops and joins the loop thread.
 #ifndef MSOCK_CONTEXT_H_
 #define MSOCK_CONTEXT_H_
 
@@ -32,8 +33,9 @@ class Context {
   // The process-wide context, created on first call and never destroyed.
   static Context& Default();
 
-  // Runs `fn` on the loop thread, soon. Posts made between two wake-ups of the loop run
-  // together, in order, after one wake-up. Work posted after the destructor started is dropped.
+  // Runs `fn` on the loop thread, soon. Posts made between two wake-ups of the
+  // loop run together, in order, after one wake-up. Work posted after the
+  // destructor started is dropped.
   void Post(absl::AnyInvocable<void()> fn);
 
   // True when called from this context's loop thread.

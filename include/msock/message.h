@@ -1,20 +1,26 @@
 // msock/message.h: the unit every socket sends and receives.
 //
-// A Message is move-only. Its body is a reference-counted, immutable-once-shared buffer, so
-// fan-out (one message to many pipes) and Clone() share the bytes instead of copying them.
-// Besides the body a message carries
-//   - header words: 32-bit words a protocol puts in front of the body on the wire (SP's
-//     request ids, backtraces, pair1's hop count), written big-endian before the body;
-//   - its source path: the stack of pipe ids it came through. A socket pushes the id of the
-//     pipe a message arrived on; Socket::SendTo(path, ...) routes a reply back along it.
+// A Message is move-only. Its body is a reference-counted,
+// immutable-once-shared buffer, so fan-out (one message to many pipes) and
+// Clone() share the bytes instead of copying them. Besides the body a message
+// carries
+//   - header words: 32-bit words a protocol puts in front of the body on the
+//   wire (SP's
+//     request ids, backtraces, pair1's hop count), written big-endian before
+//     the body;
+//   - its source path: the stack of pipe ids it came through. A socket pushes
+//   the id of the
+//     pipe a message arrived on; Socket::SendTo(path, ...) routes a reply back
+//     along it.
 //
 // Example:
 //   msock::Message m("hello");          // copies "hello" into a new body
-//   msock::Message copy = m.Clone();    // shares the body, copies header words and path
-//   std::string_view bytes = m.body();  // "hello"
+//   msock::Message copy = m.Clone();    // shares the body, copies header words
+//   and path std::string_view bytes = m.body();  // "hello"
 //
-// Thread-safety: a Message is a value; one thread at a time may use it. Clones may be used
-// from different threads (the shared body is never written once shared).
+// Thread-safety: a Message is a value; one thread at a time may use it. Clones
+// may be used from different threads (the shared body is never written once
+// shared).
 #ifndef MSOCK_MESSAGE_H_
 #define MSOCK_MESSAGE_H_
 
@@ -31,9 +37,11 @@ namespace internal {
 struct Chunk;
 }  // namespace internal
 
-// 32-bit protocol header words, in host byte order here (big-endian on the wire).
+// 32-bit protocol header words, in host byte order here (big-endian on the
+// wire).
 using HeaderWords = absl::InlinedVector<uint32_t, 2>;
-// Pipe ids a message came through; back() is the pipe it arrived on at this socket.
+// Pipe ids a message came through; back() is the pipe it arrived on at this
+// socket.
 using Path = absl::InlinedVector<uint32_t, 2>;
 
 class Message {
@@ -42,7 +50,8 @@ class Message {
   Message() = default;
   // A message whose body is a copy of `body`.
   explicit Message(std::string_view body);
-  // A message with an uninitialised body of `size` bytes, to be filled via mutable_data().
+  // A message with an uninitialised body of `size` bytes, to be filled via
+  // mutable_data().
   static Message WithSize(size_t size);
 
   Message(Message&& other) noexcept;
@@ -51,22 +60,23 @@ class Message {
   Message& operator=(const Message&) = delete;
   ~Message();
 
-  // A second message sharing this body (no byte copy); header words and path are copied.
+  // A second message sharing this body (no byte copy); header words and path
+  // are copied.
   Message Clone() const;
 
-  std::string_view body() const {
-    return std::string_view(data_, size_);
-  }
+  std::string_view body() const { return std::string_view(data_, size_); }
   const char* data() const { return data_; }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
-  // Writable view of the body. Copies the body first if it is shared with another message.
+  // Writable view of the body. Copies the body first if it is shared with
+  // another message.
   char* mutable_data();
 
   // Drops the first `n` bytes of the body (no copy). Requires n <= size().
   void TrimFront(size_t n);
-  // Removes the first 4 body bytes and returns them as a big-endian word. Requires size() >= 4.
+  // Removes the first 4 body bytes and returns them as a big-endian word.
+  // Requires size() >= 4.
   uint32_t PopFrontWord();
 
   const HeaderWords& header() const { return header_; }
@@ -81,7 +91,8 @@ class Message {
   bool shared() const;
 
  private:
-  internal::Chunk* chunk_ = nullptr;  // owns one reference, or null for an empty body
+  internal::Chunk* chunk_ =
+      nullptr;  // owns one reference, or null for an empty body
   const char* data_ = nullptr;
   size_t size_ = 0;
   HeaderWords header_;

@@ -12,6 +12,7 @@
 #include "msock/protocols/pair.h"
 #include "msock/protocols/pipeline.h"
 #include "msock/protocols/recipes.h"
+#include "msock/protocols/reqrep.h"
 #include "msock/socket.h"
 #include "msock/status.h"
 #include "msock/url.h"

@@ -1,13 +1,15 @@
 // msock/options.h: typed socket options.
 //
-// Each option key carries the type of its value, so a wrong type does not compile:
+// Each option key carries the type of its value, so a wrong type does not
+// compile:
 //   sock.Set(msock::opt::kRecvTimeout, absl::Milliseconds(500));
 //   sock.Set(msock::opt::kMaxRecvSize, size_t{4} << 20);
 //   absl::Duration t = sock.Get(msock::opt::kRecvTimeout);
 //
-// Queue and size options apply to pipes created after the change; timeouts apply to the next
-// blocking call. Socket::Set returns kInvalidArgument for a value out of range (say a negative
-// duration or a zero queue limit) and kFailedPrecondition after Close.
+// Queue and size options apply to pipes created after the change; timeouts
+// apply to the next blocking call. Socket::Set returns kInvalidArgument for a
+// value out of range (say a negative duration or a zero queue limit) and
+// kFailedPrecondition after Close.
 #ifndef MSOCK_OPTIONS_H_
 #define MSOCK_OPTIONS_H_
 
@@ -30,29 +32,33 @@ inline constexpr OptionKey<absl::Duration> kRecvTimeout{1, "recv-timeout"};
 // Per-pipe send queue limits. Default: 1024 messages, 4 MiB.
 inline constexpr OptionKey<size_t> kSendQueueMessages{2, "send-queue-messages"};
 inline constexpr OptionKey<size_t> kSendQueueBytes{3, "send-queue-bytes"};
-// Socket receive queue limits (shared by all pipes). Default: 4096 messages, 8 MiB. A full
-// queue pauses reading from the pipes (back-pressure), it never drops. Receivers take the queue
-// in batches, so up to twice these limits may be buffered (a batch being handed out plus a
-// full queue).
+// Socket receive queue limits (shared by all pipes). Default: 4096 messages, 8
+// MiB. A full queue pauses reading from the pipes (back-pressure), it never
+// drops. Receivers take the queue in batches, so up to twice these limits may
+// be buffered (a batch being handed out plus a full queue).
 inline constexpr OptionKey<size_t> kRecvQueueMessages{4, "recv-queue-messages"};
 inline constexpr OptionKey<size_t> kRecvQueueBytes{5, "recv-queue-bytes"};
-// Largest message payload (header words + body) accepted from a peer; a larger one closes that
-// pipe (counted as rejected_oversize). Default 1 MiB, as nanomsg. 0 = no limit.
+// Largest message payload (header words + body) accepted from a peer; a larger
+// one closes that pipe (counted as rejected_oversize). Default 1 MiB, as
+// nanomsg. 0 = no limit.
 inline constexpr OptionKey<size_t> kMaxRecvSize{6, "max-recv-size"};
-// Re-dial back-off: first retry after kReconnectMin, doubling up to kReconnectMax.
-// Defaults: 100 ms and 5 s.
+// Re-dial back-off: first retry after kReconnectMin, doubling up to
+// kReconnectMax. Defaults: 100 ms and 5 s.
 inline constexpr OptionKey<absl::Duration> kReconnectMin{7, "reconnect-min"};
 inline constexpr OptionKey<absl::Duration> kReconnectMax{8, "reconnect-max"};
-// Maximum hops (path length / SP backtrace words) a message may carry. Default 8, range 1..15.
+// Maximum hops (path length / SP backtrace words) a message may carry. Default
+// 8, range 1..15.
 inline constexpr OptionKey<int> kTtl{9, "ttl"};
-// A connection whose peer has not sent its SP header within this time is closed. Default 10 s.
-inline constexpr OptionKey<absl::Duration> kHandshakeTimeout{10, "handshake-timeout"};
+// A connection whose peer has not sent its SP header within this time is
+// closed. Default 10 s.
+inline constexpr OptionKey<absl::Duration> kHandshakeTimeout{
+    10, "handshake-timeout"};
 // How long Close waits for queued messages to be written. Default 1 s.
 inline constexpr OptionKey<absl::Duration> kLinger{11, "linger"};
-// How long a receiver with nothing to receive polls before it sleeps. Sleeping costs a thread
-// wake-up per message batch; polling costs CPU, which on a small machine the I/O thread may
-// need (it lowered inproc latency 8x but raised ipc/tcp latency 1.8x on 2 vCPUs). Default 0:
-// never polls.
+// How long a receiver with nothing to receive polls before it sleeps. Sleeping
+// costs a thread wake-up per message batch; polling costs CPU, which on a small
+// machine the I/O thread may need (it lowered inproc latency 8x but raised
+// ipc/tcp latency 1.8x on 2 vCPUs). Default 0: never polls.
 inline constexpr OptionKey<absl::Duration> kRecvSpin{12, "recv-spin"};
 }  // namespace opt
 

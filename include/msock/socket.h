@@ -1,30 +1,39 @@
-// msock/socket.h: the stateless, thread-safe socket every protocol is built from.
+// msock/socket.h: the stateless, thread-safe socket every protocol is built
+// from.
 //
 // A Socket is three parts a protocol recipe configures (see SocketSpec):
-//   - a Connector: dials and listens on any number of URLs, keeps the table of pipes (one pipe
-//     per connected peer), limits their number, re-dials with exponential back-off;
-//   - a Sender: kNone (cannot send), kToOne (round robin over pipes with room; messages queued on
-//     a pipe that dies go to another), kToAll (every pipe gets the message, one shared body;
-//     a pipe whose queue is full misses it, counted in stats().dropped), kToDest (SendTo a path);
-//   - a Receiver: kNone or kAll (fair-queued from every pipe into one bounded queue).
+//   - a Connector: dials and listens on any number of URLs, keeps the table of
+//   pipes (one pipe
+//     per connected peer), limits their number, re-dials with exponential
+//     back-off;
+//   - a Sender: kNone (cannot send), kToOne (round robin over pipes with room;
+//   messages queued on
+//     a pipe that dies go to another), kToAll (every pipe gets the message, one
+//     shared body; a pipe whose queue is full misses it, counted in
+//     stats().dropped), kToDest (SendTo a path);
+//   - a Receiver: kNone or kAll (fair-queued from every pipe into one bounded
+//   queue).
 // Every received message carries its source path (the pipe it came through).
 //
-// Most users want the typed classes of msock/protocols/*.h (Push, Pull, Pair0, Pair1), which
-// expose only what their role allows. Socket is for protocols, devices and tests.
+// Most users want the typed classes of msock/protocols/*.h (Push, Pull, Pair0,
+// Pair1), which expose only what their role allows. Socket is for protocols,
+// devices and tests.
 //
 // Example:
 //   msock::Socket pull(msock::protocols::kPull);
-//   absl::StatusOr<std::string> url = pull.Listen("tcp://127.0.0.1:0");  // port 0 -> bound URL
-//   msock::Socket push(msock::protocols::kPush);
+//   absl::StatusOr<std::string> url = pull.Listen("tcp://127.0.0.1:0");  //
+//   port 0 -> bound URL msock::Socket push(msock::protocols::kPush);
 //   push.Dial(*url).IgnoreError();
 //   msock::Message m("job");
 //   push.Send(m, absl::Now() + absl::Seconds(1)).IgnoreError();
-//   absl::StatusOr<msock::Message> got = pull.Recv(absl::Now() + absl::Seconds(1));
+//   absl::StatusOr<msock::Message> got = pull.Recv(absl::Now() +
+//   absl::Seconds(1));
 //
-// Thread-safety: every member is thread-safe; several threads may Send and Recv at once.
-// Blocking calls take a deadline (absl::InfiniteFuture() waits for ever; absl::InfinitePast()
-// never waits); the overloads without one use the send / recv timeout options.
-// Close() wakes every blocked call with kCancelled and always returns.
+// Thread-safety: every member is thread-safe; several threads may Send and Recv
+// at once. Blocking calls take a deadline (absl::InfiniteFuture() waits for
+// ever; absl::InfinitePast() never waits); the overloads without one use the
+// send / recv timeout options. Close() wakes every blocked call with kCancelled
+// and always returns.
 #ifndef MSOCK_SOCKET_H_
 #define MSOCK_SOCKET_H_
 
@@ -46,19 +55,23 @@ namespace msock {
 enum class SendMode { kNone, kToOne, kToAll, kToDest };
 enum class RecvMode { kNone, kAll };
 
-// What a receiving socket does with a message that just arrived on a pipe (before it is
-// queued): keep it, drop it (counted in stats().dropped), or close that pipe (counted in
-// stats().rejected_bad_frame). The filter may change the message (strip header words). It gets
-// the socket's kTtl value. It runs on the I/O thread (or an inproc sender's thread) under the
-// socket's lock: it must be quick, must not block and must not call the socket.
-enum class RecvVerdict { kKeep, kDrop, kClosePipe };
+// What a receiving socket does with a message that just arrived on a pipe
+// (before it is queued): keep it, drop it (counted in stats().dropped), close
+// that pipe (counted in stats().rejected_bad_frame), or nothing because the
+// filter took it itself (kConsumed: e.g. req hands a reply to the thread
+// waiting for it; neither queued nor counted as dropped). The filter may change
+// the message (strip header words). It gets the socket's kTtl value. It runs on
+// the I/O thread (or an inproc sender's thread) under the socket's lock: it
+// must be quick, must not block and must not call the socket.
+enum class RecvVerdict { kKeep, kDrop, kClosePipe, kConsumed };
 using RecvFilter = std::function<RecvVerdict(Message& msg, int ttl)>;
 
-// The constant part of a protocol: who it is, whom it talks to, and how it routes.
+// The constant part of a protocol: who it is, whom it talks to, and how it
+// routes.
 struct SocketSpec {
-  const char* name;       // "push"
-  uint16_t self_id;       // SP protocol id sent in the connection header, e.g. 0x50
-  uint16_t peer_id;       // the only peer protocol id accepted, e.g. 0x51
+  const char* name;  // "push"
+  uint16_t self_id;  // SP protocol id sent in the connection header, e.g. 0x50
+  uint16_t peer_id;  // the only peer protocol id accepted, e.g. 0x51
   const char* peer_name;  // "pull"
   int max_pipes;          // 0 = no limit; pair = 1
   SendMode send;
@@ -73,12 +86,14 @@ struct SocketStats {
   uint64_t bytes_out = 0;
   uint64_t pipes_opened = 0;
   uint64_t pipes_closed = 0;
-  uint64_t rejected_protocol = 0;           // peer spoke another SP protocol
-  uint64_t rejected_bad_frame = 0;          // bad connection header, bad frame, filter said close
-  uint64_t rejected_oversize = 0;           // message over kMaxRecvSize
-  uint64_t rejected_handshake_timeout = 0;  // no SP header within kHandshakeTimeout
-  uint64_t rejected_pipe_limit = 0;         // socket already had max_pipes pipes
-  uint64_t dropped = 0;                     // messages dropped (kToAll full queue, filter, ...)
+  uint64_t rejected_protocol = 0;  // peer spoke another SP protocol
+  uint64_t rejected_bad_frame =
+      0;  // bad connection header, bad frame, filter said close
+  uint64_t rejected_oversize = 0;  // message over kMaxRecvSize
+  uint64_t rejected_handshake_timeout =
+      0;                             // no SP header within kHandshakeTimeout
+  uint64_t rejected_pipe_limit = 0;  // socket already had max_pipes pipes
+  uint64_t dropped = 0;  // messages dropped (kToAll full queue, filter, ...)
 };
 
 enum class PipeEventType { kAdded, kRemoved };
@@ -104,23 +119,27 @@ class Socket {
 
   const SocketSpec& spec() const;
 
-  // Listens on `url`; returns the bound URL (tcp port 0 is replaced by the real port).
-  // Errors: kInvalidArgument (bad URL), kAlreadyExists (address in use), kFailedPrecondition
-  // (closed), kUnavailable (other bind failure, with the system's reason).
+  // Listens on `url`; returns the bound URL (tcp port 0 is replaced by the real
+  // port). Errors: kInvalidArgument (bad URL), kAlreadyExists (address in use),
+  // kFailedPrecondition (closed), kUnavailable (other bind failure, with the
+  // system's reason).
   absl::StatusOr<std::string> Listen(std::string_view url);
-  // Starts dialing `url` in the background: connects, and re-dials with back-off whenever the
-  // connection fails or is lost. Returns once the URL is checked; use WaitForPeers to know when
-  // a peer is there. Errors: kInvalidArgument, kFailedPrecondition.
+  // Starts dialing `url` in the background: connects, and re-dials with
+  // back-off whenever the connection fails or is lost. Returns once the URL is
+  // checked; use WaitForPeers to know when a peer is there. Errors:
+  // kInvalidArgument, kFailedPrecondition.
   absl::Status Dial(std::string_view url);
 
-  // Queues `msg` for sending. On success the socket owns the message (msg is left empty); on
-  // error the caller keeps it. Blocks while no pipe can take it, until the deadline.
-  // Errors: kDeadlineExceeded, kUnavailable (would block and deadline already past),
-  // kCancelled (closed while waiting), kFailedPrecondition (closed / role cannot send).
+  // Queues `msg` for sending. On success the socket owns the message (msg is
+  // left empty); on error the caller keeps it. Blocks while no pipe can take
+  // it, until the deadline. Errors: kDeadlineExceeded, kUnavailable (would
+  // block and deadline already past), kCancelled (closed while waiting),
+  // kFailedPrecondition (closed / role cannot send).
   absl::Status Send(Message& msg, absl::Time deadline);
   absl::Status Send(Message& msg);  // deadline = now + kSendTimeout
   absl::Status TrySend(Message& msg) { return Send(msg, absl::InfinitePast()); }
-  // Sends to the pipe named by path.back() (kToDest sockets). kUnavailable if that pipe is gone.
+  // Sends to the pipe named by path.back() (kToDest sockets). kUnavailable if
+  // that pipe is gone.
   absl::Status SendTo(const Path& path, Message& msg, absl::Time deadline);
 
   // Receives the next message (fair across pipes). Same errors as Send.
@@ -128,15 +147,18 @@ class Socket {
   absl::StatusOr<Message> Recv();  // deadline = now + kRecvTimeout
   absl::StatusOr<Message> TryRecv() { return Recv(absl::InfinitePast()); }
 
-  // Waits until at least `n` pipes are connected. kDeadlineExceeded, kCancelled.
+  // Waits until at least `n` pipes are connected. kDeadlineExceeded,
+  // kCancelled.
   absl::Status WaitForPeers(int n, absl::Time deadline);
   int pipe_count() const;
 
-  // Calls `fn` on every pipe added or removed, on the I/O thread (inproc: the thread that made
-  // or closed the pipe): it must not block nor call Close. Replaces any earlier observer; pass
-  // nullptr to remove it. Events stop when Close starts; none runs after Close returns.
+  // Calls `fn` on every pipe added or removed, on the I/O thread (inproc: the
+  // thread that made or closed the pipe): it must not block nor call Close.
+  // Replaces any earlier observer; pass nullptr to remove it. Events stop when
+  // Close starts; none runs after Close returns.
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
-  // Installs a receive filter (protocols use it: pair1's hop count, sub's prefixes).
+  // Installs a receive filter (protocols use it: pair1's hop count, sub's
+  // prefixes).
   void SetRecvFilter(RecvFilter filter);
   // Closes the pipe with id `pipe_id`, if it still exists.
   void ClosePipe(uint32_t pipe_id);
@@ -150,8 +172,9 @@ class Socket {
 
   SocketStats stats() const;
 
-  // Stops listening and dialing, waits up to kLinger for queued messages to be written, closes
-  // every pipe and wakes every blocked call with kCancelled. Idempotent; always returns.
+  // Stops listening and dialing, waits up to kLinger for queued messages to be
+  // written, closes every pipe and wakes every blocked call with kCancelled.
+  // Idempotent; always returns.
   void Close();
 
  private:

@@ -2,15 +2,16 @@
 //
 // Accepted forms:
 //   inproc://name             in-process, by name
-//   ipc:///abs/path.sock      AF_UNIX stream socket (ipc://rel/path is relative to the cwd)
-//   tcp://host:port           host: IPv4, [IPv6], a name, or * / empty (listen on all)
+//   ipc:///abs/path.sock      AF_UNIX stream socket (ipc://rel/path is relative
+//   to the cwd) tcp://host:port           host: IPv4, [IPv6], a name, or * /
+//   empty (listen on all)
 //
 // Example:
 //   absl::StatusOr<msock::Url> u = msock::ParseUrl("tcp://127.0.0.1:0");
 //   // u->scheme == "tcp", u->host == "127.0.0.1", u->port == 0
 //
-// ParseUrl is thread-safe; it returns kInvalidArgument with a reason for a malformed URL or an
-// unknown scheme.
+// ParseUrl is thread-safe; it returns kInvalidArgument with a reason for a
+// malformed URL or an unknown scheme.
 #ifndef MSOCK_URL_H_
 #define MSOCK_URL_H_
 

@@ -66,8 +66,8 @@ TEST(SocketTest, RecvSpinDeliversAndKeepsDeadlines) {
 }
 
 TEST(SocketTest, BlockedReceiversEachGetAMessageOfOneBatch) {
-  // Receivers take the queue in batches; a batch taken by one receiver must still serve the
-  // others, even though the first one does not call Recv again.
+  // Receivers take the queue in batches; a batch taken by one receiver must
+  // still serve the others, even though the first one does not call Recv again.
   for (int round = 0; round < 20; ++round) {
     Socket pull(protocols::kPull);
     absl::StatusOr<std::string> url = pull.Listen(test::UniqueInprocUrl());
@@ -82,7 +82,8 @@ TEST(SocketTest, BlockedReceiversEachGetAMessageOfOneBatch) {
         if (pull.Recv(Deadline(5)).ok()) ++got;
       });
     }
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(SendString(push, "x", Deadline(5)).ok());
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(SendString(push, "x", Deadline(5)).ok());
     for (auto& t : receivers) t.join();
     ASSERT_EQ(got.load(), 3) << "round " << round;
   }

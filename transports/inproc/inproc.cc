@@ -1,7 +1,8 @@
-// inproc:// transport: two sockets of one process joined by a pair of InprocPipes. No loop hop
-// and no copy: the sending thread takes a batch from its own pipe's queue and hands the Message
-// objects straight to the peer socket's receive queue. If that queue is full the batch waits
-// in the pipe until the peer's receivers make room (ResumeRecv), which resumes the flush.
+// inproc:// transport: two sockets of one process joined by a pair of
+// InprocPipes. No loop hop and no copy: the sending thread takes a batch from
+// its own pipe's queue and hands the Message objects straight to the peer
+// socket's receive queue. If that queue is full the batch waits in the pipe
+// until the peer's receivers make room (ResumeRecv), which resumes the flush.
 #include "transports/inproc/inproc.h"
 
 #include <cstring>
@@ -19,20 +20,24 @@ namespace {
 
 constexpr size_t kMaxBatchBytes = 256 * 1024;
 
-// Receivers see what the wire would carry: header words in front of the body, no header.
+// Receivers see what the wire would carry: header words in front of the body,
+// no header.
 void FlattenHeader(Message& m) {
   if (m.header().empty()) return;
   Message flat = Message::WithSize(m.header_size() + m.size());
   WriteHeaderWords(m, flat.mutable_data());
-  if (m.size() > 0) std::memcpy(flat.mutable_data() + m.header_size(), m.data(), m.size());
+  if (m.size() > 0)
+    std::memcpy(flat.mutable_data() + m.header_size(), m.data(), m.size());
   m = std::move(flat);
 }
 
 class InprocPipe : public Pipe {
  public:
-  explicit InprocPipe(std::shared_ptr<SocketCore> core) : core_(std::move(core)) {}
+  explicit InprocPipe(std::shared_ptr<SocketCore> core)
+      : core_(std::move(core)) {}
 
-  static void Join(const std::shared_ptr<InprocPipe>& a, const std::shared_ptr<InprocPipe>& b) {
+  static void Join(const std::shared_ptr<InprocPipe>& a,
+                   const std::shared_ptr<InprocPipe>& b) {
     a->peer_ = b;
     b->peer_ = a;
   }
@@ -68,7 +73,8 @@ class InprocPipe : public Pipe {
   }
 
  private:
-  // Moves our queued messages into the peer's socket; one thread at a time (flushing_).
+  // Moves our queued messages into the peer's socket; one thread at a time
+  // (flushing_).
   void Flush() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -122,8 +128,9 @@ class InprocListener;
 
 struct Registry {
   std::mutex mu;  // guards names
-  absl::flat_hash_map<std::string, std::pair<std::weak_ptr<SocketCore>, InprocListener*>> names
-     ;
+  absl::flat_hash_map<std::string,
+                      std::pair<std::weak_ptr<SocketCore>, InprocListener*>>
+      names;
 };
 
 Registry& GetRegistry() {
@@ -151,21 +158,22 @@ class InprocListener : public Listener {
 
 class InprocTransport : public Transport {
  public:
-  absl::StatusOr<std::unique_ptr<Listener>> Listen(const Url& url,
-                                                   std::shared_ptr<SocketCore> core) override {
+  absl::StatusOr<std::unique_ptr<Listener>> Listen(
+      const Url& url, std::shared_ptr<SocketCore> core) override {
     Registry& r = GetRegistry();
     std::lock_guard<std::mutex> lock(r.mu);
     auto it = r.names.find(url.path);
     if (it != r.names.end() && !it->second.first.expired()) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("listen ", url.ToString(), ": another socket listens on this name"));
+      return absl::AlreadyExistsError(absl::StrCat(
+          "listen ", url.ToString(), ": another socket listens on this name"));
     }
     auto l = std::make_unique<InprocListener>(url.path);
     r.names[url.path] = {core, l.get()};
     return std::unique_ptr<Listener>(std::move(l));
   }
 
-  void Connect(const Url& url, std::shared_ptr<SocketCore> core, ConnectDone done) override {
+  void Connect(const Url& url, std::shared_ptr<SocketCore> core,
+               ConnectDone done) override {
     std::shared_ptr<SocketCore> server;
     {
       Registry& r = GetRegistry();
@@ -174,16 +182,17 @@ class InprocTransport : public Transport {
       if (it != r.names.end()) server = it->second.first.lock();
     }
     if (!server || server->closed()) {
-      done(absl::UnavailableError(absl::StrCat("connect ", url.ToString(), ": nobody listens")));
+      done(absl::UnavailableError(
+          absl::StrCat("connect ", url.ToString(), ": nobody listens")));
       return;
     }
     if (server->spec().self_id != core->spec().peer_id ||
         server->spec().peer_id != core->spec().self_id) {
       server->CountReject(Reject::kProtocol);
       core->CountReject(Reject::kProtocol);
-      done(absl::FailedPreconditionError(absl::StrCat(
-          "connect ", url.ToString(), ": the listener speaks ", server->spec().name, ", not ",
-          core->spec().peer_name)));
+      done(absl::FailedPreconditionError(
+          absl::StrCat("connect ", url.ToString(), ": the listener speaks ",
+                       server->spec().name, ", not ", core->spec().peer_name)));
       return;
     }
     auto mine = std::make_shared<InprocPipe>(core);
@@ -193,8 +202,8 @@ class InprocTransport : public Transport {
     theirs->local_address = theirs->remote_address = url.ToString();
     if (!server->AttachPipe(theirs)) {
       mine->Close(absl::ResourceExhaustedError("listener refused the pipe"));
-      done(absl::UnavailableError(absl::StrCat("connect ", url.ToString(),
-                                               ": the listener refused the pipe")));
+      done(absl::UnavailableError(absl::StrCat(
+          "connect ", url.ToString(), ": the listener refused the pipe")));
       return;
     }
     done(std::shared_ptr<Pipe>(mine));

@@ -1,4 +1,7 @@
-// tcp:// transport: SP over TCP (sp-wire.md section 3), on StreamPipe / StreamListener.
+// tcp:// transport: SP over TCP (sp-wire.md section 3), on StreamPipe /
+// StreamListener.
+#include "transports/tcp/tcp.h"
+
 #include <netdb.h>
 #include <sys/socket.h>
 #include <uv.h>
@@ -9,17 +12,21 @@
 #include "socket/errors.h"
 #include "socket/socket_core.h"
 #include "transports/stream_pipe.h"
-#include "transports/tcp/tcp.h"
 
 namespace msock::internal {
 namespace {
 
-// Numeric host (or empty = any) + port -> sockaddr. False if the host is not numeric.
+// Numeric host (or empty = any) + port -> sockaddr. False if the host is not
+// numeric.
 bool ToSockaddr(const std::string& host, int port, sockaddr_storage* ss) {
   std::memset(ss, 0, sizeof(*ss));
-  if (host.empty()) return uv_ip4_addr("0.0.0.0", port, reinterpret_cast<sockaddr_in*>(ss)) == 0;
-  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(ss)) == 0) return true;
-  return uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(ss)) == 0;
+  if (host.empty())
+    return uv_ip4_addr("0.0.0.0", port, reinterpret_cast<sockaddr_in*>(ss)) ==
+           0;
+  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(ss)) == 0)
+    return true;
+  return uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(ss)) ==
+         0;
 }
 
 // Blocking name resolution, on the caller's thread.
@@ -33,14 +40,16 @@ absl::Status Resolve(Url& url, bool passive) {
   addrinfo* res = nullptr;
   int rc = getaddrinfo(url.host.c_str(), nullptr, &hints, &res);
   if (rc != 0 || res == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot resolve host '", url.host, "': ", gai_strerror(rc)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot resolve host '", url.host, "': ", gai_strerror(rc)));
   }
   char name[64] = "";
   if (res->ai_family == AF_INET) {
-    uv_ip4_name(reinterpret_cast<sockaddr_in*>(res->ai_addr), name, sizeof(name));
+    uv_ip4_name(reinterpret_cast<sockaddr_in*>(res->ai_addr), name,
+                sizeof(name));
   } else {
-    uv_ip6_name(reinterpret_cast<sockaddr_in6*>(res->ai_addr), name, sizeof(name));
+    uv_ip6_name(reinterpret_cast<sockaddr_in6*>(res->ai_addr), name,
+                sizeof(name));
   }
   freeaddrinfo(res);
   url.host = name;
@@ -51,11 +60,12 @@ class TcpTransport : public Transport {
  public:
   absl::Status PrepareListen(Url& url) override { return Resolve(url, true); }
 
-  absl::StatusOr<std::unique_ptr<Listener>> Listen(const Url& url,
-                                                   std::shared_ptr<SocketCore> core) override {
+  absl::StatusOr<std::unique_ptr<Listener>> Listen(
+      const Url& url, std::shared_ptr<SocketCore> core) override {
     sockaddr_storage ss;
     if (!ToSockaddr(url.host, url.port, &ss)) {
-      return absl::InvalidArgumentError(absl::StrCat("bad tcp host '", url.host, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad tcp host '", url.host, "'"));
     }
     auto* any = new uv_any_handle;  // the listener frees it as a uv_any_handle
     uv_tcp_t* server = &any->tcp;
@@ -63,13 +73,14 @@ class TcpTransport : public Transport {
     std::string what = absl::StrCat("listen ", url.ToString());
     int rc = uv_tcp_bind(server, reinterpret_cast<sockaddr*>(&ss), 0);
     if (rc < 0) {
-      uv_close(reinterpret_cast<uv_handle_t*>(server),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_any_handle*>(h); });
+      uv_close(reinterpret_cast<uv_handle_t*>(server), [](uv_handle_t* h) {
+        delete reinterpret_cast<uv_any_handle*>(h);
+      });
       return UvError(rc, what);
     }
-    auto l = std::make_unique<StreamListener>(std::move(core), false,
-                                              reinterpret_cast<uv_stream_t*>(server),
-                                              url.ToString(), "");
+    auto l = std::make_unique<StreamListener>(
+        std::move(core), false, reinterpret_cast<uv_stream_t*>(server),
+        url.ToString(), "");
     // libuv reports a bind conflict (EADDRINUSE) only when listening starts.
     if (absl::Status s = l->Start(); !s.ok()) {
       StreamListener* raw = l.release();
@@ -79,21 +90,24 @@ class TcpTransport : public Transport {
     int len = sizeof(ss);
     uv_tcp_getsockname(server, reinterpret_cast<sockaddr*>(&ss), &len);
     Url bound = url;
-    bound.port = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
-                                                : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    bound.port = ntohs(ss.ss_family == AF_INET6
+                           ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                           : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
     if (bound.host.empty()) bound.host = "0.0.0.0";
     l->set_url(bound.ToString());
     return std::unique_ptr<Listener>(std::move(l));
   }
 
-  void Connect(const Url& url, std::shared_ptr<SocketCore> core, ConnectDone done) override {
+  void Connect(const Url& url, std::shared_ptr<SocketCore> core,
+               ConnectDone done) override {
     ConnectRequest* cr = NewConnectRequest(core, false, url, std::move(done));
     sockaddr_storage ss;
     if (ToSockaddr(url.host, url.port, &ss)) {
       StartConnect(cr, reinterpret_cast<sockaddr*>(&ss));
       return;
     }
-    // A host name: resolve on libuv's thread pool, then connect to the first address.
+    // A host name: resolve on libuv's thread pool, then connect to the first
+    // address.
     auto* gai = new uv_getaddrinfo_t;
     gai->data = cr;
     addrinfo hints{};
@@ -126,7 +140,8 @@ class TcpTransport : public Transport {
       OnStreamConnected(&cr->req, UV_ECANCELED);
       return;
     }
-    int rc = uv_tcp_connect(&cr->req, cr->pipe->tcp(), addr, &OnStreamConnected);
+    int rc =
+        uv_tcp_connect(&cr->req, cr->pipe->tcp(), addr, &OnStreamConnected);
     if (rc < 0) OnStreamConnected(&cr->req, rc);
   }
 };

@@ -1,8 +1,11 @@
-// msock/protocols/recipes.h: the SocketSpec of every protocol role (SP protocol ids and routing).
+// msock/protocols/recipes.h: the SocketSpec of every protocol role (SP protocol
+// ids and routing).
 //
-// SP protocol ids are (protocol number << 4) | role, as NNG and nanomsg put them in the
-// connection header. A raw Socket made from one of these talks to the real peers of that role:
-//   msock::Socket s(msock::protocols::kPull);   // accepts only push peers (0x50)
+// SP protocol ids are (protocol number << 4) | role, as NNG and nanomsg put
+// them in the connection header. A raw Socket made from one of these talks to
+// the real peers of that role:
+//   msock::Socket s(msock::protocols::kPull);   // accepts only push peers
+//   (0x50)
 #ifndef MSOCK_PROTOCOLS_RECIPES_H_
 #define MSOCK_PROTOCOLS_RECIPES_H_
 
@@ -10,14 +13,14 @@
 
 namespace msock::protocols {
 
-inline constexpr SocketSpec kPair0{"pair0", 0x10, 0x10, "pair0", 1, SendMode::kToOne,
-                                   RecvMode::kAll};
-inline constexpr SocketSpec kPair1{"pair1", 0x11, 0x11, "pair1", 1, SendMode::kToOne,
-                                   RecvMode::kAll};
-inline constexpr SocketSpec kPush{"push", 0x50, 0x51, "pull", 0, SendMode::kToOne,
-                                  RecvMode::kNone};
-inline constexpr SocketSpec kPull{"pull", 0x51, 0x50, "push", 0, SendMode::kNone,
-                                  RecvMode::kAll};
+inline constexpr SocketSpec kPair0{
+    "pair0", 0x10, 0x10, "pair0", 1, SendMode::kToOne, RecvMode::kAll};
+inline constexpr SocketSpec kPair1{
+    "pair1", 0x11, 0x11, "pair1", 1, SendMode::kToOne, RecvMode::kAll};
+inline constexpr SocketSpec kPush{
+    "push", 0x50, 0x51, "pull", 0, SendMode::kToOne, RecvMode::kNone};
+inline constexpr SocketSpec kPull{
+    "pull", 0x51, 0x50, "push", 0, SendMode::kNone, RecvMode::kAll};
 
 }  // namespace msock::protocols
 

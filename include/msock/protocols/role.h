@@ -1,8 +1,10 @@
-// msock/protocols/role.h: the base of the typed protocol classes (Push, Pull, Pair0, ...).
+// msock/protocols/role.h: the base of the typed protocol classes (Push, Pull,
+// Pair0, ...).
 //
-// A role owns one Socket and re-exports only the calls its pattern allows, so `Push` has no
-// Recv and `Pull` has no Send. The calls keep the contracts documented in msock/socket.h.
-// socket() gives the underlying Socket for devices, statistics and options.
+// A role owns one Socket and re-exports only the calls its pattern allows, so
+// `Push` has no Recv and `Pull` has no Send. The calls keep the contracts
+// documented in msock/socket.h. socket() gives the underlying Socket for
+// devices, statistics and options.
 #ifndef MSOCK_PROTOCOLS_ROLE_H_
 #define MSOCK_PROTOCOLS_ROLE_H_
 
@@ -17,7 +19,9 @@ class Role {
  public:
   Role(const SocketSpec& spec, Context& ctx) : socket_(spec, ctx) {}
 
-  absl::StatusOr<std::string> Listen(std::string_view url) { return socket_.Listen(url); }
+  absl::StatusOr<std::string> Listen(std::string_view url) {
+    return socket_.Listen(url);
+  }
   absl::Status Dial(std::string_view url) { return socket_.Dial(url); }
   absl::Status WaitForPeers(int n, absl::Time deadline) {
     return socket_.WaitForPeers(n, deadline);
