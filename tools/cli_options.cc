@@ -177,7 +177,7 @@ absl::Status CheckCombination(const Options& o) {
     return absl::InvalidArgumentError(
         "--data and --file cannot be used together");
   }
-  if (o.sends() && !o.role->can_send) {
+  if (o.sends() && !o.role->can_send && !o.role->answers) {
     return absl::InvalidArgumentError(
         Cat(o.role->name, " cannot send: --data/--file need one of ",
             RoleNames(true)));

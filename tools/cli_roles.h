@@ -28,6 +28,13 @@ class CliSocket {
   virtual Socket& socket() = 0;
   virtual absl::Status Send(Message& msg, absl::Time deadline) = 0;
   virtual absl::StatusOr<Message> Recv(absl::Time deadline) = 0;
+  // Answering roles (rep): sends `reply` back to where `request` came from.
+  virtual absl::Status Answer(const Message& request, Message& reply,
+                              absl::Time deadline) {
+    return absl::FailedPreconditionError("this role does not answer");
+  }
+  // Closes the socket and wakes a Recv blocked in the adapter.
+  virtual void Close() { socket().Close(); }
 };
 
 struct RoleInfo {
@@ -36,6 +43,11 @@ struct RoleInfo {
   bool can_send;
   bool can_recv;
   std::unique_ptr<CliSocket> (*make)();
+  // rep: --data/--file is the answer to every request received.
+  bool answers = false;
+  // req: every send is a request and its reply is what Recv prints, so the
+  // receiver stops after as many replies as sends.
+  bool replies_to_sends = false;
 };
 
 // Every role, in --help order.

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -82,16 +83,18 @@ class Runner {
     if (int code = OpenEndpoints(); code != kExitOk) return code;
 
     std::thread sender;
-    if (o_.sends()) sender = std::thread([this] { SendAll(); });
+    if (o_.sends() && !o_.role->answers) {
+      sender = std::thread([this] { SendAll(); });
+    }
     int code = kExitOk;
     if (o_.role->can_recv) {
       code = ReceiveAll();
       // If receiving failed, stop a sender that may still be waiting;
       // otherwise let it finish its --count sends.
-      if (code != kExitOk) sock_->socket().Close();
+      if (code != kExitOk) sock_->Close();
     }
     if (sender.joinable()) sender.join();
-    sock_->socket().Close();  // lingers until queued messages are written
+    sock_->Close();  // lingers until queued messages are written
     if (send_failed_) return kExitFailure;
     return code;
   }
@@ -161,14 +164,17 @@ class Runner {
   void FailSend(std::string_view why) {
     Complain(why);
     send_failed_ = true;
-    sock_->socket().Close();
+    sock_->Close();
   }
 
   // Receives and prints until --count messages, a --recv-timeout, or the socket
   // closes.
   int ReceiveAll() {
     int64_t received = 0;
-    while (!o_.count || received < *o_.count) {
+    // req prints one reply per request sent (--count, default 1).
+    std::optional<int64_t> limit = o_.count;
+    if (o_.role->replies_to_sends && !limit) limit = 1;
+    while (!limit || received < *limit) {
       absl::Time deadline = o_.recv_timeout ? absl::Now() + *o_.recv_timeout
                                             : absl::InfiniteFuture();
       absl::StatusOr<Message> m = sock_->Recv(deadline);
@@ -191,7 +197,16 @@ class Runner {
         return kExitFailure;
       }
       ++received;
+      if (o_.role->answers && o_.sends()) {
+        Message reply(payload_);
+        absl::Status s =
+            sock_->Answer(*m, reply, absl::Now() + o_.send_timeout);
+        if (!s.ok())
+          Complain(Cat("cannot answer request ", received, ": ", s.message()));
+      }
     }
+    if (o_.role->answers)
+      absl::SleepFor(o_.close_delay);  // let the last answer leave
     return kExitOk;
   }
 
@@ -202,7 +217,7 @@ class Runner {
                    " messages (nothing for ", waited, ")"));
       return kExitFailure;
     }
-    if (received == 0 && !o_.sends()) {
+    if (received == 0 && (!o_.sends() || o_.role->answers)) {
       Complain(Cat("timed out: no message received within ", waited));
       return kExitFailure;
     }

@@ -186,6 +186,41 @@ TEST_F(CliTest, Pair1SendsAndPrintsReply) {
       << peer->child->err();
 }
 
+TEST_F(CliTest, RepAnswersNngcatReq) {
+  absl::StatusOr<ListeningPeer> msock =
+      StartListeningPeer(Transport::kIpc, dir_, [](const std::string& url) {
+        return Msock(
+            {"rep", "--listen", url, "--data", "pong", "--count", "1"});
+      });
+  ASSERT_TRUE(msock.ok()) << msock.status();
+  absl::StatusOr<std::unique_ptr<ChildProcess>> peer = ChildProcess::Start(
+      {kNngcat, "--req", "--dial", msock->url, "--data", "ping", "-Q"});
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  EXPECT_EQ(msock->child->ReadLine(kWait), "ping") << msock->child->err();
+  EXPECT_TRUE(ReadUntilLine(**peer, Quoted("pong"), kWait)) << (*peer)->err();
+  EXPECT_EQ(msock->child->Wait(kWait), 0) << msock->child->err();
+}
+
+TEST_F(CliTest, ReqPrintsRepliesOfNanocatRep) {
+  absl::StatusOr<ListeningPeer> peer =
+      StartListeningPeer(Transport::kTcp, dir_, [](const std::string& url) {
+        return std::vector<std::string>{kNanocat, "--rep", "--bind", url,
+                                        "--data", "pong",  "-Q"};
+      });
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  int code = -1;
+  std::unique_ptr<ChildProcess> msock =
+      RunToEnd({"req", "--dial", peer->url, "--data", "ping", "--count", "2",
+                "--interval", "0.1"},
+               &code);
+  ASSERT_NE(msock, nullptr);
+  EXPECT_EQ(code, 0) << msock->err();
+  EXPECT_EQ(msock->ReadLine(absl::Seconds(1)), "pong");
+  EXPECT_EQ(msock->ReadLine(absl::Seconds(1)), "pong");
+  EXPECT_TRUE(ReadUntilLine(*peer->child, Quoted("ping"), kWait))
+      << peer->child->err();
+}
+
 TEST_F(CliTest, RecvTimeoutWithCountFails) {
   int code = -1;
   std::unique_ptr<ChildProcess> c =
