@@ -3,7 +3,6 @@
 #include "tests/interop/interop_util.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -28,25 +27,8 @@ std::string TransportName(Transport t) {
   return t == Transport::kTcp ? "tcp" : "ipc";
 }
 
-ScratchDir::ScratchDir() {
-  char tmpl[] = "/tmp/msock-interop-XXXXXX";
-  if (mkdtemp(tmpl) != nullptr) path_ = tmpl;
-}
-
-ScratchDir::~ScratchDir() {
-  if (path_.empty()) return;
-  if (DIR* d = opendir(path_.c_str())) {
-    while (dirent* e = readdir(d)) {
-      std::string name = e->d_name;
-      if (name != "." && name != "..") unlink((path_ + "/" + name).c_str());
-    }
-    closedir(d);
-  }
-  rmdir(path_.c_str());
-}
-
 std::string ScratchDir::NewPath(const std::string& stem) {
-  return path_ + "/" + stem + std::to_string(++counter_);
+  return path() + "/" + stem + std::to_string(++counter_);
 }
 
 std::string ScratchDir::WriteFile(const std::string& stem,

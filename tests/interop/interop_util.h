@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tests/interop/child_process.h"
+#include "tests/support/test_support.h"
 
 namespace msock::testing {
 
@@ -31,22 +32,18 @@ bool ToolAvailable(const char* path);
 enum class Transport { kTcp, kIpc };
 std::string TransportName(Transport t);
 
-// A fresh directory under /tmp (mkdtemp), removed with its files on
-// destruction.
+// A fresh scratch directory (test::ScratchDir: made with mkdtemp, removed with
+// its files on destruction), with named paths and files.
 class ScratchDir {
  public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return dir_.path(); }
   // A new unique file path in the directory ("<dir>/<stem><n>").
   std::string NewPath(const std::string& stem);
   // Writes `contents` to a new file; returns its path.
   std::string WriteFile(const std::string& stem, const std::string& contents);
 
  private:
-  std::string path_;
+  test::ScratchDir dir_;
   int counter_ = 0;
 };
 
