@@ -1,10 +1,12 @@
 // req (SP reqrep, 0x30): sends requests with a 31-bit id word (high bit set)
 // and matches the replies to waiting Request calls by that id, in the socket's
 // receive filter. Unanswered requests are re-sent (same bytes, same id) every
-// resend interval until their deadline.
+// resend interval until their deadline, and at once when the pipe that carried
+// them closes.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -18,6 +20,9 @@ namespace msock {
 
 namespace {
 constexpr uint32_t kLastWord = 0x80000000u;
+// Pipes recently closed, remembered so that a request sent on one just before
+// it closed is still resent.
+constexpr size_t kRecentlyClosed = 32;
 }  // namespace
 
 // The table of outstanding requests, shared by the Request calls and the
@@ -27,6 +32,8 @@ struct Req::State {
   struct Slot {
     std::condition_variable cv;
     std::optional<Message> reply;
+    uint32_t pipe = 0;         // the pipe the request last went out on
+    bool pipe_closed = false;  // that pipe closed: resend now
   };
 
   std::mutex mu;
@@ -36,6 +43,25 @@ struct Req::State {
   absl::Duration resend = absl::Seconds(60);
   uint64_t matched = 0;
   bool closed = false;
+  std::deque<uint32_t> recently_closed;
+
+  // Records that the request of `slot` went out on `pipe`. Called with mu held.
+  void SentOn(Slot& slot, uint32_t pipe) {
+    slot.pipe = pipe;
+    slot.pipe_closed = std::find(recently_closed.begin(), recently_closed.end(),
+                                 pipe) != recently_closed.end();
+  }
+  void PipeClosed(uint32_t pipe) {
+    std::lock_guard<std::mutex> lock(mu);
+    recently_closed.push_back(pipe);
+    if (recently_closed.size() > kRecentlyClosed) recently_closed.pop_front();
+    for (auto& [id, slot] : slots) {
+      if (slot->pipe == pipe && !slot->reply.has_value()) {
+        slot->pipe_closed = true;
+        slot->cv.notify_one();
+      }
+    }
+  }
 };
 
 Req::Req(Context& ctx)
@@ -56,6 +82,9 @@ Req::Req(Context& ctx)
     ++st->matched;
     it->second->cv.notify_one();
     return RecvVerdict::kConsumed;  // handed to its Request
+  });
+  socket_.SetProtocolPipeHook([st](const PipeEvent& ev) {
+    if (ev.type == PipeEventType::kRemoved) st->PipeClosed(ev.pipe_id);
   });
 }
 
@@ -107,7 +136,8 @@ absl::StatusOr<Message> Req::Request(Message& msg, absl::Time deadline) {
 
   msg.header().insert(msg.header().begin(), id);
   Message copy = msg.Clone();  // for resending; shares the body
-  absl::Status sent = socket_.Send(msg, deadline);
+  uint32_t pipe = 0;
+  absl::Status sent = socket_.Send(msg, deadline, &pipe);
   if (!sent.ok()) {
     forget();
     msg.header().erase(msg.header().begin());
@@ -120,6 +150,7 @@ absl::StatusOr<Message> Req::Request(Message& msg, absl::Time deadline) {
   };
 
   std::unique_lock<std::mutex> lock(st.mu);
+  st.SentOn(slot, pipe);
   absl::Time next_resend = resend == absl::InfiniteDuration()
                                ? absl::InfiniteFuture()
                                : absl::Now() + resend;
@@ -144,12 +175,34 @@ absl::StatusOr<Message> Req::Request(Message& msg, absl::Time deadline) {
       return absl::DeadlineExceededError(
           "req socket: no reply before the deadline");
     }
+    if (slot.pipe_closed) {
+      // The rep that had the request is gone: send it to another, waiting for
+      // one until the deadline (or the next interval, whichever is first).
+      slot.pipe_closed = false;
+      lock.unlock();
+      Message again = copy.Clone();
+      absl::Status s =
+          socket_.Send(again, std::min(deadline, next_resend), &pipe);
+      if (absl::IsCancelled(s) || absl::IsFailedPrecondition(s)) {
+        lock.lock();
+        st.slots.erase(id);
+        lock.unlock();
+        give_back();
+        return absl::CancelledError(
+            "req socket: closed while waiting for the reply");
+      }
+      lock.lock();
+      if (s.ok()) st.SentOn(slot, pipe);
+      next_resend = absl::Now() + resend;
+      continue;
+    }
     if (now >= next_resend) {
       lock.unlock();
       Message again = copy.Clone();
       // Best effort: if no pipe has room now, the next interval tries again.
-      socket_.TrySend(again).IgnoreError();
+      absl::Status s = socket_.Send(again, absl::InfinitePast(), &pipe);
       lock.lock();
+      if (s.ok()) st.SentOn(slot, pipe);
       next_resend = now + resend;
       continue;
     }

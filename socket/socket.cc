@@ -32,6 +32,14 @@ absl::Status Socket::Send(Message& msg, absl::Time deadline) {
 absl::Status Socket::Send(Message& msg) {
   return core_->Send(msg, absl::Now() + core_->options().send_timeout);
 }
+absl::Status Socket::Send(Message& msg, absl::Time deadline,
+                          uint32_t* sent_on) {
+  return core_->Send(msg, deadline, sent_on);
+}
+absl::Status Socket::SendExcept(uint32_t except_pipe, Message& msg,
+                                absl::Time deadline) {
+  return core_->SendExcept(except_pipe, msg, deadline);
+}
 absl::Status Socket::SendTo(const Path& path, Message& msg,
                             absl::Time deadline) {
   return core_->SendTo(path, msg, deadline);
@@ -51,6 +59,9 @@ int Socket::pipe_count() const { return core_->pipe_count(); }
 void Socket::OnPipeEvent(std::function<void(const PipeEvent&)> fn) {
   core_->OnPipeEvent(std::move(fn));
 }
+void Socket::SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn) {
+  core_->SetProtocolPipeHook(std::move(fn));
+}
 void Socket::SetRecvFilter(RecvFilter filter) {
   core_->SetRecvFilter(std::move(filter));
 }
@@ -64,6 +75,9 @@ absl::Status Socket::Set(OptionKey<size_t> key, size_t value) {
 }
 absl::Status Socket::Set(OptionKey<int> key, int value) {
   return core_->SetOption(key.id, value);
+}
+absl::Status Socket::Set(OptionKey<Overflow> /*key*/, Overflow value) {
+  return core_->SetOverflow(value);
 }
 
 absl::Duration Socket::Get(OptionKey<absl::Duration> key) const {
@@ -102,9 +116,15 @@ size_t Socket::Get(OptionKey<size_t> key) const {
   }
 }
 
-int Socket::Get(OptionKey<int> key) const { return core_->options().ttl; }
+int Socket::Get(OptionKey<int> /*key*/) const { return core_->options().ttl; }
+Overflow Socket::Get(OptionKey<Overflow> /*key*/) const {
+  return core_->options().overflow;
+}
 
 SocketStats Socket::stats() const { return core_->stats(); }
+std::vector<PipeStats> Socket::pipe_stats() const {
+  return core_->pipe_stats();
+}
 
 void Socket::Close() { core_->Close(); }
 

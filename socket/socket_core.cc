@@ -103,6 +103,8 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
     ev = PipeEvent{PipeEventType::kRemoved, pipe->id, pipe->local_address,
                    pipe->remote_address, why};
     peers_cv_.notify_all();
+    // A fan-out sender blocked on this pipe's full queue can go on.
+    if (send_waiters_ > 0) send_cv_.notify_all();
     if (drain_waiters_ > 0) drain_cv_.notify_all();
   }
   for (auto& p : wake) p->Wake();
@@ -220,7 +222,8 @@ absl::Status SocketCore::WaitOn(Lock& lock, std::condition_variable* cv,
   return absl::OkStatus();
 }
 
-absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
+absl::Status SocketCore::Send(Message& msg, absl::Time deadline,
+                              uint32_t* sent_on) {
   if (spec_.send == SendMode::kNone) {
     return absl::FailedPreconditionError(
         absl::StrCat(spec_.name, " socket cannot send"));
@@ -229,6 +232,7 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
     return absl::FailedPreconditionError(
         absl::StrCat(spec_.name, " socket sends only with SendTo(path)"));
   }
+  if (spec_.send == SendMode::kByHeader) return SendByHeader(msg, deadline);
   std::vector<std::shared_ptr<Pipe>> wake;
   bool waited = false;
   {
@@ -236,23 +240,15 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
     if (closed_)
       return absl::FailedPreconditionError(
           absl::StrCat(spec_.name, " socket: closed"));
-    const size_t bytes = WireSize(msg);
     if (spec_.send == SendMode::kToAll) {
-      // Fan-out never blocks: a pipe without room misses the message, counted.
-      for (Pipe* p : order_) {
-        if (!HasRoom(*p)) {
-          stats_.dropped++;
-          continue;
-        }
-        if (Enqueue(*p, msg.Clone())) wake.push_back(p->shared_from_this());
-      }
-      stats_.messages_out++;
-      stats_.bytes_out += bytes;
-      msg = Message();
+      MSOCK_RETURN_IF_ERROR(SendToAll(lock, 0, msg, deadline, &wake));
     } else {
+      const size_t bytes = WireSize(msg);
       for (;;) {
         if (orphans_.empty()) {
           if (Pipe* p = PickToOne()) {
+            if (sent_on != nullptr) *sent_on = p->id;
+            p->core_state.messages_out++;
             if (Enqueue(*p, std::move(msg)))
               wake.push_back(p->shared_from_this());
             stats_.messages_out++;
@@ -268,6 +264,86 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline) {
   }
   for (auto& p : wake) p->Wake();
   return absl::OkStatus();
+}
+
+absl::Status SocketCore::SendExcept(uint32_t except_pipe, Message& msg,
+                                    absl::Time deadline) {
+  if (spec_.send != SendMode::kToAll) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(spec_.name, " socket does not send to all pipes"));
+  }
+  std::vector<std::shared_ptr<Pipe>> wake;
+  {
+    Lock lock(mu_);
+    if (closed_)
+      return absl::FailedPreconditionError(
+          absl::StrCat(spec_.name, " socket: closed"));
+    MSOCK_RETURN_IF_ERROR(SendToAll(lock, except_pipe, msg, deadline, &wake));
+  }
+  for (auto& p : wake) p->Wake();
+  return absl::OkStatus();
+}
+
+absl::Status SocketCore::SendToAll(Lock& lock, uint32_t except, Message& msg,
+                                   absl::Time deadline,
+                                   std::vector<std::shared_ptr<Pipe>>* wake) {
+  if (opts_.overflow == Overflow::kBlock) {
+    // Every pipe must have room: one slow peer holds up all (never a drop).
+    bool waited = false;
+    for (;;) {
+      bool room = true;
+      for (Pipe* p : order_) {
+        if (p->id != except && !HasRoom(*p)) {
+          room = false;
+          break;
+        }
+      }
+      if (room) break;
+      MSOCK_RETURN_IF_ERROR(WaitOn(lock, &send_cv_, &send_waiters_, deadline,
+                                   &waited, "a peer's queue is full"));
+    }
+  }
+  const size_t bytes = WireSize(msg);
+  for (Pipe* p : order_) {
+    if (p->id == except) continue;
+    PipeCoreState& s = p->core_state;
+    if (!HasRoom(*p)) {
+      if (opts_.overflow == Overflow::kDropOldest) {
+        // Make room by dropping the oldest messages this pipe has not taken.
+        while (!HasRoom(*p) && !s.sendq.empty()) {
+          s.sendq_bytes -= WireSize(s.sendq.front());
+          s.sendq.pop_front();
+          s.dropped++;
+          stats_.dropped++;
+        }
+      } else {
+        s.dropped++;
+        stats_.dropped++;
+        continue;
+      }
+    }
+    s.messages_out++;
+    if (Enqueue(*p, msg.Clone())) wake->push_back(p->shared_from_this());
+  }
+  stats_.messages_out++;
+  stats_.bytes_out += bytes;
+  msg = Message();
+  return absl::OkStatus();
+}
+
+absl::Status SocketCore::SendByHeader(Message& msg, absl::Time deadline) {
+  if (msg.header().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(spec_.name,
+                     " raw socket: the message has no header word naming "
+                     "the pipe to send on"));
+  }
+  const uint32_t pipe = msg.header().front();
+  msg.header().erase(msg.header().begin());
+  Path path{pipe};
+  absl::Status s = SendTo(path, msg, deadline);
+  if (!s.ok()) msg.header().insert(msg.header().begin(), pipe);
+  return s;
 }
 
 absl::Status SocketCore::SendTo(const Path& path, Message& msg,
@@ -288,10 +364,12 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg,
       }
       auto it = pipes_.find(path.back());
       if (it == pipes_.end()) {
+        stats_.dropped++;
         return absl::UnavailableError(absl::StrCat(spec_.name, " socket: pipe ",
                                                    path.back(), " is gone"));
       }
       if (HasRoom(*it->second)) {
+        it->second->core_state.messages_out++;
         stats_.messages_out++;
         stats_.bytes_out += WireSize(msg);
         if (Enqueue(*it->second, std::move(msg))) target = it->second;
@@ -511,6 +589,14 @@ void SocketCore::OnPipeEvent(std::function<void(const PipeEvent&)> fn) {
          : nullptr;
 }
 
+void SocketCore::SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn) {
+  Lock lock(hooks_mu_);
+  proto_fn_ =
+      fn ? std::make_shared<const std::function<void(const PipeEvent&)>>(
+               std::move(fn))
+         : nullptr;
+}
+
 void SocketCore::SetRecvFilter(RecvFilter filter) {
   Lock lock(hooks_mu_);
   filter_ =
@@ -518,14 +604,16 @@ void SocketCore::SetRecvFilter(RecvFilter filter) {
 }
 
 void SocketCore::EmitEvent(const PipeEvent& ev) {
-  std::shared_ptr<const std::function<void(const PipeEvent&)>> fn;
+  std::shared_ptr<const std::function<void(const PipeEvent&)>> fn, proto;
   {
     Lock lock(hooks_mu_);
-    if (!event_fn_) return;
+    if (!event_fn_ && !proto_fn_) return;
     fn = event_fn_;
+    proto = proto_fn_;
     ++emitting_;
   }
-  (*fn)(ev);
+  if (proto) (*proto)(ev);
+  if (fn) (*fn)(ev);
   Lock lock(hooks_mu_);
   if (--emitting_ == 0) hooks_cv_.notify_all();
 }
@@ -533,6 +621,7 @@ void SocketCore::EmitEvent(const PipeEvent& ev) {
 void SocketCore::StopEvents(bool wait) {
   Lock lock(hooks_mu_);
   event_fn_ = nullptr;
+  proto_fn_ = nullptr;
   if (wait) hooks_cv_.wait(lock, [this] { return emitting_ == 0; });
 }
 
@@ -611,6 +700,31 @@ absl::Status SocketCore::SetOption(int id, int v) {
     return absl::InvalidArgumentError("ttl must be in 1..15");
   opts_.ttl = v;
   return absl::OkStatus();
+}
+
+absl::Status SocketCore::SetOverflow(Overflow v) {
+  Lock lock(mu_);
+  if (closed_) return absl::FailedPreconditionError("socket closed");
+  if (v != Overflow::kDropNewest && v != Overflow::kDropOldest &&
+      v != Overflow::kBlock) {
+    return absl::InvalidArgumentError("unknown overflow policy");
+  }
+  opts_.overflow = v;
+  // Senders blocked under kBlock re-check with the new policy.
+  if (send_waiters_ > 0) send_cv_.notify_all();
+  return absl::OkStatus();
+}
+
+std::vector<PipeStats> SocketCore::pipe_stats() const {
+  Lock lock(mu_);
+  std::vector<PipeStats> out;
+  out.reserve(order_.size());
+  for (const Pipe* p : order_) {
+    const PipeCoreState& s = p->core_state;
+    out.push_back(PipeStats{p->id, p->remote_address, s.sendq.size(),
+                            s.sendq_bytes, s.messages_out, s.dropped});
+  }
+  return out;
 }
 
 SocketStats SocketCore::stats() const {

@@ -72,18 +72,24 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   void UntrackPipe(Pipe* pipe);
 
   // ---- users (via Socket) ----
-  absl::Status Send(Message& msg, absl::Time deadline);
+  absl::Status Send(Message& msg, absl::Time deadline,
+                    uint32_t* sent_on = nullptr);
+  absl::Status SendExcept(uint32_t except_pipe, Message& msg,
+                          absl::Time deadline);
   absl::Status SendTo(const Path& path, Message& msg, absl::Time deadline);
   absl::StatusOr<Message> Recv(absl::Time deadline);
   absl::Status WaitForPeers(int n, absl::Time deadline);
   int pipe_count() const;
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
+  void SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn);
   void SetRecvFilter(RecvFilter filter);
   void ClosePipe(uint32_t pipe_id);
   absl::Status SetOption(int id, absl::Duration d);
   absl::Status SetOption(int id, size_t v);
   absl::Status SetOption(int id, int v);
+  absl::Status SetOverflow(Overflow v);
   SocketStats stats() const;
+  std::vector<PipeStats> pipe_stats() const;
   absl::StatusOr<std::string> Listen(std::string_view url);
   absl::Status Dial(std::string_view url);
   void Close();
@@ -94,6 +100,13 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   // unlocking.
   bool Enqueue(Pipe& p, Message&& m);
   Pipe* PickToOne();
+  // kToAll: queues msg for every pipe but `except` (0: none) per the overflow
+  // policy; appends pipes to wake. May wait (kBlock).
+  absl::Status SendToAll(Lock& lock, uint32_t except, Message& msg,
+                         absl::Time deadline,
+                         std::vector<std::shared_ptr<Pipe>>* wake);
+  // kByHeader: the destination is the first header word.
+  absl::Status SendByHeader(Message& msg, absl::Time deadline);
   // Moves orphaned messages to pipes with room; appends pipes to wake.
   void PlaceOrphans(std::vector<std::shared_ptr<Pipe>>* wake);
   bool RecvFull() const;
@@ -148,6 +161,7 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
 
   std::mutex hooks_mu_;  // guards the two hooks; never held while calling one
   std::shared_ptr<const std::function<void(const PipeEvent&)>> event_fn_;
+  std::shared_ptr<const std::function<void(const PipeEvent&)>> proto_fn_;
   std::shared_ptr<const RecvFilter> filter_;
   int emitting_ = 0;  // observer calls running, guarded by hooks_mu_
   std::condition_variable hooks_cv_;

@@ -30,7 +30,9 @@ struct PipeCoreState {
       false;  // the transport will call TakeSend again before sleeping
   bool recv_blocked = false;  // Deliver returned false; ResumeRecv owed
   bool attached = false;
-  bool detached = false;  // was attached, then removed
+  bool detached = false;      // was attached, then removed
+  uint64_t messages_out = 0;  // queued for this pipe since it was attached
+  uint64_t dropped = 0;       // fan-out messages it missed (overflow policy)
 };
 
 // One link to one peer. Created by a transport; attached to a SocketCore once

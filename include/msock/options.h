@@ -25,6 +25,14 @@ struct OptionKey {
   const char* name;
 };
 
+// What a fan-out socket (pub, bus, surveyor: SendMode::kToAll) does when one
+// peer's send queue is full.
+enum class Overflow {
+  kDropNewest,  // that peer misses the new message (as NNG and ZeroMQ pub)
+  kDropOldest,  // that peer's oldest queued message makes room for the new one
+  kBlock,       // Send waits until every peer has room, up to its deadline
+};
+
 namespace opt {
 // Default deadline of Send / Recv when none is given. Default: infinite.
 inline constexpr OptionKey<absl::Duration> kSendTimeout{0, "send-timeout"};
@@ -60,6 +68,11 @@ inline constexpr OptionKey<absl::Duration> kLinger{11, "linger"};
 // machine the I/O thread may need (it lowered inproc latency 8x but raised
 // ipc/tcp latency 1.8x on 2 vCPUs). Default 0: never polls.
 inline constexpr OptionKey<absl::Duration> kRecvSpin{12, "recv-spin"};
+// Fan-out sockets only: what to do when a peer's send queue is full. Every
+// message dropped is counted, per pipe (Socket::pipe_stats) and in
+// stats().dropped. Default kDropNewest. kBlock makes one slow peer hold up
+// every peer (Send returns kDeadlineExceeded and keeps the message).
+inline constexpr OptionKey<Overflow> kOverflow{13, "overflow"};
 }  // namespace opt
 
 // The values of every option, as a socket holds them.
@@ -77,6 +90,7 @@ struct SocketOptions {
   absl::Duration handshake_timeout = absl::Seconds(10);
   absl::Duration linger = absl::Seconds(1);
   absl::Duration recv_spin = absl::Microseconds(0);
+  Overflow overflow = Overflow::kDropNewest;
 };
 
 }  // namespace msock

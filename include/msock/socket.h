@@ -9,8 +9,9 @@
 //   - a Sender: kNone (cannot send), kToOne (round robin over pipes with room;
 //   messages queued on
 //     a pipe that dies go to another), kToAll (every pipe gets the message, one
-//     shared body; a pipe whose queue is full misses it, counted in
-//     stats().dropped), kToDest (SendTo a path);
+//     shared body; a full pipe is handled per the kOverflow option: drop the
+//     new message or its oldest one, counted per pipe, or block), kToDest
+//     (SendTo a path), kByHeader (to the pipe named by the first header word);
 //   - a Receiver: kNone or kAll (fair-queued from every pipe into one bounded
 //   queue).
 // Every received message carries its source path (the pipe it came through).
@@ -42,6 +43,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,7 +54,9 @@
 
 namespace msock {
 
-enum class SendMode { kNone, kToOne, kToAll, kToDest };
+// kByHeader: Send() takes the destination pipe id from the first header word
+// (and removes it), as a raw rep or respondent in a device does.
+enum class SendMode { kNone, kToOne, kToAll, kToDest, kByHeader };
 enum class RecvMode { kNone, kAll };
 
 // What a receiving socket does with a message that just arrived on a pipe
@@ -94,6 +98,16 @@ struct SocketStats {
       0;                             // no SP header within kHandshakeTimeout
   uint64_t rejected_pipe_limit = 0;  // socket already had max_pipes pipes
   uint64_t dropped = 0;  // messages dropped (kToAll full queue, filter, ...)
+};
+
+// One pipe's queue and losses (Socket::pipe_stats).
+struct PipeStats {
+  uint32_t pipe_id = 0;
+  std::string remote_address;
+  size_t queued_messages = 0;  // waiting in its send queue
+  size_t queued_bytes = 0;
+  uint64_t messages_out = 0;  // queued for it since it opened
+  uint64_t dropped = 0;       // fan-out messages it missed (kOverflow policy)
 };
 
 enum class PipeEventType { kAdded, kRemoved };
@@ -138,8 +152,15 @@ class Socket {
   absl::Status Send(Message& msg, absl::Time deadline);
   absl::Status Send(Message& msg);  // deadline = now + kSendTimeout
   absl::Status TrySend(Message& msg) { return Send(msg, absl::InfinitePast()); }
+  // Same as Send; for kToOne sockets *sent_on receives the id of the pipe the
+  // message was queued on (req uses it to resend when that pipe dies).
+  absl::Status Send(Message& msg, absl::Time deadline, uint32_t* sent_on);
+  // kToAll sockets: sends to every pipe except `except_pipe` (a bus device
+  // forwarding what came in on that pipe).
+  absl::Status SendExcept(uint32_t except_pipe, Message& msg,
+                          absl::Time deadline);
   // Sends to the pipe named by path.back() (kToDest sockets). kUnavailable if
-  // that pipe is gone.
+  // that pipe is gone (counted in stats().dropped).
   absl::Status SendTo(const Path& path, Message& msg, absl::Time deadline);
 
   // Receives the next message (fair across pipes). Same errors as Send.
@@ -157,6 +178,9 @@ class Socket {
   // Replaces any earlier observer; pass nullptr to remove it. Events stop when
   // Close starts; none runs after Close returns.
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
+  // For protocol code: like OnPipeEvent, but a separate slot that the user's
+  // observer does not replace; it runs first. Same rules.
+  void SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn);
   // Installs a receive filter (protocols use it: pair1's hop count, sub's
   // prefixes).
   void SetRecvFilter(RecvFilter filter);
@@ -166,11 +190,15 @@ class Socket {
   absl::Status Set(OptionKey<absl::Duration> key, absl::Duration value);
   absl::Status Set(OptionKey<size_t> key, size_t value);
   absl::Status Set(OptionKey<int> key, int value);
+  absl::Status Set(OptionKey<Overflow> key, Overflow value);
   absl::Duration Get(OptionKey<absl::Duration> key) const;
   size_t Get(OptionKey<size_t> key) const;
   int Get(OptionKey<int> key) const;
+  Overflow Get(OptionKey<Overflow> key) const;
 
   SocketStats stats() const;
+  // Queue lengths and drop counts of every connected pipe.
+  std::vector<PipeStats> pipe_stats() const;
 
   // Stops listening and dialing, waits up to kLinger for queued messages to be
   // written, closes every pipe and wakes every blocked call with kCancelled.

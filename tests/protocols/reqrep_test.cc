@@ -361,6 +361,70 @@ TEST_P(ReqRepTest, ReplyToGonePipeIsUnavailable) {
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
   EXPECT_EQ(answer.body(), "nobody");
   EXPECT_TRUE(answer.header().empty());
+  EXPECT_EQ(rep.stats().dropped, 1u);  // never a silent drop
+}
+
+TEST_P(ReqRepTest, ResendsAtOnceWhenItsRepDies) {
+  // The default resend interval is 60 s: an answer within the test's deadline
+  // proves the request was resent because its pipe closed.
+  auto first = std::make_unique<Rep>();
+  Rep second;
+  Req req;
+  ASSERT_TRUE(req.Set(opt::kReconnectMin, absl::Seconds(30)).ok());
+  absl::StatusOr<std::string> url1 = first->Listen(ListenUrlFor(transport()));
+  absl::StatusOr<std::string> url2 = second.Listen(ListenUrlFor(transport()));
+  ASSERT_TRUE(url1.ok() && url2.ok());
+  ASSERT_TRUE(req.Dial(*url1).ok());
+  ASSERT_TRUE(req.WaitForPeers(1, Deadline(10)).ok());
+  absl::StatusOr<Message> r;
+  std::thread client([&] {
+    Message m("important");
+    r = req.Request(m, Deadline(20));
+  });
+  absl::StatusOr<Message> lost = first->Recv(Deadline(10));
+  ASSERT_TRUE(lost.ok()) << lost.status();
+  ASSERT_TRUE(req.Dial(*url2).ok());
+  ASSERT_TRUE(req.WaitForPeers(2, Deadline(10)).ok());
+  first.reset();  // dies without answering
+  absl::StatusOr<Message> again = second.Recv(Deadline(10));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->body(), "important");
+  EXPECT_EQ(again->header(), lost->header());  // the same request id
+  Message answer("saved");
+  ASSERT_TRUE(second.Reply(*again, answer, Deadline(10)).ok());
+  client.join();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body(), "saved");
+}
+
+TEST_P(ReqRepTest, WaitsForAnotherRepWhenItsRepDies) {
+  auto first = std::make_unique<Rep>();
+  Req req;
+  ASSERT_TRUE(req.Set(opt::kReconnectMin, absl::Seconds(30)).ok());
+  absl::StatusOr<std::string> url1 = first->Listen(ListenUrlFor(transport()));
+  ASSERT_TRUE(url1.ok());
+  ASSERT_TRUE(req.Dial(*url1).ok());
+  ASSERT_TRUE(req.WaitForPeers(1, Deadline(10)).ok());
+  absl::StatusOr<Message> r;
+  std::thread client([&] {
+    Message m("patient");
+    r = req.Request(m, Deadline(20));
+  });
+  ASSERT_TRUE(first->Recv(Deadline(10)).ok());
+  first.reset();
+  ASSERT_TRUE(
+      WaitUntil([&] { return req.socket().pipe_count() == 0; }, Deadline(10)));
+  Rep second;  // arrives after the first died
+  absl::StatusOr<std::string> url2 = second.Listen(ListenUrlFor(transport()));
+  ASSERT_TRUE(url2.ok());
+  ASSERT_TRUE(req.Dial(*url2).ok());
+  absl::StatusOr<Message> again = second.Recv(Deadline(10));
+  ASSERT_TRUE(again.ok()) << again.status();
+  Message answer("late but there");
+  ASSERT_TRUE(second.Reply(*again, answer, Deadline(10)).ok());
+  client.join();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body(), "late but there");
 }
 
 TEST_P(ReqRepTest, ReqRejectsWrongProtocolPeer) {

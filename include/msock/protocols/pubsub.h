@@ -1,0 +1,102 @@
+// msock/protocols/pubsub.h: SP publish/subscribe (NNG pub0/sub0, nanomsg
+// PUB/SUB).
+//
+// A Pub sends every message to every connected Sub; a Sub keeps the messages
+// whose body starts with one of its subscribed prefixes (the empty prefix
+// matches everything). Subscriptions never travel on the wire: the subscriber
+// filters, as the SP protocol requires, so a Sub works with any SP publisher.
+// A Sub with no subscription receives nothing.
+//
+// Each subscriber has its own bounded queue at the publisher. When it is full
+// the publisher follows the kOverflow option (msock/options.h): drop the new
+// message for that subscriber (default), drop its oldest queued message, or
+// block Send until every subscriber has room (up to the send deadline). Every
+// drop is counted per subscriber (Socket::pipe_stats) and in stats().dropped.
+//
+// Example:
+//   msock::Pub pub;
+//   std::string url = pub.Listen("tcp://127.0.0.1:0").value();
+//   msock::Sub sub;
+//   sub.Subscribe("news:");
+//   sub.Dial(url).IgnoreError();
+//   sub.WaitForPeers(1, absl::Now() + absl::Seconds(5)).IgnoreError();
+//   pub.WaitForPeers(1, absl::Now() + absl::Seconds(5)).IgnoreError();
+//   msock::Message m("news: hello");
+//   pub.Send(m, absl::Now() + absl::Seconds(1)).IgnoreError();
+//   auto got = sub.Recv(absl::Now() + absl::Seconds(1));  // "news: hello"
+#ifndef MSOCK_PROTOCOLS_PUBSUB_H_
+#define MSOCK_PROTOCOLS_PUBSUB_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "msock/protocols/role.h"
+
+namespace msock {
+
+namespace protocols {
+
+inline constexpr SocketSpec kPub{
+    "pub", 0x20, 0x21, "sub", 0, SendMode::kToAll, RecvMode::kNone};
+inline constexpr SocketSpec kSub{"sub",           0x21,          0x20, "pub", 0,
+                                 SendMode::kNone, RecvMode::kAll};
+
+}  // namespace protocols
+
+// The publishing side: send only.
+class Pub : public internal::Role {
+ public:
+  explicit Pub(Context& ctx = Context::Default())
+      : Role(protocols::kPub, ctx) {}
+
+  // Queues `msg` for every connected subscriber (one shared body). With no
+  // subscriber connected the message goes nowhere and Send succeeds, as in
+  // every SP implementation. With kOverflow = kBlock, waits for room until the
+  // deadline (kDeadlineExceeded; the caller keeps msg). Other errors as
+  // Socket::Send.
+  absl::Status Send(Message& msg, absl::Time deadline) {
+    return socket_.Send(msg, deadline);
+  }
+  absl::Status Send(Message& msg) { return socket_.Send(msg); }
+  absl::Status TrySend(Message& msg) { return socket_.TrySend(msg); }
+
+  // Per-subscriber queue lengths and drop counts.
+  std::vector<PipeStats> pipe_stats() const { return socket_.pipe_stats(); }
+};
+
+// The subscribing side: receive only, filtered by prefix.
+class Sub : public internal::Role {
+ public:
+  explicit Sub(Context& ctx = Context::Default());
+  ~Sub();
+
+  // Adds a prefix; "" subscribes to everything. Subscribing twice to the same
+  // prefix is harmless (it stays subscribed until one Unsubscribe).
+  void Subscribe(std::string_view prefix);
+  // Removes a prefix. kNotFound if it was not subscribed. Messages already
+  // queued are still delivered.
+  absl::Status Unsubscribe(std::string_view prefix);
+  std::vector<std::string> subscriptions() const;
+  // Messages discarded because no subscription matched.
+  uint64_t filtered_out() const;
+
+  // The next message matching a subscription. Messages matching none are
+  // discarded on arrival, counted by filtered_out() (not in stats().dropped,
+  // which counts losses). Same errors as Socket::Recv.
+  absl::StatusOr<Message> Recv(absl::Time deadline) {
+    return socket_.Recv(deadline);
+  }
+  absl::StatusOr<Message> Recv() { return socket_.Recv(); }
+  absl::StatusOr<Message> TryRecv() { return socket_.TryRecv(); }
+
+ private:
+  struct Topics;
+  std::shared_ptr<Topics> topics_;  // shared with the receive filter
+};
+
+}  // namespace msock
+
+#endif  // MSOCK_PROTOCOLS_PUBSUB_H_
