@@ -47,6 +47,8 @@ inline constexpr double kStallSeconds = 5.0;
 // Bound on the draining that lets the sending side close while its peer still
 // reads.
 inline constexpr double kDrainSeconds = 5.0;
+// Subscribers in a fan-out measurement.
+inline constexpr int kSubscribers = 4;
 
 // State the two sides of one measurement share. It lives in memory mapped
 // MAP_SHARED before any fork, so the same object works between two threads and
@@ -60,6 +62,7 @@ struct Rendezvous {
   std::atomic<int> failed{0};
   char url[512] = {};
   char error[512] = {};
+  char note[512] = {};  // an anomaly worth reporting that is not a failure
   // Throughput (receiver side).
   int64_t messages = 0;  // messages timed (first to last received)
   double seconds = 0;    // time from the first to the last of them
@@ -68,6 +71,21 @@ struct Rendezvous {
   int64_t round_trips = 0;
   double p50_us = 0;
   double p99_us = 0;
+  // Fan-out (perf_fanout.h). Subscriber i writes its plain fields, then
+  // increments subs_done; the publisher reads them after all did.
+  std::atomic<int> sub_ready[kSubscribers] = {};  // i got a warm-up message
+  std::atomic<int> subs_done{0};  // subscribers that stopped counting
+  std::atomic<int> pub_done{0};   // the last timed message was sent
+  int64_t pub_done_ns = 0;        // when (NowNs), written before pub_done
+  int64_t sub_received[kSubscribers] = {};  // timed messages i got
+  int64_t sub_last_ns[kSubscribers] = {};   // when i got the last of them
+  bool sub_sentinel[kSubscribers] = {};     // i stopped at the end marker
+  // Fan-out result (publisher side); `messages`, `seconds` and `time_capped`
+  // above hold what was delivered, from the first send to the last delivery.
+  int64_t sent = 0;          // timed messages the publisher sent
+  double send_seconds = 0;   // from the first of them to the last
+  int64_t lib_dropped = -1;  // drops the library counted; -1: no counter
+  int sentinels = 0;         // subscribers that stopped at the end marker
 
   void PublishUrl(const std::string& u) {
     std::snprintf(url, sizeof(url), "%s", u.c_str());
@@ -81,6 +99,10 @@ struct Rendezvous {
       result_ready.store(1, std::memory_order_release);
     }
   }
+  // Records the first note only (call before result_ready is set).
+  void Note(const std::string& what) {
+    if (note[0] == 0) std::snprintf(note, sizeof(note), "%s", what.c_str());
+  }
   bool has_failed() const {
     return failed.load(std::memory_order_acquire) != 0;
   }
@@ -88,6 +110,14 @@ struct Rendezvous {
 
 inline double SecondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Clock::now() in nanoseconds; steady_clock is CLOCK_MONOTONIC, so values from
+// different processes compare.
+inline int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             Clock::now().time_since_epoch())
+      .count();
 }
 
 // Waits (polling; this is setup, not the measured path) until `flag` is set,
@@ -122,6 +152,8 @@ struct SideArgs {
   std::string scratch_dir;  // directory for ipc socket files
   std::string
       tag;  // unique per measurement: use it in inproc names and ipc paths
+  int index = 0;       // fan-out: which subscriber (0 .. kSubscribers - 1)
+  bool block = false;  // fan-out: publisher blocks on a full queue (msock)
   Rendezvous* rv = nullptr;
 };
 
@@ -160,6 +192,18 @@ class Peer {
   // dialer_done.
   virtual void Echo(const SideArgs& a) = 0;
   virtual void Ping(const SideArgs& a) = 0;
+  // Req/rep round trip. Replier: a rep that listens and answers every request
+  // with its own body (RunEcho). Requester: a req that dials, times requests
+  // with RunRoundTrips (or RunPing), closes, then sets dialer_done.
+  virtual void Replier(const SideArgs& a) = 0;
+  virtual void Requester(const SideArgs& a) = 0;
+  // Pub/sub fan-out (perf_fanout.h). Publisher: a pub that listens and sends
+  // with RunPublisher. Subscriber: subscriber a.index, a sub that dials,
+  // subscribes to everything and counts with RunSubscriber. a.block asks for a
+  // publisher that blocks instead of dropping (a library without that option
+  // records a failure).
+  virtual void Publisher(const SideArgs& a) = 0;
+  virtual void Subscriber(const SideArgs& a) = 0;
 };
 
 // A library msock_perf can measure.
@@ -324,17 +368,57 @@ void RunEcho(const SideArgs& a, EchoOnce&& echo) {
   WaitFlag(rv.dialer_done, rv, kDrainSeconds);
 }
 
-// Latency, pinging side: warm-up round trips, then `count` timed round trips
-// (or time_limit seconds of them), then the quit message. Publishes p50/p99 in
-// microseconds.
+// Latency and req/rep, requesting side: warm-up round trips, then `count`
+// timed round trips (or time_limit seconds of them), then one whose first byte
+// is kQuitByte. `round_trip(const std::string& request, double patience,
+// size_t* size)` sends the request and waits (about `patience` seconds at most)
+// for the answer, whose size it reports; on error it records a failure and
+// returns false. Publishes p50/p99 in microseconds.
+template <typename RoundTrip>
+void RunRoundTrips(const SideArgs& a, RoundTrip&& round_trip) {
+  Rendezvous& rv = *a.rv;
+  std::string buf(a.size, 'p');
+  auto once = [&](double patience) -> bool {
+    size_t size = 0;
+    if (!round_trip(buf, patience, &size)) return false;
+    if (size != buf.size()) {
+      rv.Fail("ping: answer of " + std::to_string(size) + " bytes");
+      return false;
+    }
+    return true;
+  };
+  if (!once(kSetupSeconds)) return;
+  int64_t warmup = std::max<int64_t>(10, a.count / 100);
+  for (int64_t i = 0; i < warmup; ++i) {
+    if (!once(kStallSeconds)) return;
+  }
+  std::vector<double> samples;
+  samples.reserve(static_cast<size_t>(a.count));
+  Clock::time_point begin = Clock::now();
+  for (int64_t i = 0; i < a.count; ++i) {
+    Clock::time_point t0 = Clock::now();
+    if (!once(kStallSeconds)) return;
+    Clock::time_point t1 = Clock::now();
+    samples.push_back(
+        std::chrono::duration<double, std::micro>(t1 - t0).count());
+    if (std::chrono::duration<double>(t1 - begin).count() > a.time_limit) break;
+  }
+  buf[0] = kQuitByte;
+  if (!once(kStallSeconds)) return;
+  std::sort(samples.begin(), samples.end());
+  size_t n = samples.size();
+  rv.round_trips = static_cast<int64_t>(n);
+  rv.p50_us = samples[n / 2];
+  rv.p99_us = samples[std::min(n - 1, n * 99 / 100)];
+  rv.result_ready.store(1, std::memory_order_release);
+}
+
+// RunRoundTrips for libraries with separate send and receive calls: a round
+// trip is one send (retried while it times out) and one receive.
 template <typename Send, typename Recv>
 void RunPing(const SideArgs& a, Send&& send, Recv&& recv) {
   Rendezvous& rv = *a.rv;
-  std::string buf(a.size, 'p');
-  size_t size = 0;
-  char first = 0;
-  // One round trip; false (and a failure recorded) on error or stall.
-  auto round_trip = [&](double patience) -> bool {
+  RunRoundTrips(a, [&](const std::string& buf, double patience, size_t* size) {
     Clock::time_point start = Clock::now();
     for (;;) {
       Io r = send(buf.data(), buf.size());
@@ -345,45 +429,17 @@ void RunPing(const SideArgs& a, Send&& send, Recv&& recv) {
         return false;
       }
     }
+    char first = 0;
     for (;;) {
-      Io r = recv(&size, &first);
-      if (r == Io::kOk) break;
+      Io r = recv(size, &first);
+      if (r == Io::kOk) return true;
       if (r == Io::kError || rv.has_failed() ||
           SecondsSince(start) > patience) {
-        rv.Fail("ping: no echo");
+        rv.Fail("ping: no answer");
         return false;
       }
     }
-    if (size != buf.size()) {
-      rv.Fail("ping: echo of " + std::to_string(size) + " bytes");
-      return false;
-    }
-    return true;
-  };
-  if (!round_trip(kSetupSeconds)) return;
-  int64_t warmup = std::max<int64_t>(10, a.count / 100);
-  for (int64_t i = 0; i < warmup; ++i) {
-    if (!round_trip(kStallSeconds)) return;
-  }
-  std::vector<double> samples;
-  samples.reserve(static_cast<size_t>(a.count));
-  Clock::time_point begin = Clock::now();
-  for (int64_t i = 0; i < a.count; ++i) {
-    Clock::time_point t0 = Clock::now();
-    if (!round_trip(kStallSeconds)) return;
-    Clock::time_point t1 = Clock::now();
-    samples.push_back(
-        std::chrono::duration<double, std::micro>(t1 - t0).count());
-    if (std::chrono::duration<double>(t1 - begin).count() > a.time_limit) break;
-  }
-  buf[0] = kQuitByte;
-  if (!round_trip(kStallSeconds)) return;
-  std::sort(samples.begin(), samples.end());
-  size_t n = samples.size();
-  rv.round_trips = static_cast<int64_t>(n);
-  rv.p50_us = samples[n / 2];
-  rv.p99_us = samples[std::min(n - 1, n * 99 / 100)];
-  rv.result_ready.store(1, std::memory_order_release);
+  });
 }
 
 // A TCP port that was free a moment ago on 127.0.0.1 (for libraries that cannot

@@ -27,10 +27,11 @@ struct Cell {
   Test test;
   Transport transport;
   size_t size;
-  int64_t count;  // before the library's count_scale
+  int64_t count;            // before the library's count_scale
+  bool msock_only = false;  // the other libraries have no such option
   std::string name() const {
-    return std::string(test == Test::kThroughput ? "throughput" : "latency") +
-           "/" + TransportName(transport) + "/" + SizeName(size);
+    return std::string(TestName(test)) + "/" + TransportName(transport) + "/" +
+           SizeName(size);
   }
   static std::string SizeName(size_t size) {
     if (size >= 1024 && size % 1024 == 0)
@@ -78,6 +79,13 @@ std::vector<Cell> AllCells(bool quick) {
   for (Transport t : transports) {
     cells.push_back({Test::kLatency, t, 64, quick ? 300 : 10000});
   }
+  for (Transport t : transports) {
+    cells.push_back({Test::kReqRep, t, 64, quick ? 300 : 10000});
+  }
+  // Fan-out is bounded by the time limit; the count only caps --quick.
+  int64_t fanout = quick ? 100000 : int64_t{1} << 40;
+  cells.push_back({Test::kFanout, Transport::kTcp, 64, fanout});
+  cells.push_back({Test::kFanoutBlock, Transport::kTcp, 64, fanout, true});
   return cells;
 }
 
@@ -111,6 +119,13 @@ std::string Describe(const Cell& c, const Sample& s) {
   if (c.test == Test::kThroughput) {
     out = FormatRate(s.rate) + " msgs/s (" + std::to_string(s.messages) +
           " msgs" + (s.capped ? ", time limit" : "") + ")";
+  } else if (IsFanout(c.test)) {
+    out = FormatRate(s.rate) + " msgs/s delivered (" +
+          std::to_string(s.messages) + " of " + std::to_string(s.sent) + "x" +
+          std::to_string(kSubscribers) + ", sent " + FormatRate(s.send_rate) +
+          "/s), lost " + std::to_string(s.lost) + ", library counted " +
+          (s.counted < 0 ? "-" : std::to_string(s.counted)) + ", end marker " +
+          std::to_string(s.sentinels) + "/" + std::to_string(kSubscribers);
   } else {
     out = "p50 " + FormatUs(s.p50) + " us, p99 " + FormatUs(s.p99) + " us (" +
           std::to_string(s.round_trips) + " round trips)";
@@ -132,13 +147,16 @@ void PrintUsage() {
       "  --quick           small message counts and a 0.5 s time limit (smoke "
       "test)\n"
       "  --time-limit SEC  stop timing a cell after SEC seconds (default 1.5)\n"
-      "  --procs           ipc/tcp: receiver in a separate process (default: "
-      "two threads)\n"
+      "  --procs           ipc/tcp: receiver (fan-out: each subscriber) in a "
+      "separate\n"
+      "                    process (default: threads)\n"
       "  --pin             pin each measurement to CPU 0\n"
       "  --inline          no fork: run in this process (for gdb/perf; a hang "
       "exits)\n"
       "Cells: throughput/{inproc,ipc,tcp}/{64B,1KiB,64KiB}, "
-      "latency/{inproc,ipc,tcp}/64B.\n"
+      "latency/{inproc,ipc,tcp}/64B,\n"
+      "       reqrep/{inproc,ipc,tcp}/64B, fanout/tcp/64B, "
+      "fanout-block/tcp/64B (msock only).\n"
       "Exit status 1 if an msock measurement failed or hung.\n");
 }
 
@@ -193,6 +211,51 @@ bool ParseArgs(int argc, char** argv, Options* opt) {
   return true;
 }
 
+std::string FormatPct(double share) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f%%", 100 * share);
+  return buf;
+}
+
+// One table cell from the runs that succeeded; *key gets the median the ratio
+// column compares (rate or p50).
+std::string FormatCell(const Cell& c, const std::vector<const Sample*>& good,
+                       bool spread, double* key) {
+  std::vector<double> a, b, lost, counted;
+  bool rate = c.test == Test::kThroughput || IsFanout(c.test);
+  for (const Sample* s : good) {
+    a.push_back(rate ? s->rate : s->p50);
+    b.push_back(s->p99);
+    double expected = static_cast<double>(s->sent) * kSubscribers;
+    lost.push_back(expected > 0 ? s->lost / expected : 0);
+    if (s->counted >= 0)
+      counted.push_back(expected > 0 ? s->counted / expected : 0);
+  }
+  *key = Median(a);
+  std::string cell;
+  if (c.test == Test::kThroughput) {
+    cell = FormatRate(*key);
+    if (c.size >= 65536) {
+      char gb[32];
+      std::snprintf(gb, sizeof(gb), " (%.2f GB/s)", *key * c.size / 1e9);
+      cell += gb;
+    }
+  } else if (IsFanout(c.test)) {
+    cell = FormatRate(*key) + ", lost " + FormatPct(Median(lost)) + " (" +
+           (counted.empty() ? "no counter"
+                            : "counted " + FormatPct(Median(counted))) +
+           ")";
+  } else {
+    cell = FormatUs(*key) + " / " + FormatUs(Median(b));
+  }
+  if (spread && a.size() > 1) {  // range of the rate or p50
+    auto [lo, hi] = std::minmax_element(a.begin(), a.end());
+    cell += rate ? " [" + FormatRate(*lo) + "-" + FormatRate(*hi) + "]"
+                 : " [p50 " + FormatUs(*lo) + "-" + FormatUs(*hi) + "]";
+  }
+  return cell;
+}
+
 using Samples = std::vector<std::vector<std::vector<Sample>>>;  // [cell][lib]
 
 // Renders the Markdown table of the medians; sets *msock_failed if an msock
@@ -214,9 +277,9 @@ std::string RenderTable(const Options& opt, const std::string& command,
                 "time limit %.1f s per cell%s; took %.0f s.\n\n",
                 date, std::thread::hardware_concurrency(),
                 opt.mode.procs
-                    ? "ipc/tcp: sender and receiver in two processes "
-                      "(inproc: two threads)"
-                    : "sender and receiver: two threads of one process",
+                    ? "ipc/tcp: every side (sender, receiver, each "
+                      "subscriber) in its own process (inproc: threads)"
+                    : "every side a thread of one process",
                 opt.mode.pin ? "pinned to CPU 0" : "not pinned", opt.runs,
                 opt.runs == 1 ? "" : "s", opt.time_limit,
                 opt.quick ? " (--quick counts)" : "", elapsed);
@@ -230,8 +293,14 @@ std::string RenderTable(const Options& opt, const std::string& command,
   add(".\n\n");
   add("Throughput: push/pull, msgs/s from the first message received to the "
       "last (64 KiB: also GB/s). Latency: pair0 ping-pong, round trip p50 / "
-      "p99 in us. Ratio: msock/libzmq throughput (>1: msock faster) or p50 "
-      "latency (<1: msock faster).");
+      "p99 in us. Reqrep: req/rep round trip p50 / p99 in us. Fanout: 1 pub "
+      "-> " +
+      std::to_string(kSubscribers) +
+      " subs, messages delivered per second (summed over the subscribers), "
+      "lost = share of sent x subscribers that never arrived, counted = share "
+      "the library's own drop counter reports (fanout-block: msock with "
+      "Overflow::kBlock). Ratio: msock/libzmq throughput or fanout rate (>1: "
+      "msock faster) or p50 (<1: msock faster).");
   if (opt.spread) add(" [a-b]: lowest and highest of the runs.");
   add("\n\n");
 
@@ -253,58 +322,54 @@ std::string RenderTable(const Options& opt, const std::string& command,
   *msock_failed = false;
   for (size_t ci = 0; ci < cells.size(); ++ci) {
     const Cell& c = cells[ci];
-    add(std::string("| ") +
-        (c.test == Test::kThroughput ? "throughput" : "latency") + " | " +
+    add(std::string("| ") + TestName(c.test) + " | " +
         TransportName(c.transport) + " | " + Cell::SizeName(c.size) + " |");
-    std::vector<double> key(libs.size(),
-                            0);  // median rate or p50, for the ratio
+    std::vector<double> key(libs.size(), 0);  // for the ratio
     for (size_t li = 0; li < libs.size(); ++li) {
-      std::vector<double> a, b;
+      const std::vector<Sample>& runs = samples[ci][li];
+      if (runs.empty()) {  // a cell of msock only
+        add(" n/a |");
+        continue;
+      }
+      std::string who = std::string(libs[li].column) + " " + c.name() + ": ";
+      std::vector<const Sample*> good;
       int failed = 0, hung = 0;
-      for (const Sample& s : samples[ci][li]) {
+      for (const Sample& s : runs) {
         if (s.teardown_hung) ++hung;
         if (!s.ok) {
           ++failed;
-          notes.push_back(std::string(libs[li].column) + " " + c.name() + ": " +
-                          s.error);
+          notes.push_back(who + s.error);
           continue;
         }
-        a.push_back(c.test == Test::kThroughput ? s.rate : s.p50);
-        b.push_back(s.p99);
+        good.push_back(&s);
+        if (!s.note.empty()) notes.push_back(who + s.note);
+        if (!IsFanout(c.test)) continue;
+        if (s.sentinels < kSubscribers) {
+          notes.push_back(who + "the end marker reached only " +
+                          std::to_string(s.sentinels) + " of " +
+                          std::to_string(kSubscribers) +
+                          " subscribers (the others stopped " +
+                          std::to_string(static_cast<int>(kDrainSeconds)) +
+                          " s after the last send)");
+        }
+        if (s.counted >= 0 && s.counted != s.lost) {
+          notes.push_back(who + "lost " + std::to_string(s.lost) +
+                          " messages but counted " + std::to_string(s.counted) +
+                          " drops");
+        }
       }
       if (li == msock_i && (failed > 0 || hung > 0)) *msock_failed = true;
       if (hung > 0) {
-        notes.push_back(std::string(libs[li].column) + " " + c.name() +
-                        ": teardown hung > " +
+        notes.push_back(who + "teardown hung > " +
                         std::to_string(static_cast<int>(kTeardownSeconds)) +
                         " s in " + std::to_string(hung) + " of " +
-                        std::to_string(samples[ci][li].size()) +
-                        " runs (killed)");
+                        std::to_string(runs.size()) + " runs (killed)");
       }
-      std::string cell;
-      if (a.empty()) {
-        cell = "FAILED";
-      } else if (c.test == Test::kThroughput) {
-        key[li] = Median(a);
-        cell = FormatRate(key[li]);
-        if (c.size >= 65536) {
-          char gb[32];
-          std::snprintf(gb, sizeof(gb), " (%.2f GB/s)", key[li] * c.size / 1e9);
-          cell += gb;
-        }
-      } else {
-        key[li] = Median(a);
-        cell = FormatUs(key[li]) + " / " + FormatUs(Median(b));
-      }
-      if (opt.spread && a.size() > 1) {  // range of the throughput or p50
-        auto [lo, hi] = std::minmax_element(a.begin(), a.end());
-        cell += c.test == Test::kThroughput
-                    ? " [" + FormatRate(*lo) + "-" + FormatRate(*hi) + "]"
-                    : " [p50 " + FormatUs(*lo) + "-" + FormatUs(*hi) + "]";
-      }
-      if (failed > 0 && !a.empty()) {
+      std::string cell =
+          good.empty() ? "FAILED" : FormatCell(c, good, opt.spread, &key[li]);
+      if (failed > 0 && !good.empty()) {
         cell += " [" + std::to_string(failed) + "/" +
-                std::to_string(samples[ci][li].size()) + " failed]";
+                std::to_string(runs.size()) + " failed]";
       }
       if (hung > 0) cell += " [teardown hung]";
       add(" " + cell + " |");
@@ -388,9 +453,11 @@ int Main(int argc, char** argv) {
       for (size_t k = 0; k < libs.size(); ++k) {
         size_t li = (k + run) % libs.size();  // rotate who goes first
         const Library& lib = libs[li];
+        if (c.msock_only && std::string(lib.key) != "msock") continue;
         SideArgs args;
         args.transport = c.transport;
         args.size = c.size;
+        args.block = c.test == Test::kFanoutBlock;
         double scale = c.test == Test::kThroughput ? lib.count_scale : 1.0;
         // Scaled down (NNG), but never below 5000 messages: a cell should last
         // > 0.1 s.

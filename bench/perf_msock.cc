@@ -1,8 +1,10 @@
 // bench/perf_msock.cc: the msock side of msock_perf (Push/Pull for throughput,
-// Pair0 for latency), on the default Context with default options. Blocking
-// calls get a deadline about kPollMillis ahead so the loops can notice a stop
-// request; sends copy the caller's bytes into a new Message, receives take the
-// Message, and the echo sends that same Message back.
+// Pair0 for latency, Req/Rep, Pub/Sub for fan-out), on the default Context
+// with default options (fanout-block: Overflow::kBlock). Blocking calls get a
+// deadline about kPollMillis ahead so the loops can notice a stop request;
+// sends copy the caller's bytes into a new Message, receives take the Message,
+// and the echo (rep: a Clone sharing its body) sends that same Message back.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/perf_fanout.h"
 #include "bench/perf_harness.h"
 #include "msock/msock.h"
 
@@ -149,6 +152,86 @@ class MsockPeer : public Peer {
       pair.Close();
     }
     a.rv->dialer_done.store(1, std::memory_order_release);
+  }
+
+  void Replier(const SideArgs& a) override {
+    Rep rep;
+    if (!Listen(rep, a)) return;
+    PollDeadline d;
+    RunEcho(a, [&](bool* quit) {
+      absl::StatusOr<Message> got = rep.Recv(d.Get());
+      if (!got.ok()) return FromStatus(got.status(), &d);
+      *quit = !got->empty() && got->data()[0] == kQuitByte;
+      Message reply = got->Clone();
+      for (int tries = 0; tries < kStallSeconds * 1000 / kPollMillis; ++tries) {
+        Io r = FromStatus(rep.Reply(*got, reply, d.Get()), &d);
+        if (r != Io::kTimeout) return r;
+      }
+      return Io::kError;
+    });
+    rep.Close();
+  }
+
+  void Requester(const SideArgs& a) override {
+    {
+      Req req;
+      if (Dial(req, a)) {
+        RunRoundTrips(
+            a, [&](const std::string& buf, double patience, size_t* size) {
+              Message m{std::string_view(buf)};
+              absl::StatusOr<Message> reply =
+                  req.Request(m, absl::Now() + absl::Seconds(patience));
+              if (!reply.ok()) {
+                a.rv->Fail("msock: Request: " + reply.status().ToString());
+                return false;
+              }
+              *size = reply->size();
+              return true;
+            });
+      }
+      req.Close();
+    }
+    a.rv->dialer_done.store(1, std::memory_order_release);
+  }
+
+  void Publisher(const SideArgs& a) override {
+    Pub pub;
+    if (a.block) {
+      absl::Status st = pub.Set(opt::kOverflow, Overflow::kBlock);
+      if (!st.ok()) return a.rv->Fail("msock: kOverflow: " + st.ToString());
+    }
+    if (!Listen(pub, a)) return;
+    PollDeadline d;
+    RunPublisher(
+        a,
+        [&](const char* data, size_t size) {
+          return SendCopy(pub, &d, data, size);
+        },
+        [&] {
+          // The socket's counter; the per-pipe counters must add up to it
+          // (every subscriber is connected whenever this is called).
+          uint64_t socket = pub.stats().dropped, pipes = 0;
+          for (const PipeStats& p : pub.pipe_stats()) pipes += p.dropped;
+          if (pipes != socket) {
+            a.rv->Note("pipe_stats() dropped add up to " +
+                       std::to_string(pipes) + ", stats().dropped is " +
+                       std::to_string(socket));
+          }
+          return static_cast<int64_t>(socket);
+        });
+    pub.Close();
+  }
+
+  void Subscriber(const SideArgs& a) override {
+    Sub sub;
+    sub.Subscribe("");
+    if (Dial(sub, a)) {
+      PollDeadline d;
+      RunSubscriber(a, [&](size_t* size, char* first) {
+        return RecvOne(sub, &d, size, first);
+      });
+    }
+    sub.Close();
   }
 };
 

@@ -1,8 +1,9 @@
 // bench/perf_nanomsg.cc: the nanomsg side of msock_perf (NN_PUSH/NN_PULL for
-// throughput, NN_PAIR for latency). Default socket settings, except
-// send/receive timeouts of kPollMillis so the loops can notice a stop request;
-// sends copy the caller's bytes, receives take the message (NN_MSG) and the
-// echo sends that same message back.
+// throughput, NN_PAIR for latency, NN_REQ/NN_REP, NN_PUB/NN_SUB for fan-out).
+// Default socket settings, except send/receive timeouts of kPollMillis so the
+// loops can notice a stop request (a requester waits kStallSeconds for a
+// reply); sends copy the caller's bytes, receives take the message (NN_MSG)
+// and the echo sends that same message back. nanomsg counts no pub drops.
 //
 // libnng also exports the nanomsg API (nn_socket, nn_send, ...), so linking
 // both would call NNG's compatibility layer here. nanomsg is therefore loaded
@@ -12,11 +13,14 @@
 #include <nanomsg/nn.h>
 #include <nanomsg/pair.h>
 #include <nanomsg/pipeline.h>
+#include <nanomsg/pubsub.h>
+#include <nanomsg/reqrep.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
 
+#include "bench/perf_fanout.h"
 #include "bench/perf_harness.h"
 
 #ifndef MSOCK_BENCH_NANOMSG_VERSION
@@ -120,8 +124,38 @@ class NanomsgPeer : public Peer {
     a.rv->dialer_done.store(1, std::memory_order_release);
   }
 
-  void Echo(const SideArgs& a) override {
-    int s = Listen(NN_PAIR, a);
+  void Echo(const SideArgs& a) override { EchoOn(NN_PAIR, a); }
+  void Replier(const SideArgs& a) override { EchoOn(NN_REP, a); }
+  void Ping(const SideArgs& a) override { PingOn(NN_PAIR, a); }
+  void Requester(const SideArgs& a) override { PingOn(NN_REQ, a); }
+
+  void Publisher(const SideArgs& a) override {
+    if (a.block) return a.rv->Fail("nanomsg: a pub cannot block");
+    int s = Listen(NN_PUB, a);
+    if (s < 0) return;
+    RunPublisher(
+        a,
+        [&](const char* data, size_t size) { return SendOne(s, data, size); },
+        [] { return int64_t{-1}; });
+    Nn().close(s);
+  }
+
+  void Subscriber(const SideArgs& a) override {
+    int s = Dial(NN_SUB, a);
+    if (s < 0) return;
+    if (Nn().setsockopt(s, NN_SUB, NN_SUB_SUBSCRIBE, "", 0) < 0) {
+      a.rv->Fail(NnError("NN_SUB_SUBSCRIBE"));
+    } else {
+      RunSubscriber(a, [&](size_t* size, char* first) {
+        return RecvOne(s, size, first);
+      });
+    }
+    Nn().close(s);
+  }
+
+ private:
+  static void EchoOn(int protocol, const SideArgs& a) {
+    int s = Listen(protocol, a);
     if (s < 0) return;
     RunEcho(a, [&](bool* quit) {
       void* m = nullptr;
@@ -139,9 +173,13 @@ class NanomsgPeer : public Peer {
     Nn().close(s);
   }
 
-  void Ping(const SideArgs& a) override {
-    int s = Dial(NN_PAIR, a);
+  static void PingOn(int protocol, const SideArgs& a) {
+    int s = Dial(protocol, a);
     if (s >= 0) {
+      if (protocol == NN_REQ) {
+        int ms = static_cast<int>(kStallSeconds * 1000);
+        Nn().setsockopt(s, NN_SOL_SOCKET, NN_RCVTIMEO, &ms, sizeof(ms));
+      }
       RunPing(
           a,
           [&](const char* data, size_t size) { return SendOne(s, data, size); },
@@ -151,7 +189,6 @@ class NanomsgPeer : public Peer {
     a.rv->dialer_done.store(1, std::memory_order_release);
   }
 
- private:
   static Io SendOne(int s, const char* data, size_t size) {
     return Nn().send(s, data, size, 0) >= 0 ? Io::kOk : FromErrno();
   }

@@ -1,15 +1,22 @@
 // bench/perf_nng.cc: the NNG side of msock_perf (push0/pull0 for throughput,
-// pair0 for latency). Default socket settings, except send/receive timeouts of
-// kPollMillis so the loops can notice a stop request; sends copy the caller's
-// bytes (nng_send), receives take the message (nng_recvmsg) and the echo sends
-// that same message back.
+// pair0 for latency, req0/rep0, pub0/sub0 for fan-out). Default socket
+// settings, except send/receive timeouts of kPollMillis so the loops can
+// notice a stop request (a requester waits kStallSeconds for a reply: req0
+// abandons a request whose receive times out); sends copy the caller's bytes
+// (nng_send), receives take the message (nng_recvmsg) and the echo sends that
+// same message back. NNG counts no pub drops.
 #include <nng/nng.h>
 #include <nng/protocol/pair0/pair.h>
 #include <nng/protocol/pipeline0/pull.h>
 #include <nng/protocol/pipeline0/push.h>
+#include <nng/protocol/pubsub0/pub.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
 
 #include <string>
 
+#include "bench/perf_fanout.h"
 #include "bench/perf_harness.h"
 
 namespace msock::bench {
@@ -47,9 +54,40 @@ class NngPeer : public Peer {
     a.rv->dialer_done.store(1, std::memory_order_release);
   }
 
-  void Echo(const SideArgs& a) override {
+  void Echo(const SideArgs& a) override { EchoOn(nng_pair0_open, a); }
+  void Replier(const SideArgs& a) override { EchoOn(nng_rep0_open, a); }
+  void Ping(const SideArgs& a) override { PingOn(nng_pair0_open, a); }
+  void Requester(const SideArgs& a) override { PingOn(nng_req0_open, a); }
+
+  void Publisher(const SideArgs& a) override {
+    if (a.block) return a.rv->Fail("NNG: a pub0 cannot block");
     nng_socket s;
-    if (!Listen(nng_pair0_open, a, &s)) return;
+    if (!Listen(nng_pub0_open, a, &s)) return;
+    RunPublisher(
+        a,
+        [&](const char* data, size_t size) { return SendOne(s, data, size); },
+        [] { return int64_t{-1}; });
+    nng_close(s);
+  }
+
+  void Subscriber(const SideArgs& a) override {
+    nng_socket s;
+    if (!Dial(nng_sub0_open, a, &s)) return;
+    int rc = nng_socket_set(s, NNG_OPT_SUB_SUBSCRIBE, "", 0);
+    if (rc != 0) {
+      a.rv->Fail(NngError("subscribe", rc));
+    } else {
+      RunSubscriber(a, [&](size_t* size, char* first) {
+        return RecvOne(s, size, first);
+      });
+    }
+    nng_close(s);
+  }
+
+ private:
+  static void EchoOn(OpenFn open, const SideArgs& a) {
+    nng_socket s;
+    if (!Listen(open, a, &s)) return;
     RunEcho(a, [&](bool* quit) {
       nng_msg* m = nullptr;
       Io r = FromRc(nng_recvmsg(s, &m, 0));
@@ -67,9 +105,13 @@ class NngPeer : public Peer {
     nng_close(s);
   }
 
-  void Ping(const SideArgs& a) override {
+  static void PingOn(OpenFn open, const SideArgs& a) {
     nng_socket s;
-    if (Dial(nng_pair0_open, a, &s)) {
+    if (Dial(open, a, &s)) {
+      if (open == nng_req0_open) {
+        nng_socket_set_ms(s, NNG_OPT_RECVTIMEO,
+                          static_cast<nng_duration>(kStallSeconds * 1000));
+      }
       RunPing(
           a,
           [&](const char* data, size_t size) { return SendOne(s, data, size); },
@@ -79,7 +121,6 @@ class NngPeer : public Peer {
     a.rv->dialer_done.store(1, std::memory_order_release);
   }
 
- private:
   static Io SendOne(nng_socket s, const char* data, size_t size) {
     return FromRc(nng_send(s, const_cast<char*>(data), size, 0));
   }

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -23,6 +24,7 @@
 #include <new>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace msock::bench {
 
@@ -43,6 +45,22 @@ int PickFreeTcpPort() {
   return port;
 }
 
+const char* TestName(Test test) {
+  switch (test) {
+    case Test::kThroughput:
+      return "throughput";
+    case Test::kLatency:
+      return "latency";
+    case Test::kReqRep:
+      return "reqrep";
+    case Test::kFanout:
+      return "fanout";
+    case Test::kFanoutBlock:
+      return "fanout-block";
+  }
+  return "?";
+}
+
 namespace {
 
 void PinToOneCpu() {
@@ -52,31 +70,68 @@ void PinToOneCpu() {
   sched_setaffinity(0, sizeof(set), &set);
 }
 
-// The listening side: receiver (throughput) or echo (latency).
+// The listening side: receiver, echo, replier or publisher.
 void ListenSide(Peer& peer, Test test, const SideArgs& args) {
-  if (test == Test::kThroughput) {
-    peer.Receiver(args);
-  } else {
-    peer.Echo(args);
+  switch (test) {
+    case Test::kThroughput:
+      return peer.Receiver(args);
+    case Test::kLatency:
+      return peer.Echo(args);
+    case Test::kReqRep:
+      return peer.Replier(args);
+    case Test::kFanout:
+    case Test::kFanoutBlock:
+      return peer.Publisher(args);
   }
 }
 
-// The dialing side: sender (throughput) or ping (latency).
-void DialSide(Peer& peer, Test test, const SideArgs& args) {
-  if (test == Test::kThroughput) {
-    peer.Sender(args);
-  } else {
-    peer.Ping(args);
+// A dialing side: sender, ping, requester or subscriber `index`.
+void DialSide(Peer& peer, Test test, SideArgs args, int index) {
+  args.index = index;
+  switch (test) {
+    case Test::kThroughput:
+      return peer.Sender(args);
+    case Test::kLatency:
+      return peer.Ping(args);
+    case Test::kReqRep:
+      return peer.Requester(args);
+    case Test::kFanout:
+    case Test::kFanoutBlock:
+      return peer.Subscriber(args);
   }
 }
 
-// Runs both sides of one measurement in this process, as two threads.
+int Dialers(Test test) { return IsFanout(test) ? kSubscribers : 1; }
+
+// Runs every side of one measurement in this process, as threads.
 void RunThreads(const Library& lib, Test test, const SideArgs& args) {
   std::unique_ptr<Peer> peer = lib.make();
   std::thread listener([&] { ListenSide(*peer, test, args); });
-  DialSide(*peer, test, args);
+  std::vector<std::thread> dialers;
+  for (int i = 1; i < Dialers(test); ++i) {
+    dialers.emplace_back([&, i] { DialSide(*peer, test, args, i); });
+  }
+  DialSide(*peer, test, args, 0);
+  for (std::thread& t : dialers) t.join();
   listener.join();
   peer.reset();
+}
+
+// Starts a process (a child of this one, dying with it) that runs `side` and
+// exits. Its pid, or -1 with a failure recorded.
+template <typename Side>
+pid_t Spawn(const SideArgs& args, Side&& side) {
+  pid_t pid = fork();
+  if (pid < 0) {
+    args.rv->Fail(std::string("fork: ") + std::strerror(errno));
+    return -1;
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    side();
+    _exit(0);
+  }
+  return pid;
 }
 
 // Body of a measurement child: never returns.
@@ -86,20 +141,18 @@ void RunThreads(const Library& lib, Test test, const SideArgs& args) {
     RunThreads(lib, test, args);
     _exit(0);
   }
-  // Two processes: a grandchild listens, this process dials.
-  pid_t rx = fork();
-  if (rx < 0) {
-    args.rv->Fail(std::string("fork: ") + std::strerror(errno));
-    _exit(1);
+  // Processes: grandchildren listen and run dialers 1.., this process runs
+  // dialer 0.
+  std::vector<pid_t> others;
+  others.push_back(Spawn(args, [&] { ListenSide(*lib.make(), test, args); }));
+  for (int i = 1; i < Dialers(test); ++i) {
+    others.push_back(
+        Spawn(args, [&] { DialSide(*lib.make(), test, args, i); }));
   }
-  if (rx == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ListenSide(*lib.make(), test, args);
-    _exit(0);
-  }
-  DialSide(*lib.make(), test, args);
+  if (std::find(others.begin(), others.end(), -1) != others.end()) _exit(1);
+  DialSide(*lib.make(), test, args, 0);
   // The supervisor kills the whole process group if this hangs.
-  waitpid(rx, nullptr, 0);
+  for (pid_t pid : others) waitpid(pid, nullptr, 0);
   _exit(0);
 }
 
@@ -114,6 +167,7 @@ void ReadResult(const Rendezvous& rv, Test test, Sample* s) {
     return;
   }
   s->ok = true;
+  s->note = rv.note;
   if (test == Test::kThroughput) {
     s->messages = rv.messages;
     s->capped = rv.time_capped;
@@ -123,6 +177,19 @@ void ReadResult(const Rendezvous& rv, Test test, Sample* s) {
       s->ok = false;
       s->error =
           "too few messages to time (" + std::to_string(rv.messages) + ")";
+    }
+  } else if (IsFanout(test)) {
+    s->messages = rv.messages;
+    s->capped = rv.time_capped;
+    s->rate = rv.seconds > 0 ? rv.messages / rv.seconds : 0;
+    s->sent = rv.sent;
+    s->send_rate = rv.send_seconds > 0 ? rv.sent / rv.send_seconds : 0;
+    s->lost = rv.sent * kSubscribers - rv.messages;
+    s->counted = rv.lib_dropped;
+    s->sentinels = rv.sentinels;
+    if (rv.sent == 0) {
+      s->ok = false;
+      s->error = "the publisher sent nothing";
     }
   } else {
     s->round_trips = rv.round_trips;

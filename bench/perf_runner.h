@@ -11,7 +11,19 @@
 
 namespace msock::bench {
 
-enum class Test { kThroughput, kLatency };
+enum class Test {
+  kThroughput,   // push/pull stream
+  kLatency,      // pair0 ping-pong
+  kReqRep,       // req/rep round trips
+  kFanout,       // pub/sub, 1 publisher -> kSubscribers subscribers
+  kFanoutBlock,  // the same with a publisher that blocks on a full queue
+};
+
+// The test's name in cell names and the table: "throughput", "fanout-block".
+const char* TestName(Test test);
+inline bool IsFanout(Test t) {
+  return t == Test::kFanout || t == Test::kFanoutBlock;
+}
 
 // How measurements are run.
 struct RunMode {
@@ -29,14 +41,22 @@ inline constexpr double kTeardownSeconds = 5.0;
 struct Sample {
   bool ok = false;
   std::string error;  // why !ok
+  std::string note;   // an anomaly the measurement noticed (not a failure)
   bool teardown_hung = false;
   // Throughput.
   double rate = 0;  // msgs/s
   int64_t messages = 0;
   bool capped = false;  // stopped by the time limit, not the count
-  // Latency.
+  // Latency and req/rep.
   double p50 = 0, p99 = 0;  // microseconds
   int64_t round_trips = 0;
+  // Fan-out: `rate` is delivered msgs/s (summed over the subscribers),
+  // `messages` what they received, `capped` as for throughput.
+  int64_t sent = 0;      // timed messages the publisher sent
+  double send_rate = 0;  // sent per second
+  int64_t lost = 0;      // sent * kSubscribers - messages
+  int64_t counted = -1;  // drops the library counted; -1: it has no counter
+  int sentinels = 0;     // subscribers that stopped at the end marker
 };
 
 // Ignores SIGPIPE, makes SIGINT/SIGTERM kill the running measurement too, and

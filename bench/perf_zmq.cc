@@ -1,12 +1,15 @@
 // bench/perf_zmq.cc: the libzmq side of msock_perf (ZMQ_PUSH/ZMQ_PULL for
-// throughput, ZMQ_PAIR for latency). Default socket settings, except
-// send/receive timeouts of kPollMillis so the loops can notice a stop request;
-// sends copy the caller's bytes, receives do not copy.
+// throughput, ZMQ_PAIR for latency, ZMQ_REQ/ZMQ_REP, ZMQ_PUB/ZMQ_SUB for
+// fan-out). Default socket settings, except send/receive timeouts of
+// kPollMillis so the loops can notice a stop request (a requester waits
+// kStallSeconds for a reply); sends copy the caller's bytes, receives do not
+// copy. libzmq counts no pub drops.
 #include <zmq.h>
 
 #include <cerrno>
 #include <string>
 
+#include "bench/perf_fanout.h"
 #include "bench/perf_harness.h"
 
 namespace msock::bench {
@@ -52,8 +55,38 @@ class ZmqPeer : public Peer {
     a.rv->dialer_done.store(1, std::memory_order_release);
   }
 
-  void Echo(const SideArgs& a) override {
-    void* s = Listen(ZMQ_PAIR, a);
+  void Echo(const SideArgs& a) override { EchoOn(ZMQ_PAIR, a); }
+  void Replier(const SideArgs& a) override { EchoOn(ZMQ_REP, a); }
+  void Ping(const SideArgs& a) override { PingOn(ZMQ_PAIR, a); }
+  void Requester(const SideArgs& a) override { PingOn(ZMQ_REQ, a); }
+
+  void Publisher(const SideArgs& a) override {
+    if (a.block) return a.rv->Fail("libzmq: a pub cannot block");
+    void* s = Listen(ZMQ_PUB, a);
+    if (s == nullptr) return;
+    RunPublisher(
+        a,
+        [&](const char* data, size_t size) { return SendOne(s, data, size); },
+        [] { return int64_t{-1}; });
+    Close(s);
+  }
+
+  void Subscriber(const SideArgs& a) override {
+    void* s = Dial(ZMQ_SUB, a);
+    if (s == nullptr) return;
+    zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    RunSubscriber(a, [&](size_t* size, char* first) {
+      return RecvOne(s, &msg, size, first);
+    });
+    zmq_msg_close(&msg);
+    Close(s);
+  }
+
+ private:
+  void EchoOn(int type, const SideArgs& a) {
+    void* s = Listen(type, a);
     if (s == nullptr) return;
     zmq_msg_t msg;
     zmq_msg_init(&msg);
@@ -73,9 +106,13 @@ class ZmqPeer : public Peer {
     Close(s);
   }
 
-  void Ping(const SideArgs& a) override {
-    void* s = Dial(ZMQ_PAIR, a);
+  void PingOn(int type, const SideArgs& a) {
+    void* s = Dial(type, a);
     if (s != nullptr) {
+      if (type == ZMQ_REQ) {
+        int ms = static_cast<int>(kStallSeconds * 1000);
+        zmq_setsockopt(s, ZMQ_RCVTIMEO, &ms, sizeof(ms));
+      }
       zmq_msg_t msg;
       zmq_msg_init(&msg);
       RunPing(
@@ -90,7 +127,6 @@ class ZmqPeer : public Peer {
     a.rv->dialer_done.store(1, std::memory_order_release);
   }
 
- private:
   static Io SendOne(void* s, const char* data, size_t size) {
     if (zmq_send(s, data, size, 0) >= 0) return Io::kOk;
     return zmq_errno() == EAGAIN ? Io::kTimeout : Io::kError;
