@@ -1,4 +1,5 @@
-// The SP backtrace: parsing it on receipt and echoing it on reply.
+// The SP backtrace: parsing it on receipt and echoing it on reply; the raw
+// sockets' header filters.
 #include "protocols/backtrace.h"
 
 #include <utility>
@@ -13,6 +14,27 @@ RecvVerdict TakeBacktrace(Message& m, int ttl) {
     if (m.header().size() > static_cast<size_t>(ttl)) return RecvVerdict::kDrop;
     if (word & kLastWord) return RecvVerdict::kKeep;
   }
+}
+
+RecvVerdict PushHop(Message& m, int ttl) {
+  if (m.source().empty()) return RecvVerdict::kDrop;  // not from a pipe
+  m.header().push_back(m.source().back());
+  return TakeBacktrace(m, ttl);
+}
+
+RecvVerdict TakeHop(Message& m, int /*ttl*/) {
+  if (m.size() < 4) return RecvVerdict::kClosePipe;
+  m.header().push_back(m.PopFrontWord());
+  return RecvVerdict::kKeep;
+}
+
+RecvVerdict CountHop(Message& m, int ttl) {
+  if (m.size() < 4) return RecvVerdict::kClosePipe;
+  const uint32_t hops = m.PopFrontWord();
+  if (hops > 255) return RecvVerdict::kClosePipe;
+  if (hops + 1 > static_cast<uint32_t>(ttl)) return RecvVerdict::kDrop;
+  m.header().push_back(hops + 1);
+  return RecvVerdict::kKeep;
 }
 
 absl::Status SendReply(Socket& socket, const Message& request, Message& reply,

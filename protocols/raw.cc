@@ -19,32 +19,6 @@ namespace msock {
 
 namespace {
 
-// raw rep / respondent: the pipe id the message came on becomes the first
-// header word (bit 31 clear), then the backtrace follows it; kTtl bounds the
-// whole stack.
-RecvVerdict PushHop(Message& m, int ttl) {
-  m.header().push_back(m.source().back());
-  return internal::TakeBacktrace(m, ttl);
-}
-
-// raw req / surveyor: the first payload word is the hop a device below us
-// added, the pipe to send the reply on.
-RecvVerdict TakeHop(Message& m, int /*ttl*/) {
-  if (m.size() < 4) return RecvVerdict::kClosePipe;
-  m.header().push_back(m.PopFrontWord());
-  return RecvVerdict::kKeep;
-}
-
-// raw pair1: the hop count, plus one for this hop.
-RecvVerdict CountHop(Message& m, int ttl) {
-  if (m.size() < 4) return RecvVerdict::kClosePipe;
-  const uint32_t hops = m.PopFrontWord();
-  if (hops > 255) return RecvVerdict::kClosePipe;
-  if (hops + 1 > static_cast<uint32_t>(ttl)) return RecvVerdict::kDrop;
-  m.header().push_back(hops + 1);
-  return RecvVerdict::kKeep;
-}
-
 bool Is(const SocketSpec& a, const SocketSpec& b) {
   return a.self_id == b.self_id && a.peer_id == b.peer_id;
 }
@@ -56,11 +30,11 @@ Socket RawSocket(const SocketSpec& cooked, Context& ctx) {
   RecvFilter filter;
   if (Is(cooked, protocols::kRep) || Is(cooked, protocols::kRespondent)) {
     spec.send = SendMode::kByHeader;
-    filter = PushHop;
+    filter = internal::PushHop;
   } else if (Is(cooked, protocols::kReq) || Is(cooked, protocols::kSurveyor)) {
-    filter = TakeHop;
+    filter = internal::TakeHop;
   } else if (Is(cooked, protocols::kPair1)) {
-    filter = CountHop;
+    filter = internal::CountHop;
   } else if (!Is(cooked, protocols::kPub) && !Is(cooked, protocols::kSub) &&
              !Is(cooked, protocols::kPush) && !Is(cooked, protocols::kPull) &&
              !Is(cooked, protocols::kBus) && !Is(cooked, protocols::kPair0)) {
