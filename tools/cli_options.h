@@ -1,9 +1,11 @@
 // tools/cli_options.h: the command line of the msock tool, parsed into Options.
 //
 // A small hand-written parser: `--name value`, `--name=value` and a few
-// nngcat-style short aliases; --dial and --listen repeat. ParseArgs checks
-// everything that can be checked before opening a socket (role, URLs, numbers,
-// that the role can send what --data asks to send).
+// nngcat-style short aliases; --dial, --listen and --subscribe repeat.
+// ParseArgs checks everything that can be checked before opening a socket
+// (role, URLs, numbers, that the role can send what --data asks to send).
+// `msock device` is the one command that is not a role: it joins two raw
+// sockets (--front, --back) with --pattern.
 #ifndef MSOCK_TOOLS_CLI_OPTIONS_H_
 #define MSOCK_TOOLS_CLI_OPTIONS_H_
 
@@ -28,8 +30,16 @@ struct Endpoint {
 
 struct Options {
   bool help = false;
-  const RoleInfo* role = nullptr;
-  std::vector<Endpoint> endpoints;  // in command-line order
+  const RoleInfo* role = nullptr;             // set unless `device`
+  std::vector<Endpoint> endpoints;            // in command-line order
+  std::vector<std::string> subscriptions;     // --subscribe PREFIX (sub)
+  std::optional<absl::Duration> survey_time;  // --survey-time (surveyor)
+  // msock device: --pattern, and the endpoints of each side (--front /
+  // --front-dial, --back / --back-dial).
+  bool device = false;
+  const DevicePattern* pattern = nullptr;
+  std::vector<Endpoint> front;
+  std::vector<Endpoint> back;
   std::optional<std::string> data;  // --data TEXT
   std::optional<std::string> file;  // --file PATH ("-" = standard input)
   std::optional<int64_t> count;     // --count N (N >= 1)
@@ -51,6 +61,7 @@ struct Options {
 // Parses the arguments after the program name. On a usage error returns
 // kInvalidArgument whose message names the offending option or value. With
 // --help, returns at once with help = true (other arguments are not checked).
+// On success either role is set, or device and pattern are.
 absl::StatusOr<Options> ParseArgs(std::span<const std::string_view> args);
 
 // The text printed by --help.

@@ -2,12 +2,14 @@
 //
 // A sender (--data/--file) runs on its own thread: wait for a first peer,
 // --delay, then --count sends spaced by --interval, then --close-delay. A
-// receiver runs on the calling thread and prints each message. Pair roles with
-// --data do both at once. A failing sender closes the socket, which wakes the
-// receiver with kCancelled; the socket is always closed (flushing queued
-// messages) before exit.
+// receiver runs on the calling thread and prints each message. Pair and bus
+// roles with --data do both at once. A surveyor runs its surveys on the calling
+// thread and prints answers as they come. A failing sender closes the socket,
+// which wakes the receiver with kCancelled; the socket is always closed
+// (flushing queued messages) before exit.
 #include "tools/cli_run.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,18 +17,56 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/time/clock.h"
+#include "tools/cli_device.h"
 #include "tools/cli_format.h"
 #include "tools/cli_text.h"
 
 namespace msock::cli {
-namespace {
 
 void Complain(std::string_view message) {
   std::fprintf(stderr, "msock: %.*s\n", static_cast<int>(message.size()),
                message.data());
 }
+
+void WatchPipes(Socket& s, std::string label) {
+  s.OnPipeEvent([label = std::move(label)](const PipeEvent& e) {
+    if (e.type == PipeEventType::kAdded) {
+      Complain(Cat(label, "pipe ", e.pipe_id, " added (local ", e.local_address,
+                   ", remote ", e.remote_address, ")"));
+    } else {
+      Complain(Cat(label, "pipe ", e.pipe_id, " removed (",
+                   e.reason.ok() ? "closed locally" : e.reason.ToString(),
+                   ")"));
+    }
+  });
+}
+
+int OpenEndpoints(Socket& s, std::span<const Endpoint> endpoints, bool verbose,
+                  std::string_view label) {
+  for (const Endpoint& e : endpoints) {
+    absl::Status status;
+    if (e.listen) {
+      absl::StatusOr<std::string> bound = s.Listen(e.url);
+      if (bound.ok() && verbose) Complain(Cat(label, "listening on ", *bound));
+      status = bound.status();
+    } else {
+      status = s.Dial(e.url);
+      if (status.ok() && verbose) Complain(Cat(label, "dialing ", e.url));
+    }
+    if (!status.ok()) {
+      Complain(Cat(label, "cannot ", e.listen ? "listen on " : "dial ", e.url,
+                   ": ", status.message()));
+      return status.code() == absl::StatusCode::kInvalidArgument ? kExitUsage
+                                                                 : kExitFailure;
+    }
+  }
+  return kExitOk;
+}
+
+namespace {
 
 std::string Secs(absl::Duration d) { return absl::FormatDuration(d); }
 
@@ -55,17 +95,6 @@ absl::StatusOr<std::string> LoadPayload(const Options& o) {
   return out;
 }
 
-void PrintPipeEvent(const PipeEvent& e) {
-  if (e.type == PipeEventType::kAdded) {
-    std::fprintf(stderr, "msock: pipe %u added (local %s, remote %s)\n",
-                 e.pipe_id, e.local_address.c_str(), e.remote_address.c_str());
-  } else {
-    std::string why = e.reason.ok() ? "closed locally" : e.reason.ToString();
-    std::fprintf(stderr, "msock: pipe %u removed (%s)\n", e.pipe_id,
-                 why.c_str());
-  }
-}
-
 class Runner {
  public:
   explicit Runner(const Options& o) : o_(o), sock_(o.role->make()) {}
@@ -79,8 +108,28 @@ class Runner {
       }
       payload_ = *std::move(payload);
     }
-    if (o_.verbose) sock_->socket().OnPipeEvent(PrintPipeEvent);
-    if (int code = OpenEndpoints(); code != kExitOk) return code;
+    if (o_.verbose) WatchPipes(sock_->socket(), "");
+    if (o_.role->subscribes) {
+      // No --subscribe: everything, as nngcat and nanocat do.
+      std::vector<std::string> prefixes = o_.subscriptions;
+      if (prefixes.empty()) prefixes.emplace_back();
+      for (const std::string& prefix : prefixes) {
+        absl::Status s = sock_->Subscribe(prefix);
+        if (!s.ok()) {
+          Complain(Cat("cannot subscribe to '", prefix, "': ", s.message()));
+          return kExitFailure;
+        }
+      }
+    }
+    if (int code = OpenEndpoints(sock_->socket(), o_.endpoints, o_.verbose, "");
+        code != kExitOk) {
+      return code;
+    }
+    if (o_.role->surveys) {
+      int code = SurveyAll();
+      sock_->Close();
+      return code;
+    }
 
     std::thread sender;
     if (o_.sends() && !o_.role->answers) {
@@ -100,40 +149,49 @@ class Runner {
   }
 
  private:
-  int OpenEndpoints() {
+  // Waits for the peers a sender needs before its first message: one, or for
+  // fan-out roles (pub, bus, surveyor: a message reaches only the peers
+  // connected when it is sent) one per --dial URL, as nngcat dials each
+  // before sending. Reports a failure other than kCancelled (the socket was
+  // closed by a failing receiver, which reported why).
+  absl::Status WaitForPeers() {
     Socket& s = sock_->socket();
-    for (const Endpoint& e : o_.endpoints) {
-      absl::Status status;
-      if (e.listen) {
-        absl::StatusOr<std::string> bound = s.Listen(e.url);
-        if (bound.ok() && o_.verbose) Complain(Cat("listening on ", *bound));
-        status = bound.status();
-      } else {
-        status = s.Dial(e.url);
-        if (status.ok() && o_.verbose) Complain(Cat("dialing ", e.url));
-      }
-      if (!status.ok()) {
-        Complain(Cat("cannot ", e.listen ? "listen on " : "dial ", e.url, ": ",
-                     status.message()));
-        return status.code() == absl::StatusCode::kInvalidArgument
-                   ? kExitUsage
-                   : kExitFailure;
-      }
+    int want = 0;
+    if (s.spec().send == SendMode::kToAll) {
+      for (const Endpoint& e : o_.endpoints) want += e.listen ? 0 : 1;
     }
-    return kExitOk;
+    want = std::max(want, 1);
+    absl::Status status =
+        s.WaitForPeers(want, absl::Now() + o_.connect_timeout);
+    if (status.code() == absl::StatusCode::kDeadlineExceeded) {
+      Complain(Cat(want == 1 ? "no peer" : Cat("fewer than ", want, " peers"),
+                   " connected within ", Secs(o_.connect_timeout),
+                   " (see --connect-timeout)"));
+    } else if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
+      Complain(Cat("waiting for a peer failed: ", status.message()));
+    }
+    return status;
+  }
+
+  // Writes one message to standard output in --format; false (reported) if
+  // that failed.
+  bool Print(const Message& m) {
+    std::string text = FormatMessage(o_.format, m.body());
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() ||
+        std::fflush(stdout) != 0) {
+      Complain(Cat("cannot write to standard output: ", std::strerror(errno)));
+      return false;
+    }
+    return true;
   }
 
   // Runs on the sender thread. On failure reports it, sets send_failed_ and
   // closes the socket so that a receiver blocked in Recv wakes up.
   void SendAll() {
-    absl::Status s =
-        sock_->socket().WaitForPeers(1, absl::Now() + o_.connect_timeout);
-    if (!s.ok()) {
-      if (s.code() == absl::StatusCode::kDeadlineExceeded) {
-        FailSend(Cat("no peer connected within ", Secs(o_.connect_timeout),
-                     " (see --connect-timeout)"));
-      } else if (s.code() != absl::StatusCode::kCancelled) {
-        FailSend(Cat("waiting for a peer failed: ", s.message()));
+    if (absl::Status s = WaitForPeers(); !s.ok()) {
+      if (s.code() != absl::StatusCode::kCancelled) {
+        send_failed_ = true;
+        sock_->Close();
       }
       return;
     }
@@ -142,7 +200,7 @@ class Runner {
     for (int64_t i = 0; i < count; ++i) {
       if (i > 0) absl::SleepFor(o_.interval);
       Message msg(payload_);
-      s = sock_->Send(msg, absl::Now() + o_.send_timeout);
+      absl::Status s = sock_->Send(msg, absl::Now() + o_.send_timeout);
       if (s.code() == absl::StatusCode::kDeadlineExceeded) {
         FailSend(Cat("send ", i + 1, " of ", count, " timed out after ",
                      Secs(o_.send_timeout), " (no peer could take it)"));
@@ -189,25 +247,50 @@ class Runner {
         Complain(Cat("receive failed: ", m.status().message()));
         return kExitFailure;
       }
-      std::string text = FormatMessage(o_.format, m->body());
-      if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() ||
-          std::fflush(stdout) != 0) {
-        Complain(
-            Cat("cannot write to standard output: ", std::strerror(errno)));
-        return kExitFailure;
-      }
+      if (!Print(*m)) return kExitFailure;
       ++received;
       if (o_.role->answers && o_.sends()) {
         Message reply(payload_);
         absl::Status s =
             sock_->Answer(*m, reply, absl::Now() + o_.send_timeout);
         if (!s.ok())
-          Complain(Cat("cannot answer request ", received, ": ", s.message()));
+          Complain(Cat("cannot answer message ", received, ": ", s.message()));
       }
     }
     if (o_.role->answers)
       absl::SleepFor(o_.close_delay);  // let the last answer leave
     return kExitOk;
+  }
+
+  // surveyor: --count surveys, --interval apart, each printing its answers
+  // until --survey-time has passed. No answer is not a failure (as nngcat).
+  int SurveyAll() {
+    if (!WaitForPeers().ok()) return kExitFailure;
+    absl::SleepFor(o_.delay);
+    const int64_t count = o_.count.value_or(1);
+    const absl::Duration survey_time =
+        o_.survey_time.value_or(absl::Seconds(1));
+    bool print_failed = false;
+    for (int64_t i = 0; i < count && !print_failed; ++i) {
+      if (i > 0) absl::SleepFor(o_.interval);
+      Message msg(payload_);
+      int64_t answers = 0;
+      absl::Status s =
+          sock_->Survey(msg, absl::Now() + survey_time, [&](Message& answer) {
+            ++answers;
+            if (!print_failed && !Print(answer)) print_failed = true;
+          });
+      if (!s.ok()) {
+        Complain(
+            Cat("survey ", i + 1, " of ", count, " failed: ", s.message()));
+        return kExitFailure;
+      }
+      if (o_.verbose) {
+        Complain(Cat("survey ", i + 1, " of ", count, ": ", answers,
+                     answers == 1 ? " answer" : " answers"));
+      }
+    }
+    return print_failed ? kExitFailure : kExitOk;
   }
 
   int OnTimeout(int64_t received) {
@@ -232,6 +315,9 @@ class Runner {
 
 }  // namespace
 
-int Run(const Options& options) { return Runner(options).Run(); }
+int Run(const Options& options) {
+  if (options.device) return RunDevice(options);
+  return Runner(options).Run();
+}
 
 }  // namespace msock::cli

@@ -1,11 +1,14 @@
 // tests/interop/cli_test.cc: the `msock` command-line tool (built binary)
-// against nngcat and nanocat, plus its usage errors and exit codes.
+// against nngcat and nanocat, plus its usage errors and exit codes. Every role
+// and `msock device` (reqrep) meet a real NNG or nanomsg peer here.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <memory>
+#include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,16 +54,68 @@ class CliTest : public ::testing::Test {
   ScratchDir dir_;
 };
 
+// Reads lines of `child` until every line of `want` has been seen (in any
+// order, others skipped); false on timeout.
+bool ReadUntilAll(ChildProcess& child, std::set<std::string> want,
+                  absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (!want.empty()) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    std::optional<std::string> line = child.ReadLine(left);
+    if (!line) return false;
+    want.erase(*line);
+  }
+  return true;
+}
+
+// nngcat and nanocat spell the same things differently; each test below runs
+// against one or both.
+struct Peer {
+  const char* tool;
+  Transport transport;
+
+  bool nng() const { return tool == kNngcat; }
+  const char* listen() const { return nng() ? "--listen" : "--bind"; }
+  const char* dial() const { return nng() ? "--dial" : "--connect"; }
+};
+
+void PrintTo(const Peer& p, std::ostream* os) {
+  *os << (p.nng() ? "nngcat" : "nanocat") << " over "
+      << TransportName(p.transport);
+}
+
+std::string PeerName(const ::testing::TestParamInfo<Peer>& info) {
+  return std::string(info.param.nng() ? "Nngcat" : "Nanocat") + "_" +
+         TransportName(info.param.transport);
+}
+
+const auto kBothPeers = ::testing::Values(Peer{kNngcat, Transport::kTcp},
+                                          Peer{kNanocat, Transport::kIpc});
+
+// Tests run once with each tool (kBothPeers).
+class CliPeerTest : public CliTest,
+                    public ::testing::WithParamInterface<Peer> {};
+
 TEST_F(CliTest, HelpExitsZeroAndDocumentsOptions) {
   int code = -1;
   std::unique_ptr<ChildProcess> c = RunToEnd({"--help"}, &code);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(code, 0);
   std::string out = c->pending_out();
-  for (const char* word :
-       {"Usage: msock", "push", "pull", "pair0", "pair1", "--dial", "--listen",
-        "--data", "--file", "--count", "--interval", "--delay", "--format",
-        "--recv-timeout", "--connect-timeout", "--verbose", "Examples"}) {
+  // Role and pattern names, options, and the device command line.
+  std::vector<std::string> words = {
+      "push",        "pull",      "pair0",         "pair1",
+      "req",         "rep",       "pub",           "sub",
+      "bus",         "surveyor",  "respondent",    "reqrep",
+      "pubsub",      "pipeline",  "--dial",        "--listen",
+      "--data",      "--file",    "--count",       "--interval",
+      "--delay",     "--format",  "--subscribe",   "--survey-time",
+      "--pattern",   "--front",   "--front-dial",  "--back",
+      "--back-dial", "--verbose", "--recv-timeout"};
+  words.insert(words.end(), {"--connect-timeout", "Usage: msock",
+                             "msock device", "Examples"});
+  for (const std::string& word : words) {
     EXPECT_NE(out.find(word), std::string::npos)
         << "--help does not mention " << word;
   }
@@ -128,21 +183,14 @@ TEST_F(CliTest, PullPrintsHexFromNngcatOverTcp) {
   EXPECT_EQ(msock->child->Wait(kWait), 0) << msock->child->err();
 }
 
-struct PushTarget {
-  const char* tool;
-  Transport transport;
-};
-
-class CliPushTest : public CliTest,
-                    public ::testing::WithParamInterface<PushTarget> {};
+class CliPushTest : public CliPeerTest {};
 
 TEST_P(CliPushTest, PushReachesPeerPull) {
-  const PushTarget& p = GetParam();
-  bool nng = p.tool == kNngcat;
+  const Peer& p = GetParam();
   absl::StatusOr<ListeningPeer> peer =
       StartListeningPeer(p.transport, dir_, [&](const std::string& url) {
-        return std::vector<std::string>{p.tool, nng ? "--pull0" : "--pull",
-                                        nng ? "--listen" : "--bind", url, "-Q"};
+        return std::vector<std::string>{p.tool, p.nng() ? "--pull0" : "--pull",
+                                        p.listen(), url, "-Q"};
       });
   ASSERT_TRUE(peer.ok()) << peer.status();
   int code = -1;
@@ -159,14 +207,7 @@ TEST_P(CliPushTest, PushReachesPeerPull) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Peers, CliPushTest,
-    ::testing::Values(PushTarget{kNngcat, Transport::kTcp},
-                      PushTarget{kNanocat, Transport::kIpc}),
-    [](const ::testing::TestParamInfo<PushTarget>& info) {
-      return std::string(info.param.tool == kNngcat ? "Nngcat" : "Nanocat") +
-             "_" + TransportName(info.param.transport);
-    });
+INSTANTIATE_TEST_SUITE_P(Peers, CliPushTest, kBothPeers, PeerName);
 
 TEST_F(CliTest, Pair1SendsAndPrintsReply) {
   absl::StatusOr<ListeningPeer> peer =
@@ -260,6 +301,242 @@ TEST_F(CliTest, PushWithoutPeerFails) {
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(code, 1);
   EXPECT_NE(c->err().find("no peer"), std::string::npos) << c->err();
+}
+
+TEST_F(CliTest, NewRolesAndDeviceUsageErrors) {
+  const std::string url = "tcp://127.0.0.1:0";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"pub", "--listen", url, "--data", "x", "--subscribe", "a"},
+       "--subscribe"},
+      {{"sub", "--listen", url, "--survey-time", "1"}, "--survey-time"},
+      {{"sub", "--listen", url, "--data", "x"}, "cannot send"},
+      {{"surveyor", "--listen", url}, "needs something to send"},
+      {{"surveyor", "--listen", url, "--data", "x", "--survey-time", "0"},
+       "--survey-time"},
+      {{"device", "--front", url, "--back", url}, "--pattern"},
+      {{"device", "--pattern", "nope", "--front", url, "--back", url}, "nope"},
+      {{"device", "--pattern", "reqrep", "--front", url}, "--back"},
+      {{"device", "--pattern", "reqrep", "--listen", url, "--back", url},
+       "--front"},
+      {{"device", "--pattern", "reqrep", "--front", url, "--back", url,
+        "--data", "x"},
+       "--data"},
+      {{"pull", "--listen", url, "--pattern", "reqrep"}, "msock device"},
+      {{"device", "pull", "--pattern", "pipeline", "--front", url, "--back",
+        url},
+       "two roles"},
+  };
+  for (const auto& [args, word] : cases) {
+    int code = -1;
+    std::unique_ptr<ChildProcess> c = RunToEnd(args, &code);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(code, 2) << c->command();
+    EXPECT_NE(c->err().find(word), std::string::npos)
+        << c->command() << ": " << c->err();
+  }
+}
+
+class CliPubTest : public CliPeerTest {};
+
+// The peer sub subscribes to "news:"; a first msock pub sends something else,
+// which it must drop, then a second one sends news twice.
+TEST_P(CliPubTest, PubReachesPeerSubThroughItsFilter) {
+  const Peer& p = GetParam();
+  absl::StatusOr<ListeningPeer> peer =
+      StartListeningPeer(p.transport, dir_, [&](const std::string& url) {
+        return std::vector<std::string>{p.tool, "--sub",       p.listen(), url,
+                                        "-Q",   "--subscribe", "news:"};
+      });
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  int code = -1;
+  std::unique_ptr<ChildProcess> msock =
+      RunToEnd({"pub", "--dial", peer->url, "--data", "weather:rain"}, &code);
+  ASSERT_NE(msock, nullptr);
+  EXPECT_EQ(code, 0) << msock->err();
+  msock = RunToEnd({"pub", "--dial", peer->url, "--data", "news:hello",
+                    "--count", "2", "--interval", "0.1"},
+                   &code);
+  ASSERT_NE(msock, nullptr);
+  EXPECT_EQ(code, 0) << msock->err();
+  for (int i = 0; i < 2; ++i) {
+    std::optional<std::string> line = peer->child->ReadLine(kWait);
+    ASSERT_TRUE(line.has_value()) << "peer stderr: " << peer->child->err();
+    EXPECT_EQ(*line, Quoted("news:hello"));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Peers, CliPubTest, kBothPeers, PeerName);
+
+// Three publishers: nngcat sends weather (not subscribed) from before the
+// others connect, nngcat and nanocat send news and sport (subscribed). msock
+// must print news and sport, and never weather.
+TEST_F(CliTest, SubPrintsOnlySubscribedPrefixesFromNngcatAndNanocatPub) {
+  absl::StatusOr<ListeningPeer> msock =
+      StartListeningPeer(Transport::kTcp, dir_, [](const std::string& url) {
+        return Msock({"sub", "--listen", url, "--subscribe",
+                      "news:", "--subscribe", "sport:", "--verbose"});
+      });
+  ASSERT_TRUE(msock.ok()) << msock.status();
+  absl::StatusOr<std::unique_ptr<ChildProcess>> weather =
+      ChildProcess::Start({kNngcat, "--pub", "--dial", msock->url, "--data",
+                           "weather:rain", "--interval", "1"});
+  ASSERT_TRUE(weather.ok()) << weather.status();
+  // nngcat dials synchronously and publishes at once: once msock has the pipe,
+  // the first weather message is on its way, ahead of any news or sport.
+  ASSERT_TRUE(WaitUntil([&] {
+    return msock->child->err().find(" added") != std::string::npos;
+  })) << msock->child->err();
+  absl::StatusOr<std::unique_ptr<ChildProcess>> news =
+      ChildProcess::Start({kNngcat, "--pub", "--dial", msock->url, "--data",
+                           "news:hello", "--interval", "1"});
+  ASSERT_TRUE(news.ok()) << news.status();
+  absl::StatusOr<std::unique_ptr<ChildProcess>> sport =
+      ChildProcess::Start({kNanocat, "--pub", "--connect", msock->url, "--data",
+                           "sport:goal", "--interval", "0.3"});
+  ASSERT_TRUE(sport.ok()) << sport.status();
+  std::set<std::string> missing = {"news:hello", "sport:goal"};
+  absl::Time deadline = absl::Now() + kWait;
+  while (!missing.empty() && absl::Now() < deadline) {
+    std::optional<std::string> line =
+        msock->child->ReadLine(deadline - absl::Now());
+    if (!line) break;
+    EXPECT_TRUE(*line == "news:hello" || *line == "sport:goal") << *line;
+    missing.erase(*line);
+  }
+  EXPECT_TRUE(missing.empty()) << "not received: " << *missing.begin()
+                               << "; msock stderr: " << msock->child->err();
+}
+
+TEST_F(CliTest, SubWithoutSubscribeGetsEverything) {
+  absl::StatusOr<ListeningPeer> msock =
+      StartListeningPeer(Transport::kIpc, dir_, [](const std::string& url) {
+        return Msock({"sub", "--listen", url, "--count", "1"});
+      });
+  ASSERT_TRUE(msock.ok()) << msock.status();
+  absl::StatusOr<std::unique_ptr<ChildProcess>> pub =
+      ChildProcess::Start({kNngcat, "--pub", "--dial", msock->url, "--data",
+                           "weather:rain", "--interval", "1"});
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  EXPECT_EQ(msock->child->ReadLine(kWait), "weather:rain")
+      << msock->child->err();
+  EXPECT_EQ(msock->child->Wait(kWait), 0) << msock->child->err();
+}
+
+class CliSurveyorTest : public CliPeerTest {};
+
+TEST_P(CliSurveyorTest, SurveyorPrintsAnswersOfPeerRespondent) {
+  const Peer& p = GetParam();
+  absl::StatusOr<ListeningPeer> peer =
+      StartListeningPeer(p.transport, dir_, [&](const std::string& url) {
+        return std::vector<std::string>{
+            p.tool, "--respondent", p.listen(), url, "--data", "yes", "-Q"};
+      });
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  int code = -1;
+  std::unique_ptr<ChildProcess> msock =
+      RunToEnd({"surveyor", "--dial", peer->url, "--data", "who?", "--count",
+                "2", "--interval", "0.1", "--survey-time", "0.5"},
+               &code);
+  ASSERT_NE(msock, nullptr);
+  EXPECT_EQ(code, 0) << msock->err();
+  EXPECT_EQ(msock->ReadLine(absl::Seconds(1)), "yes") << msock->err();
+  EXPECT_EQ(msock->ReadLine(absl::Seconds(1)), "yes") << msock->err();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(peer->child->ReadLine(kWait), Quoted("who?"))
+        << peer->child->err();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Peers, CliSurveyorTest, kBothPeers, PeerName);
+
+class CliRespondentTest : public CliPeerTest {};
+
+TEST_P(CliRespondentTest, RespondentAnswersPeerSurveyor) {
+  const Peer& p = GetParam();
+  absl::StatusOr<ListeningPeer> msock =
+      StartListeningPeer(p.transport, dir_, [](const std::string& url) {
+        return Msock({"respondent", "--listen", url, "--data", "yes"});
+      });
+  ASSERT_TRUE(msock.ok()) << msock.status();
+  std::vector<std::string> argv = {p.tool,   "--surveyor", p.dial(), msock->url,
+                                   "--data", "who?",       "-Q"};
+  if (!p.nng()) {
+    // nanocat sends at once, maybe before it is connected (a survey to nobody
+    // is lost): wait a little, and survey again every 0.5 s.
+    argv.insert(argv.end(), {"-d", "0.3", "--interval", "0.5"});
+  }
+  absl::StatusOr<std::unique_ptr<ChildProcess>> peer =
+      ChildProcess::Start(argv);
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  EXPECT_EQ(msock->child->ReadLine(kWait), "who?") << msock->child->err();
+  EXPECT_TRUE(ReadUntilLine(**peer, Quoted("yes"), kWait)) << (*peer)->err();
+}
+
+INSTANTIATE_TEST_SUITE_P(Peers, CliRespondentTest, kBothPeers, PeerName);
+
+// msock bus dials an nngcat bus (tcp) and a nanocat bus (ipc): msock hears
+// both, both hear msock (and not each other: a bus message travels one hop).
+TEST_F(CliTest, BusTalksWithNngcatAndNanocat) {
+  absl::StatusOr<ListeningPeer> nng =
+      StartListeningPeer(Transport::kTcp, dir_, [](const std::string& url) {
+        return std::vector<std::string>{kNngcat, "--bus",      "--listen",
+                                        url,     "--data",     "from-nng",
+                                        "-Q",    "--interval", "1"};
+      });
+  ASSERT_TRUE(nng.ok()) << nng.status();
+  absl::StatusOr<ListeningPeer> nano =
+      StartListeningPeer(Transport::kIpc, dir_, [](const std::string& url) {
+        return std::vector<std::string>{kNanocat, "--bus",      "--bind",
+                                        url,      "--data",     "from-nano",
+                                        "-Q",     "--interval", "0.5"};
+      });
+  ASSERT_TRUE(nano.ok()) << nano.status();
+  // Sends once both peers are connected (a bus sender waits for every --dial),
+  // then prints what they send until killed.
+  absl::StatusOr<std::unique_ptr<ChildProcess>> msock =
+      ChildProcess::Start(Msock({"bus", "--dial", nng->url, "--dial", nano->url,
+                                 "--data", "from-msock"}));
+  ASSERT_TRUE(msock.ok()) << msock.status();
+  EXPECT_TRUE(ReadUntilAll(**msock, {"from-nng", "from-nano"}, kWait))
+      << (*msock)->err();
+  EXPECT_TRUE(ReadUntilLine(*nng->child, Quoted("from-msock"), kWait))
+      << nng->child->err();
+  EXPECT_TRUE(ReadUntilLine(*nano->child, Quoted("from-msock"), kWait))
+      << nano->child->err();
+}
+
+// nngcat req -> msock device (front tcp, back ipc) -> nngcat rep, and back;
+// then SIGTERM stops the device cleanly (exit 0).
+TEST_F(CliTest, DeviceForwardsNngcatReqToNngcatRep) {
+  const std::string back = MsockListenUrl(Transport::kIpc, dir_);
+  absl::StatusOr<ListeningPeer> device =
+      StartListeningPeer(Transport::kTcp, dir_, [&](const std::string& url) {
+        return Msock({"device", "--pattern", "reqrep", "--front", url, "--back",
+                      back, "--verbose"});
+      });
+  ASSERT_TRUE(device.ok()) << device.status();
+  ASSERT_TRUE(WaitUntil([&] { return IsListening(back); }))
+      << device->child->err();
+  // nngcat dials synchronously: the device's back listens already.
+  absl::StatusOr<std::unique_ptr<ChildProcess>> rep = ChildProcess::Start(
+      {kNngcat, "--rep", "--dial", back, "--data", "pong", "-Q"});
+  ASSERT_TRUE(rep.ok()) << rep.status();
+  ASSERT_TRUE(WaitUntil([&] {
+    return device->child->err().find("back: pipe") != std::string::npos;
+  })) << device->child->err();
+  absl::StatusOr<std::unique_ptr<ChildProcess>> req = ChildProcess::Start(
+      {kNngcat, "--req", "--dial", device->url, "--data", "ping", "-Q"});
+  ASSERT_TRUE(req.ok()) << req.status();
+  EXPECT_TRUE(ReadUntilLine(**rep, Quoted("ping"), kWait)) << (*rep)->err();
+  EXPECT_TRUE(ReadUntilLine(**req, Quoted("pong"), kWait))
+      << (*req)->err() << "; device: " << device->child->err();
+  EXPECT_EQ((*req)->Wait(kWait), 0) << (*req)->err();
+
+  device->child->Kill();  // SIGTERM; SIGKILL (exit 137) only after 2 s
+  EXPECT_EQ(device->child->Wait(absl::ZeroDuration()), 0)
+      << device->child->err();
+  EXPECT_NE(device->child->err().find("stopped by"), std::string::npos)
+      << device->child->err();
 }
 
 }  // namespace
