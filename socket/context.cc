@@ -25,6 +25,22 @@ struct Context::Impl {
   std::vector<absl::AnyInvocable<void()>> posted;
   bool wake_sent = false;
   bool stopping = false;
+  // Loop thread only: the AtStop hooks, and how many have not called done yet.
+  std::vector<absl::AnyInvocable<void(absl::AnyInvocable<void()>)>> at_stop;
+  int stops_pending = -1;  // -1: the hooks have not run yet
+
+  // Closes every handle left so that uv_run returns.
+  void CloseAll() {
+    uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
+    // Any handle still open belongs to a socket that outlived us; close them
+    // so the loop ends.
+    uv_walk(
+        &loop,
+        [](uv_handle_t* h, void*) {
+          if (!uv_is_closing(h)) uv_close(h, nullptr);
+        },
+        nullptr);
+  }
 
   static void OnWake(uv_async_t* handle) {
     auto* self = static_cast<Impl*>(handle->data);
@@ -42,16 +58,16 @@ struct Context::Impl {
       for (auto& fn : batch) fn();
       batch.clear();
     }
-    if (stop) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&self->wake), nullptr);
-      // Any handle still open belongs to a socket that outlived us; close them
-      // so the loop ends.
-      uv_walk(
-          &self->loop,
-          [](uv_handle_t* h, void*) {
-            if (!uv_is_closing(h)) uv_close(h, nullptr);
-          },
-          nullptr);
+    if (stop && self->stops_pending == -1) {
+      // First the services with handles of their own (they need the loop to
+      // run while they close), then everything else.
+      self->stops_pending = static_cast<int>(self->at_stop.size()) + 1;
+      auto one_done = [self] {
+        if (--self->stops_pending == 0) self->CloseAll();
+      };
+      auto hooks = std::move(self->at_stop);
+      for (auto& hook : hooks) hook(one_done);
+      one_done();
     }
   }
 };
@@ -104,5 +120,10 @@ bool Context::IsLoopThread() const {
 }
 
 uv_loop_s* Context::loop() { return &impl_->loop; }
+
+void Context::AtStop(
+    absl::AnyInvocable<void(absl::AnyInvocable<void()> done)> stop) {
+  impl_->at_stop.push_back(std::move(stop));
+}
 
 }  // namespace msock

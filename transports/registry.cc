@@ -4,6 +4,7 @@
 #include "transports/ipc/ipc.h"
 #include "transports/tcp/tcp.h"
 #include "transports/transport.h"
+#include "transports/ws/ws.h"
 
 namespace msock::internal {
 
@@ -11,6 +12,7 @@ Transport* FindTransport(std::string_view scheme) {
   if (scheme == "tcp") return TcpTransportInstance();
   if (scheme == "ipc") return IpcTransportInstance();
   if (scheme == "inproc") return InprocTransportInstance();
+  if (scheme == "ws" || scheme == "wss") return WsTransportInstance();
   return nullptr;
 }
 

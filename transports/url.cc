@@ -1,4 +1,5 @@
-// ParseUrl: inproc://name, ipc://path, tcp://host:port (msock/url.h).
+// ParseUrl: inproc://name, ipc://path, tcp://host:port,
+// ws[s]://host[:port][/path] (msock/url.h).
 #include "msock/url.h"
 
 #include <cstdlib>
@@ -9,11 +10,13 @@
 namespace msock {
 
 std::string Url::ToString() const {
-  if (scheme == "tcp") {
+  if (scheme == "tcp" || scheme == "ws" || scheme == "wss") {
     std::string h = host.find(':') != std::string::npos
                         ? absl::StrCat("[", host, "]")
                         : host;
-    return absl::StrCat("tcp://", h.empty() ? "*" : h, ":", port);
+    if (scheme == "tcp")
+      return absl::StrCat("tcp://", h.empty() ? "*" : h, ":", port);
+    return absl::StrCat(scheme, "://", h.empty() ? "*" : h, ":", port, path);
   }
   return absl::StrCat(scheme, "://", path);
 }
@@ -43,26 +46,54 @@ absl::StatusOr<Url> ParseUrl(std::string_view url_view) {
     u.path = std::string(rest);
     return u;
   }
-  if (u.scheme != "tcp") {
+  const bool ws = u.scheme == "ws" || u.scheme == "wss";
+  if (u.scheme != "tcp" && !ws) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad URL '", url, "': unknown scheme '", u.scheme,
-                     "' (known: inproc, ipc, tcp)"));
+                     "' (known: inproc, ipc, tcp, ws, wss)"));
+  }
+  std::string with_port;  // rest with the default port added
+  if (ws) {
+    // ws://host[:port][/path]: the path (default "/") selects the socket on a
+    // shared listener; the port defaults to 80 (ws) or 443 (wss).
+    size_t slash = rest.find('/');
+    u.path =
+        slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+    if (u.path.find_first_of(" \t\r\n#") != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bad URL '", url, "': the path may not contain spaces or '#'"));
+    }
+    rest = rest.substr(0, slash);
+    const bool bracketed = !rest.empty() && rest[0] == '[';
+    const size_t colon = rest.rfind(':');
+    const bool has_port = colon != std::string_view::npos &&
+                          (!bracketed || (colon > 0 && rest[colon - 1] == ']'));
+    if (!has_port) {
+      if (bracketed && rest.back() != ']') {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "bad URL '", url, "': expected ", u.scheme, "://[ipv6]:port"));
+      }
+      with_port =
+          absl::StrCat(std::string(rest), ":", u.scheme == "ws" ? 80 : 443);
+      rest = with_port;
+    }
   }
   std::string_view host, port;
   if (!rest.empty() && rest[0] == '[') {
     size_t close = rest.find(']');
     if (close == std::string_view::npos || close + 1 >= rest.size() ||
         rest[close + 1] != ':') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad URL '", url, "': expected tcp://[ipv6]:port"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bad URL '", url, "': expected ", u.scheme, "://[ipv6]:port"));
     }
     host = rest.substr(1, close - 1);
     port = rest.substr(close + 2);
   } else {
     size_t colon = rest.rfind(':');
     if (colon == std::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "bad URL '", url, "': missing port, expected tcp://host:port"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad URL '", url, "': missing port, expected ", u.scheme,
+                       "://host:port"));
     }
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);

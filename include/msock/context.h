@@ -44,6 +44,13 @@ class Context {
   // The libuv loop; only to be used on the loop thread (transports).
   uv_loop_s* loop();
 
+  // For transports with state of their own on the loop (the WebSocket
+  // library): `stop` runs on the loop thread when the context is destroyed,
+  // before the loop's remaining handles are closed, and must call `done` (on
+  // the loop thread, at once or later) when it has closed its handles. Call on
+  // the loop thread.
+  void AtStop(absl::AnyInvocable<void(absl::AnyInvocable<void()> done)> stop);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -5,6 +5,8 @@
 //   ipc:///abs/path.sock      AF_UNIX stream socket (ipc://rel/path is relative
 //   to the cwd) tcp://host:port           host: IPv4, [IPv6], a name, or * /
 //   empty (listen on all)
+//   ws://host[:port][/path]   WebSocket (port 80 and path "/" by default);
+//   wss://host[:port][/path]  the same over TLS (port 443 by default)
 //
 // Example:
 //   absl::StatusOr<msock::Url> u = msock::ParseUrl("tcp://127.0.0.1:0");
@@ -23,10 +25,10 @@
 namespace msock {
 
 struct Url {
-  std::string scheme;  // "inproc", "ipc", "tcp"
-  std::string host;    // tcp: host without brackets; empty for "*" or none
-  int port = 0;        // tcp only
-  std::string path;    // ipc: the file path; inproc: the name
+  std::string scheme;  // "inproc", "ipc", "tcp", "ws", "wss"
+  std::string host;    // tcp, ws: host without brackets; empty for "*"
+  int port = 0;        // tcp, ws
+  std::string path;    // ipc: the file path; inproc: the name; ws: "/..."
   std::string ToString() const;
 };
 

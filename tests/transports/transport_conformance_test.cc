@@ -78,7 +78,7 @@ class TransportTest : public ::testing::TestWithParam<std::string> {
 
   // An address of this transport nobody listens on (tcp: a port just released).
   std::string UnusedUrl() {
-    if (scheme() != "tcp") return ListenUrlFor(scheme());
+    if (scheme() != "tcp" && scheme() != "ws") return ListenUrlFor(scheme());
     Socket tmp(protocols::kPull);
     std::string url = ListenOn(tmp);
     tmp.Close();
@@ -94,9 +94,12 @@ TEST_P(TransportTest, ListenReturnsBoundUrl) {
   absl::StatusOr<Url> u = ParseUrl(*url);
   ASSERT_TRUE(u.ok()) << u.status();
   EXPECT_EQ(u->scheme, scheme());
-  if (scheme() == "tcp") {
+  if (scheme() == "tcp" || scheme() == "ws") {
     EXPECT_EQ(u->host, "127.0.0.1");
     EXPECT_NE(u->port, 0);
+    if (scheme() == "ws") {
+      EXPECT_EQ(u->path, "/msock");
+    }
   } else {
     EXPECT_EQ(*url, requested);
   }
@@ -437,7 +440,7 @@ TEST_P(TransportTest, ListenTwiceOnLiveAddressIsAlreadyExists) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTransports, TransportTest,
-                         ::testing::Values("inproc", "ipc", "tcp"),
+                         ::testing::Values("inproc", "ipc", "tcp", "ws"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });

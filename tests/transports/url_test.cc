@@ -123,9 +123,35 @@ TEST(ParseUrlTest, EmptyIpcPathIsInvalidArgument) {
   ExpectInvalid("inproc://");
 }
 
+TEST(ParseUrlTest, WebSocketHostPortPath) {
+  absl::StatusOr<Url> u = ParseUrl("ws://127.0.0.1:5555/sp/rep");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(u->scheme, "ws");
+  EXPECT_EQ(u->host, "127.0.0.1");
+  EXPECT_EQ(u->port, 5555);
+  EXPECT_EQ(u->path, "/sp/rep");
+  // Defaults: path "/", port 80 (ws) or 443 (wss).
+  u = ParseUrl("ws://example.org");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(u->port, 80);
+  EXPECT_EQ(u->path, "/");
+  u = ParseUrl("wss://[::1]/x");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->port, 443);
+  EXPECT_EQ(u->path, "/x");
+  u = ParseUrl("ws://*:0/");
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(u->host, "");
+  ExpectInvalid("ws://127.0.0.1:99999/");
+  ExpectInvalid("ws://127.0.0.1:5/a b");
+  ExpectInvalid("wss://[::1/x");
+}
+
 TEST(UrlToStringTest, RoundTrips) {
-  for (const char* s : {"tcp://127.0.0.1:5555", "tcp://[::1]:5",
-                        "ipc:///tmp/a.sock", "inproc://name"}) {
+  for (const char* s :
+       {"tcp://127.0.0.1:5555", "tcp://[::1]:5", "ipc:///tmp/a.sock",
+        "inproc://name", "ws://127.0.0.1:80/", "wss://[::1]:443/a/b"}) {
     absl::StatusOr<Url> u = ParseUrl(s);
     ASSERT_TRUE(u.ok()) << s;
     EXPECT_EQ(u->ToString(), s);

@@ -1,0 +1,228 @@
+// The ws:// transport beyond the conformance suite: several sockets sharing one
+// port by path, the HTTP answers to bad upgrade requests (404 unknown path,
+// 400 wrong subprotocol, all counted), the exact 101 reply NNG dialers need,
+// and what a connected peer's bad frames do (text, oversize, unmasked, silent
+// handshake). The peer is a raw TCP client speaking HTTP and frames by hand.
+#include <string>
+
+#include "gtest/gtest.h"
+#include "msock/msock.h"
+#include "tests/support/raw_client.h"
+#include "tests/support/test_support.h"
+#include "transports/ws/ws_codec.h"
+
+namespace msock {
+namespace {
+
+using test::Deadline;
+using test::RawClient;
+using test::RecvString;
+using test::SendString;
+using test::WaitUntil;
+namespace ws = internal::ws;
+
+std::string Request(const std::string& path, const std::string& protocol) {
+  return "GET " + path +
+         " HTTP/1.1\r\n"
+         "Host: 127.0.0.1\r\n"
+         "Upgrade: websocket\r\n"
+         "Connection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+         "Sec-WebSocket-Version: 13\r\n"
+         "Sec-WebSocket-Protocol: " +
+         protocol + "\r\n\r\n";
+}
+
+// Reads an HTTP response head (up to the blank line).
+std::string ReadHead(RawClient& c) {
+  std::string got;
+  while (got.find("\r\n\r\n") == std::string::npos) {
+    if (!c.ReadExactly(got.size() + 1, Deadline(5), &got)) break;
+  }
+  return got;
+}
+
+std::string MaskedFrame(ws::Opcode op, const std::string& payload) {
+  std::string f;
+  ws::AppendFrame(&f, op, true, true, 0x12345678u, {payload});
+  return f;
+}
+
+class WsTransportTest : public ::testing::Test {
+ protected:
+  // A pull listening on ws; returns its URL.
+  std::string ListenPull(Socket& pull,
+                         const std::string& url = "ws://127.0.0.1:0/pull") {
+    absl::StatusOr<std::string> bound = pull.Listen(url);
+    EXPECT_TRUE(bound.ok()) << bound.status();
+    return bound.value_or("ws://127.0.0.1:1/failed");
+  }
+  // A raw client that completed the upgrade to `url` as a push peer.
+  void Upgrade(RawClient& c, const std::string& url) {
+    absl::StatusOr<Url> u = ParseUrl(url);
+    ASSERT_TRUE(u.ok());
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.Write(Request(u->path, "pull.sp.nanomsg.org")));
+    std::string head = ReadHead(c);
+    ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
+  }
+};
+
+TEST_F(WsTransportTest, SocketsShareOnePortByPath) {
+  Socket a(protocols::kPull), b(protocols::kPull);
+  std::string url_a = ListenPull(a, "ws://127.0.0.1:0/a");
+  absl::StatusOr<Url> ua = ParseUrl(url_a);
+  ASSERT_TRUE(ua.ok());
+  std::string url_b = "ws://127.0.0.1:" + std::to_string(ua->port) + "/b";
+  absl::StatusOr<std::string> bound_b = b.Listen(url_b);
+  ASSERT_TRUE(bound_b.ok()) << bound_b.status();
+  EXPECT_EQ(*bound_b, url_b);
+  Socket to_a(protocols::kPush), to_b(protocols::kPush);
+  ASSERT_TRUE(to_a.Dial(url_a).ok());
+  ASSERT_TRUE(to_b.Dial(url_b).ok());
+  ASSERT_TRUE(SendString(to_a, "for a", Deadline(10)).ok());
+  ASSERT_TRUE(SendString(to_b, "for b", Deadline(10)).ok());
+  EXPECT_EQ(RecvString(a, Deadline(10)).value_or("?"), "for a");
+  EXPECT_EQ(RecvString(b, Deadline(10)).value_or("?"), "for b");
+  // A third socket on a path already served is refused.
+  Socket c(protocols::kPull);
+  EXPECT_EQ(c.Listen(url_b).status().code(), absl::StatusCode::kAlreadyExists);
+  // When /a closes, /b keeps working on the same port.
+  a.Close();
+  ASSERT_TRUE(SendString(to_b, "still b", Deadline(10)).ok());
+  EXPECT_EQ(RecvString(b, Deadline(10)).value_or("?"), "still b");
+}
+
+TEST_F(WsTransportTest, UpgradeReplyIsWhatNngExpects) {
+  Socket pull(protocols::kPull);
+  std::string url = ListenPull(pull);
+  RawClient c(url);
+  ASSERT_TRUE(c.Write(Request("/pull", "pull.sp.nanomsg.org")));
+  std::string head = ReadHead(c);
+  EXPECT_EQ(head.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << head;
+  // NNG compares the Upgrade value case-sensitively.
+  EXPECT_NE(head.find("\r\nUpgrade: websocket\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+            std::string::npos)
+      << head;
+  EXPECT_NE(head.find("Sec-WebSocket-Protocol: pull.sp.nanomsg.org"),
+            std::string::npos)
+      << head;
+  ASSERT_TRUE(pull.WaitForPeers(1, Deadline(10)).ok());
+  // One masked binary frame = one message.
+  ASSERT_TRUE(c.Write(MaskedFrame(ws::kBinary, "by hand")));
+  EXPECT_EQ(RecvString(pull, Deadline(10)).value_or("?"), "by hand");
+}
+
+TEST_F(WsTransportTest, UnknownPathIs404) {
+  Socket pull(protocols::kPull);
+  std::string url = ListenPull(pull);
+  RawClient c(url);
+  ASSERT_TRUE(c.Write(Request("/nobody", "pull.sp.nanomsg.org")));
+  std::string got;
+  EXPECT_TRUE(c.ReadUntilClosed(Deadline(10), &got));
+  EXPECT_EQ(got.rfind("HTTP/1.1 404", 0), 0u) << got;
+  EXPECT_EQ(pull.pipe_count(), 0);
+}
+
+TEST_F(WsTransportTest, WrongSubprotocolIs400AndCounted) {
+  Socket pull(protocols::kPull);
+  std::string url = ListenPull(pull);
+  RawClient c(url);
+  ASSERT_TRUE(c.Write(Request("/pull", "pub.sp.nanomsg.org")));
+  std::string got;
+  EXPECT_TRUE(c.ReadUntilClosed(Deadline(10), &got));
+  EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
+  EXPECT_EQ(pull.stats().rejected_protocol, 1u);
+  EXPECT_EQ(pull.stats().pipes_opened, 0u);
+}
+
+TEST_F(WsTransportTest, TextFrameClosesThePipe) {
+  Socket pull(protocols::kPull);
+  std::string url = ListenPull(pull);
+  RawClient c(url);
+  Upgrade(c, url);
+  ASSERT_TRUE(pull.WaitForPeers(1, Deadline(10)).ok());
+  ASSERT_TRUE(c.Write(MaskedFrame(ws::kText, "{\"json\":1}")));
+  std::string got;
+  EXPECT_TRUE(c.ReadUntilClosed(Deadline(10), &got));
+  // A close frame with code 1003 (unsupported data) came first.
+  ASSERT_GE(got.size(), 4u);
+  EXPECT_EQ(static_cast<uint8_t>(got[0]), 0x88);
+  EXPECT_EQ(got.substr(2, 2), std::string("\x03\xeb", 2));
+  EXPECT_TRUE(WaitUntil([&] { return pull.pipe_count() == 0; }, Deadline(10)));
+  EXPECT_EQ(pull.stats().rejected_bad_frame, 1u);
+}
+
+TEST_F(WsTransportTest, OversizeMessageClosesWith1009) {
+  Socket pull(protocols::kPull);
+  ASSERT_TRUE(pull.Set(opt::kMaxRecvSize, size_t{1000}).ok());
+  std::string url = ListenPull(pull);
+  RawClient c(url);
+  Upgrade(c, url);
+  ASSERT_TRUE(pull.WaitForPeers(1, Deadline(10)).ok());
+  ASSERT_TRUE(c.Write(MaskedFrame(ws::kBinary, std::string(1001, 'x'))));
+  std::string got;
+  EXPECT_TRUE(c.ReadUntilClosed(Deadline(10), &got));
+  ASSERT_GE(got.size(), 4u);
+  EXPECT_EQ(got.substr(2, 2), std::string("\x03\xf1", 2));
+  EXPECT_TRUE(WaitUntil([&] { return pull.stats().rejected_oversize == 1; },
+                        Deadline(10)));
+}
+
+TEST_F(WsTransportTest, UnmaskedClientFrameIsAProtocolError) {
+  Socket pull(protocols::kPull);
+  std::string url = ListenPull(pull);
+  RawClient c(url);
+  Upgrade(c, url);
+  std::string frame;
+  ws::AppendFrame(&frame, ws::kBinary, true, false, 0, {"bare"});
+  ASSERT_TRUE(c.Write(frame));
+  std::string got;
+  EXPECT_TRUE(c.ReadUntilClosed(Deadline(10), &got));
+  ASSERT_GE(got.size(), 4u);
+  EXPECT_EQ(got.substr(2, 2), std::string("\x03\xea", 2));  // 1002
+  EXPECT_TRUE(WaitUntil([&] { return pull.stats().rejected_bad_frame == 1; },
+                        Deadline(10)));
+}
+
+TEST_F(WsTransportTest, SilentClientIsDroppedAfterTheHandshakeTimeout) {
+  Socket pull(protocols::kPull);
+  ASSERT_TRUE(pull.Set(opt::kHandshakeTimeout, absl::Milliseconds(200)).ok());
+  std::string url = ListenPull(pull);
+  RawClient c(url);
+  std::string got;
+  EXPECT_TRUE(c.ReadUntilClosed(Deadline(10), &got));
+  EXPECT_TRUE(
+      WaitUntil([&] { return pull.stats().rejected_handshake_timeout == 1; },
+                Deadline(10)));
+}
+
+TEST_F(WsTransportTest, PingIsAnsweredWithPong) {
+  Socket pull(protocols::kPull);
+  std::string url = ListenPull(pull);
+  RawClient c(url);
+  Upgrade(c, url);
+  ASSERT_TRUE(c.Write(MaskedFrame(ws::kPing, "are you there")));
+  std::string got;
+  ASSERT_TRUE(c.ReadExactly(2 + 13, Deadline(10), &got));
+  EXPECT_EQ(static_cast<uint8_t>(got[0]), 0x8A);  // FIN + pong
+  EXPECT_EQ(got.substr(2), "are you there");
+}
+
+TEST_F(WsTransportTest, DialingAnUnknownPathFailsAndRetries) {
+  Socket pull(protocols::kPull);
+  std::string url = ListenPull(pull);
+  absl::StatusOr<Url> u = ParseUrl(url);
+  ASSERT_TRUE(u.ok());
+  Socket push(protocols::kPush);
+  ASSERT_TRUE(push.Set(opt::kReconnectMin, absl::Milliseconds(20)).ok());
+  ASSERT_TRUE(
+      push.Dial("ws://127.0.0.1:" + std::to_string(u->port) + "/wrong").ok());
+  EXPECT_EQ(push.WaitForPeers(1, absl::Now() + absl::Milliseconds(300)).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(pull.pipe_count(), 0);
+}
+
+}  // namespace
+}  // namespace msock

@@ -1,0 +1,183 @@
+// ws:// transport: SP over WebSocket (sp-wire.md section 5) on libwebsockets'
+// raw sockets (ws_host.h) and msock's own upgrade and frame codec (ws_pipe.h).
+// Sockets of one Context share a port when they listen on the same address
+// with different paths.
+#include "transports/ws/ws.h"
+
+#include <libwebsockets.h>
+#include <netdb.h>
+#include <uv.h>
+
+#include "absl/strings/str_cat.h"
+#include "socket/socket_core.h"
+#include "transports/ws/ws_host.h"
+#include "transports/ws/ws_pipe.h"
+
+namespace msock::internal {
+namespace {
+
+bool IsNumeric(const std::string& host) {
+  sockaddr_in6 a6;
+  sockaddr_in a4;
+  return uv_ip4_addr(host.c_str(), 0, &a4) == 0 ||
+         uv_ip6_addr(host.c_str(), 0, &a6) == 0;
+}
+
+class WsListener : public Listener {
+ public:
+  WsListener(WsHost* host, WsPort* port, std::string path, std::string url)
+      : host_(host),
+        port_(port),
+        path_(std::move(path)),
+        url_(std::move(url)) {}
+  std::string url() const override { return url_; }
+  void Close(absl::AnyInvocable<void()> done) override {
+    host_->Unlisten(port_, path_);
+    done();
+  }
+
+ private:
+  WsHost* host_;
+  WsPort* port_;
+  std::string path_;
+  std::string url_;
+};
+
+// Starts the TCP connection of `pipe` to the numeric address `ip`.
+void StartConnect(WsHost* host, const std::shared_ptr<WsPipe>& pipe,
+                  const Url& url, const std::string& ip) {
+  lws_client_connect_info i{};
+  i.context = host->context();
+  i.vhost = host->client_vhost();
+  i.address = ip.c_str();
+  i.port = url.port;
+  i.path = url.path.c_str();
+  i.host = url.host.c_str();
+  i.method = "RAW";  // lws connects; msock speaks HTTP and WebSocket itself
+  i.local_protocol_name = "msock-sp-ws";
+  i.protocol = "msock-sp-ws";
+  i.opaque_user_data = pipe.get();
+  lws* wsi = lws_client_connect_via_info(&i);
+  if (wsi == nullptr) {
+    pipe->OnConnectError("cannot start the connection");
+    pipe->OnClosed();
+    return;
+  }
+  pipe->set_wsi(wsi);
+}
+
+class WsTransport : public Transport {
+ public:
+  absl::Status PrepareListen(Url& url) override {
+    if (url.scheme == "wss") {
+      return absl::UnimplementedError(
+          "wss:// is not available yet (TLS options are to come); use ws://");
+    }
+    if (!url.host.empty() && !IsNumeric(url.host)) {
+      addrinfo hints{};
+      hints.ai_family = AF_UNSPEC;
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* res = nullptr;
+      if (getaddrinfo(url.host.c_str(), nullptr, &hints, &res) != 0 ||
+          res == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot resolve host '", url.host, "'"));
+      }
+      char name[64] = "";
+      if (res->ai_family == AF_INET) {
+        uv_ip4_name(reinterpret_cast<sockaddr_in*>(res->ai_addr), name,
+                    sizeof(name));
+      } else {
+        uv_ip6_name(reinterpret_cast<sockaddr_in6*>(res->ai_addr), name,
+                    sizeof(name));
+      }
+      freeaddrinfo(res);
+      url.host = name;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<Listener>> Listen(
+      const Url& url, std::shared_ptr<SocketCore> core) override {
+    absl::StatusOr<WsHost*> host = WsHost::Get(core->ctx());
+    if (!host.ok()) return host.status();
+    absl::StatusOr<WsPort*> port = (*host)->Listen(url, core);
+    if (!port.ok()) return port.status();
+    Url bound = url;
+    bound.port = (*port)->port;
+    if (bound.host.empty()) bound.host = "0.0.0.0";
+    return std::unique_ptr<Listener>(
+        new WsListener(*host, *port, url.path, bound.ToString()));
+  }
+
+  void Connect(const Url& url, std::shared_ptr<SocketCore> core,
+               ConnectDone done) override {
+    if (url.scheme == "wss") {
+      done(absl::UnimplementedError("wss:// is not available yet"));
+      return;
+    }
+    absl::StatusOr<WsHost*> host = WsHost::Get(core->ctx());
+    if (!host.ok()) {
+      done(host.status());
+      return;
+    }
+    std::shared_ptr<WsPipe> pipe =
+        WsPipe::Dialing(*host, std::move(core), url, std::move(done));
+    if (IsNumeric(url.host)) {
+      StartConnect(*host, pipe, url, url.host);
+      return;
+    }
+    // lws would resolve names with a blocking call on the loop thread: resolve
+    // on libuv's pool first, then dial the address.
+    struct Resolve {
+      uv_getaddrinfo_t req;
+      WsHost* host;
+      std::shared_ptr<WsPipe> pipe;
+      Url url;
+    };
+    auto* r = new Resolve{{}, *host, pipe, url};
+    r->req.data = r;
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = uv_getaddrinfo(
+        (*host)->ctx().loop(), &r->req,
+        [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
+          auto* r = static_cast<Resolve*>(req->data);
+          char name[64] = "";
+          if (status == 0 && res != nullptr) {
+            if (res->ai_family == AF_INET) {
+              uv_ip4_name(reinterpret_cast<sockaddr_in*>(res->ai_addr), name,
+                          sizeof(name));
+            } else {
+              uv_ip6_name(reinterpret_cast<sockaddr_in6*>(res->ai_addr), name,
+                          sizeof(name));
+            }
+          }
+          if (res) uv_freeaddrinfo(res);
+          if (name[0] == '\0') {
+            r->pipe->OnConnectError(
+                absl::StrCat("cannot resolve host '", r->url.host, "'"));
+            r->pipe->OnClosed();
+          } else {
+            StartConnect(r->host, r->pipe, r->url, name);
+          }
+          delete r;
+        },
+        url.host.c_str(), nullptr, &hints);
+    if (rc < 0) {
+      delete r;
+      pipe->OnConnectError("cannot start name resolution");
+      pipe->OnClosed();
+    }
+  }
+};
+
+}  // namespace
+
+Transport* WsTransportInstance() {
+  static WsTransport* t = new WsTransport;
+  return t;
+}
+
+}  // namespace msock::internal

@@ -1,0 +1,178 @@
+// The WebSocket wire format msock speaks itself (RFC 6455 and the SP mapping
+// of shared/spec/sp-wire.md section 5): the HTTP/1.1 upgrade request and
+// response, plain HTTP errors and file responses, and data/control frames.
+// libwebsockets carries the bytes (raw sockets, TLS); this codec makes and
+// parses them. Pure functions and a resumable decoder, no I/O, so they can be
+// tested and fuzzed alone.
+#ifndef MSOCK_TRANSPORTS_WS_WS_CODEC_H_
+#define MSOCK_TRANSPORTS_WS_WS_CODEC_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "msock/message.h"
+
+namespace msock::internal::ws {
+
+// ---- HTTP heads ----
+
+// Largest request or response head accepted (request line + headers).
+inline constexpr size_t kMaxHeadSize = 8192;
+
+struct HttpHead {
+  // Request: method ("GET") and target ("/path?query"); response: status code
+  // and reason.
+  std::string method;
+  std::string target;
+  int status = 0;
+  std::string reason;
+  // Header names lower-cased, values trimmed, in arrival order.
+  std::vector<std::pair<std::string, std::string>> headers;
+  size_t head_size = 0;  // bytes up to and including the blank line
+
+  // The first header named `lower_name`, or null.
+  const std::string* Find(std::string_view lower_name) const;
+  // True if header `lower_name` holds `token` in its comma-separated list,
+  // compared without regard to case ("Connection: keep-alive, Upgrade").
+  bool HasToken(std::string_view lower_name, std::string_view token) const;
+};
+
+// Parses an HTTP/1.1 request head from the start of `buf`. nullopt: not
+// complete yet (read more). kInvalidArgument: malformed, or over kMaxHeadSize
+// without its end.
+absl::StatusOr<std::optional<HttpHead>> ParseRequestHead(std::string_view buf);
+// Same for a response head ("HTTP/1.1 101 Switching Protocols").
+absl::StatusOr<std::optional<HttpHead>> ParseResponseHead(std::string_view buf);
+
+// Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + GUID)).
+std::string AcceptKey(std::string_view client_key);
+// A fresh Sec-WebSocket-Key: 16 random bytes, base64.
+std::string NewClientKey();
+
+// The dialer's upgrade request. `host` goes in the Host header as given
+// ("127.0.0.1:5555"); `subprotocol` is the listener's role name
+// ("rep.sp.nanomsg.org").
+std::string UpgradeRequest(std::string_view host, std::string_view path,
+                           std::string_view key, std::string_view subprotocol);
+// The listener's 101 reply ("Upgrade: websocket", lower case, as NNG requires).
+std::string UpgradeResponse(std::string_view accept_key,
+                            std::string_view subprotocol);
+// A complete small HTTP error response that closes the connection, e.g. (404,
+// "Not Found", "no msock socket listens on /foo").
+std::string ErrorResponse(int status, std::string_view reason,
+                          std::string_view text);
+// The head of a 200 response carrying `length` bytes of `content_type`.
+std::string FileResponseHead(std::string_view content_type, size_t length);
+
+// Checks a parsed upgrade request against what the listener offers. On success
+// returns the Sec-WebSocket-Key; otherwise the HTTP status to answer with
+// (400 bad upgrade / wrong or missing subprotocol, 426 wrong version) and a
+// reason, as kInvalidArgument with the status code in the message prefix
+// "400: ...". `subprotocol` is our own name, e.g. "rep.sp.nanomsg.org".
+absl::StatusOr<std::string> CheckUpgradeRequest(const HttpHead& req,
+                                                std::string_view subprotocol);
+// Checks the listener's reply to our upgrade request (status 101, Upgrade,
+// Connection, Sec-WebSocket-Accept for `key`, Sec-WebSocket-Protocol equal to
+// `subprotocol`). kUnavailable with the status and reason for a non-101
+// answer, kDataLoss for a malformed 101.
+absl::Status CheckUpgradeResponse(const HttpHead& resp, std::string_view key,
+                                  std::string_view subprotocol);
+
+// ---- frames ----
+
+enum Opcode : uint8_t {
+  kContinuation = 0x0,
+  kText = 0x1,
+  kBinary = 0x2,
+  kClose = 0x8,
+  kPing = 0x9,
+  kPong = 0xA,
+};
+
+// Largest frame header: 2 + 8 (length) + 4 (mask).
+inline constexpr size_t kMaxFrameHeader = 14;
+
+// Appends one frame to `out`: header, then the payload `parts` in order,
+// masked with `mask` when `masked` (dialers mask, listeners do not).
+void AppendFrame(std::string* out, Opcode opcode, bool fin, bool masked,
+                 uint32_t mask, const std::vector<std::string_view>& parts);
+
+// Appends message `msg` (its header words big-endian, then its body) as one or
+// more frames of at most `max_frame` payload bytes each: the first kBinary (or
+// kText), the rest kContinuation, FIN on the last. Dialers pass masked = true
+// and a source of mask keys.
+void AppendMessage(std::string* out, const Message& msg, bool text,
+                   size_t max_frame, bool masked,
+                   const std::function<uint32_t()>& next_mask);
+
+// A close frame's payload: a 2-byte status code then a UTF-8 reason.
+std::string ClosePayload(uint16_t code, std::string_view reason);
+
+// Close codes used by msock.
+inline constexpr uint16_t kCloseNormal = 1000;
+inline constexpr uint16_t kCloseProtocolError = 1002;
+inline constexpr uint16_t kCloseUnsupportedData = 1003;
+inline constexpr uint16_t kCloseInvalidPayload = 1007;
+inline constexpr uint16_t kCloseTooBig = 1009;
+
+// Turns the bytes after the handshake into whole messages. Data frames are
+// reassembled (fragments concatenated) into one Message whose body is the whole
+// SP payload (header words included; the protocol's filter splits them). Pings
+// are reported so the owner can answer with a pong carrying the same payload.
+// After an error the decoder stays failed.
+class FrameDecoder {
+ public:
+  struct Options {
+    bool expect_masked = false;  // a listener requires masked frames
+    size_t max_message = 0;      // largest message, 0 = no limit
+    bool allow_text = false;     // text frames accepted (else closed 1003)
+  };
+  struct Events {
+    std::function<void(Message msg, bool text)> message;
+    std::function<void(std::string_view payload)> ping;
+    std::function<void(std::string_view payload)> pong;
+    // The peer's close frame: its code (1005 if none) and reason.
+    std::function<void(uint16_t code, std::string_view reason)> close;
+  };
+
+  explicit FrameDecoder(Options options) : options_(options) {}
+
+  // Consumes `data`, calling `events` for each complete message or control
+  // frame. On a protocol violation returns an error whose message says what was
+  // wrong, and sets close_code() to the code to send (1002 protocol error,
+  // 1003 text not allowed, 1007 bad UTF-8 in text, 1009 too big).
+  absl::Status Feed(std::string_view data, const Events& events);
+
+  uint16_t close_code() const { return close_code_; }
+
+ private:
+  Options options_;
+  absl::Status failed_;
+  uint16_t close_code_ = 0;
+  // The frame being read.
+  std::string header_;  // header bytes collected so far
+  uint64_t payload_left_ = 0;
+  bool in_frame_ = false;
+  uint8_t opcode_ = 0;
+  bool fin_ = false;
+  bool masked_ = false;
+  uint8_t mask_[4] = {0, 0, 0, 0};
+  uint64_t mask_pos_ = 0;
+  std::string control_;  // payload of a control frame being read
+  // The data message being reassembled.
+  bool in_message_ = false;
+  bool message_text_ = false;
+  std::string message_;
+};
+
+}  // namespace msock::internal::ws
+
+#endif  // MSOCK_TRANSPORTS_WS_WS_CODEC_H_

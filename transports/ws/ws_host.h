@@ -1,0 +1,93 @@
+// WsHost: the libwebsockets context of one msock Context, on its loop (lws
+// "foreign loop"), and the listening ports it serves. lws only moves bytes:
+// every connection is a raw socket (msock accepts on its own listening socket
+// and hands each connection to lws; dialers connect with method "RAW"), and
+// msock's own codec (ws_codec.h) does the HTTP upgrade and the frames. That
+// keeps the 101 reply NNG-compatible ("Upgrade: websocket": lws' own ws role
+// sends "WebSocket", which NNG dialers refuse), lets one port serve several
+// sockets by path, and lets many small messages share one write. Loop thread
+// only.
+#ifndef MSOCK_TRANSPORTS_WS_WS_HOST_H_
+#define MSOCK_TRANSPORTS_WS_WS_HOST_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "msock/context.h"
+#include "msock/url.h"
+
+struct lws_context;
+struct uv_poll_s;
+struct lws_vhost;
+struct lws;
+
+namespace msock::internal {
+
+class SocketCore;
+class WsPipe;
+
+// One bound address (host:port) shared by every socket listening on it, each
+// under its own path.
+class WsHost;
+struct WsPort {
+  std::string key;  // "127.0.0.1:5555" as bound
+  std::string host;
+  int port = 0;
+  WsHost* host_ = nullptr;
+  int listen_fd = -1;
+  uv_poll_s* poll = nullptr;  // readable listen_fd: connections to accept
+  // How long an accepted connection may take to send its upgrade request: the
+  // kHandshakeTimeout of the socket that bound the port.
+  int64_t handshake_timeout_us = 10'000'000;
+  // Path -> the socket listening there.
+  std::map<std::string, std::weak_ptr<SocketCore>> paths;
+  // Accepted connections whose upgrade request has not been answered yet.
+  std::set<WsPipe*> pending;
+};
+
+class WsHost {
+ public:
+  // The host of `ctx`, created on first use. Loop thread.
+  static absl::StatusOr<WsHost*> Get(Context& ctx);
+
+  lws_context* context() { return lws_; }
+  lws_vhost* client_vhost() { return client_vhost_; }
+  Context& ctx() { return ctx_; }
+
+  // Serves `url.path` on url's address for `core`, binding the address if no
+  // socket of this context listens there yet. Returns the port.
+  absl::StatusOr<WsPort*> Listen(const Url& url,
+                                 std::shared_ptr<SocketCore> core);
+  // Stops serving `path`; closes the listening socket when no path is left.
+  void Unlisten(WsPort* port, const std::string& path);
+
+  // The socket serving `path` on `port`, or null.
+  static std::shared_ptr<SocketCore> Find(WsPort* port,
+                                          const std::string& path);
+  // Any socket still listening on `port` (to count what happened to a
+  // connection before it named its path), or null.
+  static std::shared_ptr<SocketCore> AnySocket(WsPort* port);
+
+ private:
+  explicit WsHost(Context& ctx) : ctx_(ctx) {}
+  absl::Status Start();
+  void Stop(absl::AnyInvocable<void()> done);
+  static int Callback(lws* wsi, int reason, void* user, void* in, size_t len);
+  void Accept(WsPort* port);
+
+  Context& ctx_;
+  lws_context* lws_ = nullptr;
+  lws_vhost* client_vhost_ = nullptr;
+  lws_vhost* server_vhost_ = nullptr;  // takes the accepted connections
+  std::map<std::string, std::unique_ptr<WsPort>> ports_;  // by key
+};
+
+}  // namespace msock::internal
+
+#endif  // MSOCK_TRANSPORTS_WS_WS_HOST_H_

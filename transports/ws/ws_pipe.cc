@@ -1,0 +1,359 @@
+// WsPipe: the SP WebSocket mapping over an lws raw socket: the upgrade
+// (ws_codec.h), then frames both ways. Reads are decoded as they come; writes
+// take up to kMaxBatchBytes of queued messages and send their frames in one
+// lws_write.
+#include "transports/ws/ws_pipe.h"
+
+#include <libwebsockets.h>
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "socket/socket_core.h"
+
+namespace msock::internal {
+
+namespace {
+
+constexpr size_t kMaxBatchBytes = 256 * 1024;
+// Frames we send are at most this long (NNG refuses frames over 1 MiB; its
+// listener itself uses 64 KiB).
+constexpr size_t kMaxFrame = 64 * 1024;
+
+std::string PeerAddress(lws* wsi) {
+  char name[64] = "";
+  lws_get_peer_simple(wsi, name, sizeof(name));
+  return name;
+}
+
+}  // namespace
+
+std::string WsSubprotocol(const char* role_name) {
+  std::string_view n(role_name);
+  if (n == "pair0") n = "pair";
+  return absl::StrCat(std::string(n), ".sp.nanomsg.org");
+}
+
+WsPipe::WsPipe(WsHost* host, std::shared_ptr<SocketCore> core, bool dialer)
+    : host_(host),
+      core_(std::move(core)),
+      dialer_(dialer),
+      rng_(std::random_device{}()) {}
+
+std::shared_ptr<WsPipe> WsPipe::Accepted(WsHost* host, WsPort* port) {
+  std::shared_ptr<WsPipe> p(new WsPipe(host, nullptr, false));
+  p->self_ = p;
+  p->port_ = port;
+  port->pending.insert(p.get());
+  p->local_address = absl::StrCat("ws://", port->host, ":", port->port);
+  return p;
+}
+
+void WsPipe::Adopted(lws* wsi) {
+  if (wsi_ != nullptr) return;  // RAW_ADOPT came first
+  wsi_ = wsi;
+  remote_address = PeerAddress(wsi);
+  // The upgrade request must come within the handshake timeout (of the socket
+  // that bound the port: which socket it is for is not known yet).
+  if (port_ != nullptr) lws_set_timer_usecs(wsi, port_->handshake_timeout_us);
+}
+
+std::shared_ptr<WsPipe> WsPipe::Dialing(WsHost* host,
+                                        std::shared_ptr<SocketCore> core,
+                                        const Url& url, ConnectDone done) {
+  std::shared_ptr<WsPipe> p(new WsPipe(host, std::move(core), true));
+  p->self_ = p;
+  p->url_ = url;
+  p->done_ = std::move(done);
+  p->subprotocol_ = WsSubprotocol(p->core_->spec().peer_name);
+  p->remote_address = url.ToString();
+  p->core_->TrackPipe(p);
+  return p;
+}
+
+// ---- any thread ----
+
+void WsPipe::Wake() {
+  std::shared_ptr<WsPipe> self =
+      std::static_pointer_cast<WsPipe>(shared_from_this());
+  host_->ctx().Post([self] { self->RequestWrite(); });
+}
+
+void WsPipe::ResumeRecv() {
+  std::shared_ptr<WsPipe> self =
+      std::static_pointer_cast<WsPipe>(shared_from_this());
+  host_->ctx().Post([self] {
+    if (self->finished_) return;
+    self->DeliverInbox();
+  });
+}
+
+void WsPipe::Close(absl::Status why) {
+  std::shared_ptr<WsPipe> self =
+      std::static_pointer_cast<WsPipe>(shared_from_this());
+  host_->ctx().Post([self, why = std::move(why)] {
+    self->CloseOnLoop(why, ws::kCloseNormal);
+  });
+}
+
+// ---- loop thread ----
+
+void WsPipe::RequestWrite() {
+  if (wsi_ != nullptr && !finished_) lws_callback_on_writable(wsi_);
+}
+
+void WsPipe::QueueRaw(std::string bytes) {
+  raw_out_ += bytes;
+  RequestWrite();
+}
+
+void WsPipe::CloseOnLoop(absl::Status why, uint16_t code) {
+  if (finished_ || closing_) return;
+  closing_ = true;
+  why_ = std::move(why);
+  if (wsi_ == nullptr) {
+    OnClosed();
+    return;
+  }
+  if (upgraded_) {
+    // A close frame first, then the connection (from the timer: closing
+    // inside an lws callback would cut the frame off, lws-notes pitfall 4).
+    std::string reason(why_.ok() ? "" : why_.message());
+    std::string frame;
+    ws::AppendFrame(&frame, ws::kClose, true, dialer_, NextMask(),
+                    {ws::ClosePayload(code, reason)});
+    raw_out_ += frame;
+  }
+  close_after_write_ = true;
+  RequestWrite();
+  // If the peer never lets us write, give up after a second.
+  lws_set_timer_usecs(wsi_, LWS_US_PER_SEC);
+}
+
+void WsPipe::OnConnected() {
+  key_ = ws::NewClientKey();
+  std::string host = url_.host.find(':') != std::string::npos
+                         ? absl::StrCat("[", url_.host, "]")
+                         : url_.host;
+  QueueRaw(ws::UpgradeRequest(absl::StrCat(host, ":", url_.port), url_.path,
+                              key_, subprotocol_));
+  local_address = absl::StrCat("ws://", PeerAddress(wsi_));
+  lws_set_timer_usecs(
+      wsi_, absl::ToInt64Microseconds(core_->options().handshake_timeout));
+}
+
+void WsPipe::OnConnectError(const std::string& why) {
+  if (done_) {
+    auto done = std::move(done_);
+    done(absl::UnavailableError(
+        absl::StrCat("connect ", url_.ToString(), ": ", why)));
+  }
+}
+
+int WsPipe::OnReceive(const char* data, size_t len) {
+  if (finished_ || closing_) return 0;
+  if (upgraded_) return Decode(data, len);
+  head_.append(data, len);
+  return dialer_ ? HandleUpgradeResponse() : HandleUpgradeRequest();
+}
+
+int WsPipe::Refuse(int status, const std::string& reason, Reject count) {
+  if (core_) core_->CountReject(count);
+  raw_out_ += ws::ErrorResponse(status,
+                                status == 404   ? "Not Found"
+                                : status == 426 ? "Upgrade Required"
+                                                : "Bad Request",
+                                reason);
+  closing_ = true;
+  close_after_write_ = true;
+  why_ = absl::InvalidArgumentError(reason);
+  RequestWrite();
+  return 0;
+}
+
+int WsPipe::HandleUpgradeRequest() {
+  absl::StatusOr<std::optional<ws::HttpHead>> req = ws::ParseRequestHead(head_);
+  if (!req.ok()) return Refuse(400, req.status().ToString(), Reject::kBadFrame);
+  if (!req->has_value()) return 0;  // more to come
+  const ws::HttpHead& head = **req;
+  std::string path = head.target.substr(0, head.target.find('?'));
+  std::shared_ptr<SocketCore> core =
+      port_ == nullptr ? nullptr : WsHost::Find(port_, path);
+  if (core == nullptr) {
+    return Refuse(404, absl::StrCat("no msock socket at ", path),
+                  Reject::kBadFrame);
+  }
+  core_ = core;
+  subprotocol_ = WsSubprotocol(core_->spec().name);
+  absl::StatusOr<std::string> key = ws::CheckUpgradeRequest(head, subprotocol_);
+  if (!key.ok()) {
+    const std::string msg(key.status().message());
+    const int status = msg.rfind("426", 0) == 0 ? 426 : 400;
+    const bool wrong_protocol = msg.find("subprotocol") != std::string::npos;
+    return Refuse(status, msg,
+                  wrong_protocol ? Reject::kProtocol : Reject::kBadFrame);
+  }
+  if (port_ != nullptr) port_->pending.erase(this);
+  port_ = nullptr;
+  raw_out_ += ws::UpgradeResponse(ws::AcceptKey(*key), subprotocol_);
+  upgraded_ = true;
+  SocketOptions o = core_->options();
+  decoder_.emplace(ws::FrameDecoder::Options{
+      /*expect_masked=*/true, o.max_recv_size, /*allow_text=*/false});
+  core_->TrackPipe(self_);
+  if (!core_->AttachPipe(self_)) {
+    CloseOnLoop(absl::ResourceExhaustedError("socket refused the pipe"),
+                ws::kCloseNormal);
+    return 0;
+  }
+  attached_ = true;
+  RequestWrite();
+  const std::string rest = head_.substr(head.head_size);
+  head_.clear();
+  return rest.empty() ? 0 : Decode(rest.data(), rest.size());
+}
+
+int WsPipe::HandleUpgradeResponse() {
+  absl::StatusOr<std::optional<ws::HttpHead>> resp =
+      ws::ParseResponseHead(head_);
+  absl::Status bad;
+  if (!resp.ok()) {
+    bad = resp.status();
+  } else if (!resp->has_value()) {
+    return 0;
+  } else {
+    bad = ws::CheckUpgradeResponse(**resp, key_, subprotocol_);
+  }
+  if (!bad.ok()) {
+    core_->CountReject(bad.message().find("subprotocol") != std::string::npos
+                           ? Reject::kProtocol
+                           : Reject::kBadFrame);
+    CloseOnLoop(
+        absl::UnavailableError(absl::StrCat("ws upgrade to ", url_.ToString(),
+                                            " refused: ", bad.message())),
+        ws::kCloseProtocolError);
+    return 0;
+  }
+  upgraded_ = true;
+  SocketOptions o = core_->options();
+  decoder_.emplace(ws::FrameDecoder::Options{
+      /*expect_masked=*/false, o.max_recv_size, /*allow_text=*/false});
+  const std::string rest = head_.substr((*resp)->head_size);
+  head_.clear();
+  attached_ = true;  // the connector attaches it in done
+  if (done_) {
+    auto done = std::move(done_);
+    done(self_);
+  }
+  return rest.empty() || finished_ ? 0 : Decode(rest.data(), rest.size());
+}
+
+int WsPipe::Decode(const char* data, size_t len) {
+  ws::FrameDecoder::Events ev;
+  ev.message = [this](Message m, bool /*text*/) {
+    inbox_.push_back(std::move(m));
+  };
+  ev.ping = [this](std::string_view payload) {
+    ws::AppendFrame(&raw_out_, ws::kPong, true, dialer_, NextMask(), {payload});
+    RequestWrite();
+  };
+  ev.close = [this](uint16_t code, std::string_view reason) {
+    CloseOnLoop(
+        absl::CancelledError(absl::StrCat("peer closed the websocket (", code,
+                                          " ", std::string(reason), ")")),
+        ws::kCloseNormal);
+  };
+  absl::Status s = decoder_->Feed(std::string_view(data, len), ev);
+  if (!inbox_.empty() && !paused_) DeliverInbox();
+  if (!s.ok()) {
+    const uint16_t code = decoder_->close_code();
+    core_->CountReject(code == ws::kCloseTooBig ? Reject::kOversize
+                                                : Reject::kBadFrame);
+    closing_ = false;  // a peer close frame may have set it; send ours
+    CloseOnLoop(absl::DataLossError(absl::StrCat("ws: ", s.message())),
+                code == 0 ? ws::kCloseProtocolError : code);
+  }
+  return 0;
+}
+
+void WsPipe::DeliverInbox() {
+  if (inbox_next_ >= inbox_.size()) return;
+  if (core_->Deliver(this, &inbox_, &inbox_next_)) {
+    inbox_.clear();
+    inbox_next_ = 0;
+    if (paused_) {
+      paused_ = false;
+      if (wsi_ != nullptr) lws_rx_flow_control(wsi_, 1);
+    }
+  } else if (!paused_) {
+    paused_ = true;  // ResumeRecv will come
+    if (wsi_ != nullptr) lws_rx_flow_control(wsi_, 0);
+  }
+}
+
+int WsPipe::OnWriteable() {
+  if (finished_) return -1;
+  out_.assign(LWS_PRE, '\0');
+  out_ += raw_out_;
+  raw_out_.clear();
+  size_t taken = 0;
+  if (upgraded_ && attached_ && !closing_ && core_) {
+    std::vector<Message> batch;
+    taken = core_->TakeSend(this, &batch, kMaxBatchBytes);
+    for (const Message& m : batch) {
+      ws::AppendMessage(&out_, m, /*text=*/false, kMaxFrame, dialer_,
+                        [this] { return NextMask(); });
+    }
+  }
+  const size_t len = out_.size() - LWS_PRE;
+  if (len > 0) {
+    int n = lws_write(wsi_, reinterpret_cast<unsigned char*>(&out_[LWS_PRE]),
+                      len, LWS_WRITE_RAW);
+    if (n < 0) {
+      why_ = absl::UnavailableError("ws: write failed (peer gone)");
+      return -1;
+    }
+  }
+  if (close_after_write_) return -1;  // lws closes once buffered bytes drain
+  if (taken > 0 || !raw_out_.empty()) lws_callback_on_writable(wsi_);
+  return 0;
+}
+
+int WsPipe::OnTimer() {
+  if (closing_) return -1;
+  // The handshake timer of an upgraded connection is left to run out (lws
+  // 4.1.6 fires a "cancelled" timer at once instead of removing it).
+  if (upgraded_) return 0;
+  // The upgrade did not finish in time.
+  std::shared_ptr<SocketCore> core =
+      core_ ? core_ : (port_ ? WsHost::AnySocket(port_) : nullptr);
+  if (core) core->CountReject(Reject::kHandshakeTimeout);
+  why_ = absl::DeadlineExceededError("ws: upgrade not finished in time");
+  return -1;
+}
+
+void WsPipe::OnClosed() {
+  if (finished_) return;
+  finished_ = true;
+  wsi_ = nullptr;
+  if (port_ != nullptr) port_->pending.erase(this);
+  if (why_.ok() && !closing_) why_ = absl::UnavailableError("ws: peer gone");
+  std::shared_ptr<WsPipe> keep = std::move(self_);
+  if (done_) {
+    auto done = std::move(done_);
+    done(why_.ok() ? absl::UnavailableError(absl::StrCat(
+                         "connect ", url_.ToString(), ": connection closed"))
+                   : why_);
+  }
+  if (core_) {
+    core_->DetachPipe(this, why_);
+    if (on_closed) {
+      auto fn = std::move(on_closed);
+      fn();
+    }
+    core_->UntrackPipe(this);
+  }
+}
+
+}  // namespace msock::internal

@@ -1,0 +1,97 @@
+// WsPipe: one WebSocket connection carrying SP messages (sp-wire.md section 5)
+// over an lws raw socket. It does the HTTP upgrade itself (as the listener or
+// the dialer), then turns frames into messages and batches of queued messages
+// into one write of coalesced frames. Created and driven on the loop thread;
+// Wake, ResumeRecv and Close may be called from any thread.
+#ifndef MSOCK_TRANSPORTS_WS_WS_PIPE_H_
+#define MSOCK_TRANSPORTS_WS_WS_PIPE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "socket/socket_core.h"
+#include "transports/transport.h"
+#include "transports/ws/ws_codec.h"
+#include "transports/ws/ws_host.h"
+
+namespace msock::internal {
+
+class WsPipe : public Pipe {
+ public:
+  // A connection accepted on `port`, about to be handed to lws (the upgrade
+  // request is still to come); Adopted gives it its lws handle.
+  static std::shared_ptr<WsPipe> Accepted(WsHost* host, WsPort* port);
+  void Adopted(lws* wsi);
+  // A connection being dialed for `core` to `url`; `done` runs once, when the
+  // upgrade succeeded or the attempt failed.
+  static std::shared_ptr<WsPipe> Dialing(WsHost* host,
+                                         std::shared_ptr<SocketCore> core,
+                                         const Url& url, ConnectDone done);
+
+  void Wake() override;
+  void ResumeRecv() override;
+  void Close(absl::Status why) override;
+
+  // lws events (loop thread).
+  void set_wsi(lws* wsi) { wsi_ = wsi; }
+  void OnConnected();                           // dialer: TCP is up
+  int OnReceive(const char* data, size_t len);  // <0: close now
+  int OnWriteable();
+  int OnTimer();
+  void OnClosed();  // the wsi is gone
+  void OnConnectError(const std::string& why);
+  // The listening port went away before the upgrade finished.
+  void ForgetPort() { port_ = nullptr; }
+
+ private:
+  WsPipe(WsHost* host, std::shared_ptr<SocketCore> core, bool dialer);
+  void CloseOnLoop(absl::Status why, uint16_t code);
+  int HandleUpgradeRequest();
+  int HandleUpgradeResponse();
+  int Decode(const char* data, size_t len);
+  void DeliverInbox();
+  // Refuses an upgrade request with an HTTP error, then closes.
+  int Refuse(int status, const std::string& reason, Reject count);
+  void QueueRaw(std::string bytes);
+  void RequestWrite();
+  uint32_t NextMask() { return static_cast<uint32_t>(rng_()); }
+
+  WsHost* host_;
+  std::shared_ptr<SocketCore> core_;  // null until a listener's path matched
+  const bool dialer_;
+  WsPort* port_ = nullptr;  // listener side, until upgraded
+  lws* wsi_ = nullptr;
+  std::shared_ptr<WsPipe> self_;  // alive while the wsi is
+  Url url_;                       // dialer
+  ConnectDone done_;              // dialer
+  std::string key_;               // dialer: our Sec-WebSocket-Key
+  std::string subprotocol_;       // the listener's role name
+  bool upgraded_ = false;
+  bool attached_ = false;
+  bool closing_ = false;
+  bool finished_ = false;
+  absl::Status why_;
+
+  std::string head_;  // upgrade request / response being read
+  std::optional<ws::FrameDecoder> decoder_;
+  std::vector<Message> inbox_;
+  size_t inbox_next_ = 0;
+  bool paused_ = false;
+
+  std::string raw_out_;  // bytes to write before any message (101, pongs)
+  std::string out_;      // the current write buffer (LWS_PRE headroom first)
+  bool close_after_write_ = false;
+  std::minstd_rand rng_;
+};
+
+// The ws subprotocol name of an SP role: "pair" for pair0, else the role name,
+// plus ".sp.nanomsg.org".
+std::string WsSubprotocol(const char* role_name);
+
+}  // namespace msock::internal
+
+#endif  // MSOCK_TRANSPORTS_WS_WS_PIPE_H_
