@@ -95,6 +95,8 @@ absl::Duration Socket::Get(OptionKey<absl::Duration> key) const {
       return o.handshake_timeout;
     case opt::kRecvSpin.id:
       return o.recv_spin;
+    case opt::kWsPingInterval.id:
+      return o.ws_ping_interval;
     default:
       return o.linger;
   }
@@ -116,7 +118,10 @@ size_t Socket::Get(OptionKey<size_t> key) const {
   }
 }
 
-int Socket::Get(OptionKey<int> /*key*/) const { return core_->options().ttl; }
+int Socket::Get(OptionKey<int> key) const {
+  SocketOptions o = core_->options();
+  return key.id == opt::kWsText.id ? o.ws_text : o.ttl;
+}
 Overflow Socket::Get(OptionKey<Overflow> /*key*/) const {
   return core_->options().overflow;
 }

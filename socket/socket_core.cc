@@ -657,6 +657,9 @@ absl::Status SocketCore::SetOption(int id, absl::Duration d) {
     case opt::kRecvSpin.id:
       opts_.recv_spin = d;
       break;
+    case opt::kWsPingInterval.id:
+      opts_.ws_ping_interval = d;
+      break;
     default:
       return absl::InvalidArgumentError("unknown duration option");
   }
@@ -694,6 +697,12 @@ absl::Status SocketCore::SetOption(int id, size_t v) {
 absl::Status SocketCore::SetOption(int id, int v) {
   Lock lock(mu_);
   if (closed_) return absl::FailedPreconditionError("socket closed");
+  if (id == opt::kWsText.id) {
+    if (v != 0 && v != 1)
+      return absl::InvalidArgumentError("ws-text must be 0 or 1");
+    opts_.ws_text = v;
+    return absl::OkStatus();
+  }
   if (id != opt::kTtl.id)
     return absl::InvalidArgumentError("unknown int option");
   if (v < 1 || v > 15)

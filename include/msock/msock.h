@@ -18,6 +18,7 @@
 #include "msock/protocols/reqrep.h"
 #include "msock/protocols/survey.h"
 #include "msock/socket.h"
+#include "msock/static_files.h"
 #include "msock/status.h"
 #include "msock/url.h"
 

@@ -73,6 +73,17 @@ inline constexpr OptionKey<absl::Duration> kRecvSpin{12, "recv-spin"};
 // stats().dropped. Default kDropNewest. kBlock makes one slow peer hold up
 // every peer (Send returns kDeadlineExceeded and keeps the message).
 inline constexpr OptionKey<Overflow> kOverflow{13, "overflow"};
+// ws:// pipes only. 1: send every message as a text frame and accept text
+// frames (browsers speaking JSON; the bodies must be UTF-8, or the peer closes
+// with 1007); 0 (default): binary frames only, and a text frame closes the pipe
+// with 1003, as NNG does. Applies to pipes opened after the change.
+inline constexpr OptionKey<int> kWsText{14, "ws-text"};
+// ws:// pipes only. When not zero, a ping goes to the peer after every such
+// interval, and a peer that sent nothing (no data, no pong) for three intervals
+// is hung up on. Default 0: no pings (nanomsg delivers pings to its
+// application as if they were messages, so never ping a nanomsg peer).
+inline constexpr OptionKey<absl::Duration> kWsPingInterval{15,
+                                                           "ws-ping-interval"};
 }  // namespace opt
 
 // The values of every option, as a socket holds them.
@@ -91,6 +102,8 @@ struct SocketOptions {
   absl::Duration linger = absl::Seconds(1);
   absl::Duration recv_spin = absl::Microseconds(0);
   Overflow overflow = Overflow::kDropNewest;
+  int ws_text = 0;
+  absl::Duration ws_ping_interval = absl::ZeroDuration();
 };
 
 }  // namespace msock

@@ -3,6 +3,8 @@
 // 400 wrong subprotocol, all counted), the exact 101 reply NNG dialers need,
 // and what a connected peer's bad frames do (text, oversize, unmasked, silent
 // handshake). The peer is a raw TCP client speaking HTTP and frames by hand.
+#include <fstream>
+#include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -222,6 +224,86 @@ TEST_F(WsTransportTest, DialingAnUnknownPathFailsAndRetries) {
   EXPECT_EQ(push.WaitForPeers(1, absl::Now() + absl::Milliseconds(300)).code(),
             absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(pull.pipe_count(), 0);
+}
+
+TEST_F(WsTransportTest, TextOptionAcceptsAndSendsTextFrames) {
+  Socket pair(protocols::kPair0);
+  ASSERT_TRUE(pair.Set(opt::kWsText, 1).ok());
+  EXPECT_EQ(pair.Get(opt::kWsText), 1);
+  absl::StatusOr<std::string> url = pair.Listen("ws://127.0.0.1:0/p");
+  ASSERT_TRUE(url.ok());
+  RawClient c(*url);
+  ASSERT_TRUE(c.Write(Request("/p", "pair.sp.nanomsg.org")));
+  ASSERT_EQ(ReadHead(c).rfind("HTTP/1.1 101", 0), 0u);
+  ASSERT_TRUE(pair.WaitForPeers(1, Deadline(10)).ok());
+  ASSERT_TRUE(c.Write(MaskedFrame(ws::kText, "{\"a\":1}")));
+  EXPECT_EQ(RecvString(pair, Deadline(10)).value_or("?"), "{\"a\":1}");
+  ASSERT_TRUE(SendString(pair, "{\"b\":2}", Deadline(10)).ok());
+  std::string got;
+  ASSERT_TRUE(c.ReadExactly(2 + 7, Deadline(10), &got));
+  EXPECT_EQ(static_cast<uint8_t>(got[0]), 0x81);  // FIN + text
+  EXPECT_EQ(got.substr(2), "{\"b\":2}");
+}
+
+TEST_F(WsTransportTest, PingsAndHangsUpOnASilentPeer) {
+  Socket pull(protocols::kPull);
+  ASSERT_TRUE(pull.Set(opt::kWsPingInterval, absl::Milliseconds(50)).ok());
+  std::string url = ListenPull(pull);
+  RawClient c(url);
+  Upgrade(c, url);
+  std::string got;
+  ASSERT_TRUE(c.ReadExactly(2, Deadline(10), &got));
+  EXPECT_EQ(static_cast<uint8_t>(got[0]), 0x89);  // FIN + ping
+  // We never answer: after three silent intervals the listener hangs up.
+  EXPECT_TRUE(c.ReadUntilClosed(Deadline(10), &got));
+  EXPECT_TRUE(WaitUntil([&] { return pull.pipe_count() == 0; }, Deadline(10)));
+}
+
+TEST_F(WsTransportTest, StaticFilesServedBesideSockets) {
+  test::ScratchDir dir;
+  {
+    std::ofstream f(dir.path() + "/index.html");
+    f << "<p>hello</p>";
+  }
+  {
+    std::ofstream f(dir.path() + "/app.js");
+    f << "export const x = 1;";
+  }
+  Socket pull(protocols::kPull);
+  std::string url = ListenPull(pull);
+  absl::StatusOr<Url> u = ParseUrl(url);
+  ASSERT_TRUE(u.ok());
+  const std::string base = "ws://127.0.0.1:" + std::to_string(u->port);
+  absl::StatusOr<std::unique_ptr<StaticFiles>> files =
+      StaticFiles::Serve(base + "/www", dir.path());
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ((*files)->url(),
+            "http://127.0.0.1:" + std::to_string(u->port) + "/www/");
+  auto get = [&](const std::string& path) {
+    RawClient c(url);
+    c.Write("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    std::string got;
+    c.ReadUntilClosed(Deadline(10), &got);
+    return got;
+  };
+  std::string index = get("/www/");
+  EXPECT_EQ(index.rfind("HTTP/1.1 200", 0), 0u) << index;
+  EXPECT_NE(index.find("text/html"), std::string::npos) << index;
+  EXPECT_NE(index.find("<p>hello</p>"), std::string::npos) << index;
+  std::string js = get("/www/app.js");
+  EXPECT_NE(js.find("text/javascript"), std::string::npos) << js;
+  EXPECT_EQ(get("/www/missing.html").rfind("HTTP/1.1 404", 0), 0u);
+  EXPECT_NE(get("/www/../etc/passwd").rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_NE(get("/www/%2e%2e/x").rfind("HTTP/1.1 200", 0), 0u);
+  // The socket on the same port still works, and the path is taken.
+  EXPECT_EQ(StaticFiles::Serve(base + "/www", dir.path()).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  Socket push(protocols::kPush);
+  ASSERT_TRUE(push.Dial(url).ok());
+  ASSERT_TRUE(SendString(push, "after files", Deadline(10)).ok());
+  EXPECT_EQ(RecvString(pull, Deadline(10)).value_or("?"), "after files");
+  files->reset();
+  EXPECT_EQ(get("/www/").rfind("HTTP/1.1 404", 0), 0u);
 }
 
 }  // namespace

@@ -154,24 +154,15 @@ void WsHost::Stop(absl::AnyInvocable<void()> done) {
       0, 1);
 }
 
-absl::StatusOr<WsPort*> WsHost::Listen(const Url& url,
-                                       std::shared_ptr<SocketCore> core) {
-  const std::string what = absl::StrCat("listen ", url.ToString());
+absl::StatusOr<WsPort*> WsHost::Bind(const Url& url,
+                                     int64_t handshake_timeout_us) {
   if (url.port != 0) {
     auto it = ports_.find(absl::StrCat(url.host, ":", url.port));
-    if (it != ports_.end()) {
-      WsPort* port = it->second.get();
-      auto& slot = port->paths[url.path];
-      if (!slot.expired()) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            what, ": another socket serves ", url.path, " on this address"));
-      }
-      slot = core;
-      return port;
-    }
+    if (it != ports_.end()) return it->second.get();
   }
   // msock owns the listening socket (exact bind errors, an immediate close)
   // and gives every accepted connection to lws.
+  const std::string what = absl::StrCat("listen ", url.ToString());
   sockaddr_storage ss{};
   const std::string host = url.host.empty() ? "0.0.0.0" : url.host;
   if (uv_ip4_addr(host.c_str(), url.port,
@@ -196,19 +187,17 @@ absl::StatusOr<WsPort*> WsHost::Listen(const Url& url,
   len = sizeof(ss);
   getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
   auto port = std::make_unique<WsPort>();
+  port->host_ = this;
   port->listen_fd = fd;
   port->host = host;
   port->port = ntohs(ss.ss_family == AF_INET6
                          ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
                          : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   port->key = absl::StrCat(url.host, ":", port->port);
-  port->handshake_timeout_us =
-      absl::ToInt64Microseconds(core->options().handshake_timeout);
-  port->paths[url.path] = core;
+  port->handshake_timeout_us = handshake_timeout_us;
   port->poll = new uv_poll_t;
   uv_poll_init(ctx_.loop(), port->poll, fd);
   port->poll->data = port.get();
-  port->host_ = this;
   uv_poll_start(port->poll, UV_READABLE, [](uv_poll_t* h, int status, int) {
     if (status < 0) return;
     auto* port = static_cast<WsPort*>(h->data);
@@ -217,6 +206,44 @@ absl::StatusOr<WsPort*> WsHost::Listen(const Url& url,
   WsPort* raw = port.get();
   ports_[port->key] = std::move(port);
   return raw;
+}
+
+absl::StatusOr<WsPort*> WsHost::Listen(const Url& url,
+                                       std::shared_ptr<SocketCore> core) {
+  absl::StatusOr<WsPort*> port =
+      Bind(url, absl::ToInt64Microseconds(core->options().handshake_timeout));
+  if (!port.ok()) return port;
+  auto& slot = (*port)->paths[url.path];
+  if (!slot.expired() || (*port)->mounts.contains(url.path)) {
+    CloseIfUnused(*port);
+    return absl::AlreadyExistsError(
+        absl::StrCat("listen ", url.ToString(), ": ", url.path,
+                     " is already served on this address"));
+  }
+  slot = core;
+  return port;
+}
+
+absl::StatusOr<WsPort*> WsHost::Mount(const Url& url, const std::string& dir) {
+  absl::StatusOr<WsPort*> port = Bind(url, 10'000'000);
+  if (!port.ok()) return port;
+  std::string path = url.path;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (path == "/") path.clear();
+  auto slot = (*port)->paths.find(url.path);
+  if ((*port)->mounts.contains(path) ||
+      (slot != (*port)->paths.end() && !slot->second.expired())) {
+    CloseIfUnused(*port);
+    return absl::AlreadyExistsError(absl::StrCat(
+        "serve files at ", url.ToString(), ": that path is already served"));
+  }
+  (*port)->mounts[path] = dir;
+  return port;
+}
+
+void WsHost::Unmount(WsPort* port, const std::string& path) {
+  port->mounts.erase(path);
+  CloseIfUnused(port);
 }
 
 void WsHost::Accept(WsPort* port) {
@@ -242,10 +269,14 @@ void WsHost::Accept(WsPort* port) {
 
 void WsHost::Unlisten(WsPort* port, const std::string& path) {
   port->paths.erase(path);
+  CloseIfUnused(port);
+}
+
+void WsHost::CloseIfUnused(WsPort* port) {
   for (auto it = port->paths.begin(); it != port->paths.end();) {
     it = it->second.expired() ? port->paths.erase(it) : std::next(it);
   }
-  if (!port->paths.empty()) return;
+  if (!port->paths.empty() || !port->mounts.empty()) return;
   // Connections still in their upgrade have nobody to serve them now.
   for (WsPipe* p : port->pending) {
     p->ForgetPort();

@@ -47,6 +47,8 @@ struct WsPort {
   int64_t handshake_timeout_us = 10'000'000;
   // Path -> the socket listening there.
   std::map<std::string, std::weak_ptr<SocketCore>> paths;
+  // Mount path (no trailing slash) -> the directory served there over HTTP.
+  std::map<std::string, std::string> mounts;
   // Accepted connections whose upgrade request has not been answered yet.
   std::set<WsPipe*> pending;
 };
@@ -66,6 +68,9 @@ class WsHost {
                                  std::shared_ptr<SocketCore> core);
   // Stops serving `path`; closes the listening socket when no path is left.
   void Unlisten(WsPort* port, const std::string& path);
+  // Serves `dir` over HTTP under url.path (msock/static_files.h).
+  absl::StatusOr<WsPort*> Mount(const Url& url, const std::string& dir);
+  void Unmount(WsPort* port, const std::string& path);
 
   // The socket serving `path` on `port`, or null.
   static std::shared_ptr<SocketCore> Find(WsPort* port,
@@ -80,6 +85,9 @@ class WsHost {
   void Stop(absl::AnyInvocable<void()> done);
   static int Callback(lws* wsi, int reason, void* user, void* in, size_t len);
   void Accept(WsPort* port);
+  // The port bound to url's address, binding it if needed.
+  absl::StatusOr<WsPort*> Bind(const Url& url, int64_t handshake_timeout_us);
+  void CloseIfUnused(WsPort* port);
 
   Context& ctx_;
   lws_context* lws_ = nullptr;

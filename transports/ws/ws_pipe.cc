@@ -6,7 +6,10 @@
 
 #include <libwebsockets.h>
 
+#include <cctype>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -153,6 +156,7 @@ void WsPipe::OnConnectError(const std::string& why) {
 
 int WsPipe::OnReceive(const char* data, size_t len) {
   if (finished_ || closing_) return 0;
+  last_heard_us_ = lws_now_usecs();
   if (upgraded_) return Decode(data, len);
   head_.append(data, len);
   return dialer_ ? HandleUpgradeResponse() : HandleUpgradeRequest();
@@ -178,6 +182,7 @@ int WsPipe::HandleUpgradeRequest() {
   if (!req->has_value()) return 0;  // more to come
   const ws::HttpHead& head = **req;
   std::string path = head.target.substr(0, head.target.find('?'));
+  if (!head.HasToken("upgrade", "websocket") && ServeFile(head, path)) return 0;
   std::shared_ptr<SocketCore> core =
       port_ == nullptr ? nullptr : WsHost::Find(port_, path);
   if (core == nullptr) {
@@ -197,10 +202,7 @@ int WsPipe::HandleUpgradeRequest() {
   if (port_ != nullptr) port_->pending.erase(this);
   port_ = nullptr;
   raw_out_ += ws::UpgradeResponse(ws::AcceptKey(*key), subprotocol_);
-  upgraded_ = true;
-  SocketOptions o = core_->options();
-  decoder_.emplace(ws::FrameDecoder::Options{
-      /*expect_masked=*/true, o.max_recv_size, /*allow_text=*/false});
+  StartFrames(/*expect_masked=*/true);
   core_->TrackPipe(self_);
   if (!core_->AttachPipe(self_)) {
     CloseOnLoop(absl::ResourceExhaustedError("socket refused the pipe"),
@@ -212,6 +214,101 @@ int WsPipe::HandleUpgradeRequest() {
   const std::string rest = head_.substr(head.head_size);
   head_.clear();
   return rest.empty() ? 0 : Decode(rest.data(), rest.size());
+}
+
+namespace {
+
+std::string_view ContentType(std::string_view path) {
+  const size_t dot = path.rfind('.');
+  const std::string_view ext =
+      dot == std::string_view::npos ? "" : path.substr(dot + 1);
+  if (ext == "html" || ext == "htm") return "text/html; charset=utf-8";
+  if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
+  if (ext == "css") return "text/css; charset=utf-8";
+  if (ext == "json") return "application/json";
+  if (ext == "txt" || ext == "md") return "text/plain; charset=utf-8";
+  if (ext == "svg") return "image/svg+xml";
+  if (ext == "png") return "image/png";
+  if (ext == "ico") return "image/x-icon";
+  if (ext == "wasm") return "application/wasm";
+  return "application/octet-stream";
+}
+
+// "/a/b%20c" -> "/a/b c"; false for a bad escape, an escaped '/' or NUL, or a
+// ".." segment.
+bool DecodePath(std::string_view in, std::string* out) {
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size() || !std::isxdigit(in[i + 1]) ||
+          !std::isxdigit(in[i + 2])) {
+        return false;
+      }
+      c = static_cast<char>(
+          std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+      if (c == '/' || c == '\0') return false;
+      i += 2;
+    }
+    if (c == '\\') return false;
+    out->push_back(c);
+  }
+  return out->find("/../") == std::string::npos &&
+         !(out->size() >= 3 && out->compare(out->size() - 3, 3, "/..") == 0);
+}
+
+constexpr size_t kMaxFileSize = size_t{64} << 20;
+
+}  // namespace
+
+bool WsPipe::ServeFile(const ws::HttpHead& head, const std::string& path) {
+  if (port_ == nullptr) return false;
+  // The longest mount that is a prefix of the path, on a segment boundary.
+  const std::string* dir = nullptr;
+  size_t prefix = 0;
+  for (const auto& [mount, d] : port_->mounts) {
+    if (path.compare(0, mount.size(), mount) == 0 &&
+        (path.size() == mount.size() || path[mount.size()] == '/') &&
+        (dir == nullptr || mount.size() > prefix)) {
+      dir = &d;
+      prefix = mount.size();
+    }
+  }
+  if (dir == nullptr) return false;
+  closing_ = true;
+  close_after_write_ = true;
+  if (head.method != "GET" && head.method != "HEAD") {
+    raw_out_ += ws::ErrorResponse(405, "Method Not Allowed",
+                                  "only GET and HEAD are served here");
+    RequestWrite();
+    return true;
+  }
+  std::string rel;
+  if (!DecodePath(std::string_view(path).substr(prefix), &rel)) {
+    raw_out_ += ws::ErrorResponse(400, "Bad Request", "bad path");
+    RequestWrite();
+    return true;
+  }
+  if (rel.empty() || rel.back() == '/') rel += "index.html";
+  if (rel[0] != '/') rel.insert(rel.begin(), '/');
+  const std::string file = *dir + rel;
+  std::ifstream in(file, std::ios::binary);
+  std::error_code ec;
+  const bool regular = std::filesystem::is_regular_file(file, ec);
+  const uintmax_t size = regular ? std::filesystem::file_size(file, ec) : 0;
+  if (!in || !regular || ec || size > kMaxFileSize) {
+    raw_out_ +=
+        ws::ErrorResponse(404, "Not Found", absl::StrCat("no file at ", path));
+    RequestWrite();
+    return true;
+  }
+  raw_out_ += ws::FileResponseHead(ContentType(rel), size);
+  if (head.method == "GET") {
+    const size_t at = raw_out_.size();
+    raw_out_.resize(at + size);
+    in.read(&raw_out_[at], static_cast<std::streamsize>(size));
+  }
+  RequestWrite();
+  return true;
 }
 
 int WsPipe::HandleUpgradeResponse() {
@@ -235,10 +332,7 @@ int WsPipe::HandleUpgradeResponse() {
         ws::kCloseProtocolError);
     return 0;
   }
-  upgraded_ = true;
-  SocketOptions o = core_->options();
-  decoder_.emplace(ws::FrameDecoder::Options{
-      /*expect_masked=*/false, o.max_recv_size, /*allow_text=*/false});
+  StartFrames(/*expect_masked=*/false);
   const std::string rest = head_.substr((*resp)->head_size);
   head_.clear();
   attached_ = true;  // the connector attaches it in done
@@ -247,6 +341,17 @@ int WsPipe::HandleUpgradeResponse() {
     done(self_);
   }
   return rest.empty() || finished_ ? 0 : Decode(rest.data(), rest.size());
+}
+
+void WsPipe::StartFrames(bool expect_masked) {
+  upgraded_ = true;
+  SocketOptions o = core_->options();
+  text_ = o.ws_text != 0;
+  decoder_.emplace(ws::FrameDecoder::Options{expect_masked, o.max_recv_size,
+                                             /*allow_text=*/text_});
+  ping_us_ = absl::ToInt64Microseconds(o.ws_ping_interval);
+  last_heard_us_ = lws_now_usecs();
+  if (ping_us_ > 0) lws_set_timer_usecs(wsi_, ping_us_);
 }
 
 int WsPipe::Decode(const char* data, size_t len) {
@@ -302,7 +407,7 @@ int WsPipe::OnWriteable() {
     std::vector<Message> batch;
     taken = core_->TakeSend(this, &batch, kMaxBatchBytes);
     for (const Message& m : batch) {
-      ws::AppendMessage(&out_, m, /*text=*/false, kMaxFrame, dialer_,
+      ws::AppendMessage(&out_, m, text_, kMaxFrame, dialer_,
                         [this] { return NextMask(); });
     }
   }
@@ -315,16 +420,38 @@ int WsPipe::OnWriteable() {
       return -1;
     }
   }
-  if (close_after_write_) return -1;  // lws closes once buffered bytes drain
+  if (close_after_write_) {
+    // Close once lws has written out what the kernel did not take yet.
+    if (lws_partial_buffered(wsi_)) {
+      lws_callback_on_writable(wsi_);
+      return 0;
+    }
+    return -1;
+  }
   if (taken > 0 || !raw_out_.empty()) lws_callback_on_writable(wsi_);
   return 0;
 }
 
 int WsPipe::OnTimer() {
   if (closing_) return -1;
-  // The handshake timer of an upgraded connection is left to run out (lws
-  // 4.1.6 fires a "cancelled" timer at once instead of removing it).
-  if (upgraded_) return 0;
+  if (upgraded_) {
+    // The handshake timer of an upgraded connection is left to run out (lws
+    // 4.1.6 fires a "cancelled" timer at once instead of removing it); with
+    // pings on, the timer is the ping clock.
+    if (ping_us_ <= 0) return 0;
+    const int64_t silent = lws_now_usecs() - last_heard_us_;
+    if (silent >= 3 * ping_us_) {
+      closing_ = false;
+      CloseOnLoop(absl::DeadlineExceededError(absl::StrCat(
+                      "ws: peer silent for ", silent / 1000, " ms")),
+                  ws::kCloseNormal);
+      return 0;
+    }
+    ws::AppendFrame(&raw_out_, ws::kPing, true, dialer_, NextMask(), {});
+    RequestWrite();
+    lws_set_timer_usecs(wsi_, ping_us_);
+    return 0;
+  }
   // The upgrade did not finish in time.
   std::shared_ptr<SocketCore> core =
       core_ ? core_ : (port_ ? WsHost::AnySocket(port_) : nullptr);

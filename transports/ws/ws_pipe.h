@@ -53,6 +53,11 @@ class WsPipe : public Pipe {
   int HandleUpgradeRequest();
   int HandleUpgradeResponse();
   int Decode(const char* data, size_t len);
+  // After the upgrade: the options of the socket, the decoder, the pings.
+  void StartFrames(bool expect_masked);
+  // A plain GET for a file under one of the port's mounts; false if the path
+  // is under none.
+  bool ServeFile(const ws::HttpHead& head, const std::string& path);
   void DeliverInbox();
   // Refuses an upgrade request with an HTTP error, then closes.
   int Refuse(int status, const std::string& reason, Reject count);
@@ -71,6 +76,9 @@ class WsPipe : public Pipe {
   std::string key_;               // dialer: our Sec-WebSocket-Key
   std::string subprotocol_;       // the listener's role name
   bool upgraded_ = false;
+  bool text_ = false;          // kWsText: text frames both ways
+  int64_t ping_us_ = 0;        // kWsPingInterval, 0 = none
+  int64_t last_heard_us_ = 0;  // when the peer last sent anything
   bool attached_ = false;
   bool closing_ = false;
   bool finished_ = false;
