@@ -11,54 +11,17 @@
 #include "absl/strings/str_cat.h"
 #include "socket/errors.h"
 #include "socket/socket_core.h"
+#include "transports/resolve.h"
 #include "transports/stream_pipe.h"
 
 namespace msock::internal {
 namespace {
 
-// Numeric host (or empty = any) + port -> sockaddr. False if the host is not
-// numeric.
-bool ToSockaddr(const std::string& host, int port, sockaddr_storage* ss) {
-  std::memset(ss, 0, sizeof(*ss));
-  if (host.empty())
-    return uv_ip4_addr("0.0.0.0", port, reinterpret_cast<sockaddr_in*>(ss)) ==
-           0;
-  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(ss)) == 0)
-    return true;
-  return uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(ss)) ==
-         0;
-}
-
-// Blocking name resolution, on the caller's thread.
-absl::Status Resolve(Url& url, bool passive) {
-  sockaddr_storage ss;
-  if (ToSockaddr(url.host, url.port, &ss)) return absl::OkStatus();
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  if (passive) hints.ai_flags = AI_PASSIVE;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(url.host.c_str(), nullptr, &hints, &res);
-  if (rc != 0 || res == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot resolve host '", url.host, "': ", gai_strerror(rc)));
-  }
-  char name[64] = "";
-  if (res->ai_family == AF_INET) {
-    uv_ip4_name(reinterpret_cast<sockaddr_in*>(res->ai_addr), name,
-                sizeof(name));
-  } else {
-    uv_ip6_name(reinterpret_cast<sockaddr_in6*>(res->ai_addr), name,
-                sizeof(name));
-  }
-  freeaddrinfo(res);
-  url.host = name;
-  return absl::OkStatus();
-}
-
 class TcpTransport : public Transport {
  public:
-  absl::Status PrepareListen(Url& url) override { return Resolve(url, true); }
+  absl::Status PrepareListen(Url& url) override {
+    return ResolveHost(url, true);
+  }
 
   absl::StatusOr<std::unique_ptr<Listener>> Listen(
       const Url& url, std::shared_ptr<SocketCore> core) override {

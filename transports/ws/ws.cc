@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "socket/socket_core.h"
+#include "transports/resolve.h"
 #include "transports/ws/ws_host.h"
 #include "transports/ws/ws_pipe.h"
 
@@ -17,10 +18,8 @@ namespace msock::internal {
 namespace {
 
 bool IsNumeric(const std::string& host) {
-  sockaddr_in6 a6;
-  sockaddr_in a4;
-  return uv_ip4_addr(host.c_str(), 0, &a4) == 0 ||
-         uv_ip6_addr(host.c_str(), 0, &a6) == 0;
+  sockaddr_storage ss;
+  return !host.empty() && ToSockaddr(host, 0, &ss);
 }
 
 class WsListener : public Listener {
@@ -73,28 +72,7 @@ class WsTransport : public Transport {
       return absl::UnimplementedError(
           "wss:// is not available yet (TLS options are to come); use ws://");
     }
-    if (!url.host.empty() && !IsNumeric(url.host)) {
-      addrinfo hints{};
-      hints.ai_family = AF_UNSPEC;
-      hints.ai_socktype = SOCK_STREAM;
-      addrinfo* res = nullptr;
-      if (getaddrinfo(url.host.c_str(), nullptr, &hints, &res) != 0 ||
-          res == nullptr) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("cannot resolve host '", url.host, "'"));
-      }
-      char name[64] = "";
-      if (res->ai_family == AF_INET) {
-        uv_ip4_name(reinterpret_cast<sockaddr_in*>(res->ai_addr), name,
-                    sizeof(name));
-      } else {
-        uv_ip6_name(reinterpret_cast<sockaddr_in6*>(res->ai_addr), name,
-                    sizeof(name));
-      }
-      freeaddrinfo(res);
-      url.host = name;
-    }
-    return absl::OkStatus();
+    return ResolveHost(url, /*passive=*/true);
   }
 
   absl::StatusOr<std::unique_ptr<Listener>> Listen(
@@ -140,31 +118,24 @@ class WsTransport : public Transport {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    int rc = uv_getaddrinfo(
-        (*host)->ctx().loop(), &r->req,
-        [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
-          auto* r = static_cast<Resolve*>(req->data);
-          char name[64] = "";
-          if (status == 0 && res != nullptr) {
-            if (res->ai_family == AF_INET) {
-              uv_ip4_name(reinterpret_cast<sockaddr_in*>(res->ai_addr), name,
-                          sizeof(name));
-            } else {
-              uv_ip6_name(reinterpret_cast<sockaddr_in6*>(res->ai_addr), name,
-                          sizeof(name));
-            }
-          }
-          if (res) uv_freeaddrinfo(res);
-          if (name[0] == '\0') {
-            r->pipe->OnConnectError(
-                absl::StrCat("cannot resolve host '", r->url.host, "'"));
-            r->pipe->OnClosed();
-          } else {
-            StartConnect(r->host, r->pipe, r->url, name);
-          }
-          delete r;
-        },
-        url.host.c_str(), nullptr, &hints);
+    int rc =
+        uv_getaddrinfo((*host)->ctx().loop(), &r->req,
+                       [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
+                         auto* r = static_cast<Resolve*>(req->data);
+                         std::string name;
+                         if (status == 0 && res != nullptr)
+                           name = AddressText(res->ai_addr);
+                         if (res) uv_freeaddrinfo(res);
+                         if (name.empty()) {
+                           r->pipe->OnConnectError(absl::StrCat(
+                               "cannot resolve host '", r->url.host, "'"));
+                           r->pipe->OnClosed();
+                         } else {
+                           StartConnect(r->host, r->pipe, r->url, name);
+                         }
+                         delete r;
+                       },
+                       url.host.c_str(), nullptr, &hints);
     if (rc < 0) {
       delete r;
       pipe->OnConnectError("cannot start name resolution");

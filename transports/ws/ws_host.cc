@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "socket/errors.h"
 #include "socket/socket_core.h"
+#include "transports/resolve.h"
 #include "transports/ws/ws_pipe.h"
 
 namespace msock::internal {
@@ -165,10 +166,7 @@ absl::StatusOr<WsPort*> WsHost::Bind(const Url& url,
   const std::string what = absl::StrCat("listen ", url.ToString());
   sockaddr_storage ss{};
   const std::string host = url.host.empty() ? "0.0.0.0" : url.host;
-  if (uv_ip4_addr(host.c_str(), url.port,
-                  reinterpret_cast<sockaddr_in*>(&ss)) != 0 &&
-      uv_ip6_addr(host.c_str(), url.port,
-                  reinterpret_cast<sockaddr_in6*>(&ss)) != 0) {
+  if (!ToSockaddr(host, url.port, &ss)) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": the host must be a numeric address"));
   }
