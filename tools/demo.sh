@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/demo.sh: the README demo. Installs dependencies, builds the `msock` command-line tool in
 # build/ (only what is missing), then runs two msock processes on this host that exchange
-# messages: push/pull and pair1, each over ipc and over tcp. Exits non-zero if any exchange fails.
+# messages: push/pull and pair1 over ipc, tcp and ws. Exits non-zero if any exchange fails.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -131,6 +131,15 @@ port="$(free_port)"
 exchange "pair1 over tcp" \
   pair1 "--listen tcp://127.0.0.1:$port" "ping from A" \
   pair1 "--dial tcp://127.0.0.1:$port" "pong from B"
+# The same over WebSocket (ws://host:port/path, the mapping NNG and browsers use).
+port="$(free_port)"
+exchange "push/pull over ws" \
+  pull "--listen ws://127.0.0.1:$port/jobs" "" \
+  push "--dial ws://127.0.0.1:$port/jobs" "hello over ws"
+port="$(free_port)"
+exchange "pair1 over ws" \
+  pair1 "--listen ws://127.0.0.1:$port/pair" "ping from A" \
+  pair1 "--dial ws://127.0.0.1:$port/pair" "pong from B"
 
 echo
 if [[ $FAILED -ne 0 ]]; then
