@@ -323,9 +323,11 @@ int WsPipe::HandleUpgradeResponse() {
     bad = ws::CheckUpgradeResponse(**resp, key_, subprotocol_);
   }
   if (!bad.ok()) {
-    core_->CountReject(bad.message().find("subprotocol") != std::string::npos
-                           ? Reject::kProtocol
-                           : Reject::kBadFrame);
+    // NNG answers 400 (no reason given) to a dialer of the wrong protocol.
+    const bool wrong_protocol =
+        bad.message().find("subprotocol") != std::string::npos ||
+        (resp.ok() && resp->has_value() && (*resp)->status == 400);
+    core_->CountReject(wrong_protocol ? Reject::kProtocol : Reject::kBadFrame);
     CloseOnLoop(
         absl::UnavailableError(absl::StrCat("ws upgrade to ", url_.ToString(),
                                             " refused: ", bad.message())),
