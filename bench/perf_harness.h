@@ -22,7 +22,7 @@ namespace msock::bench {
 
 using Clock = std::chrono::steady_clock;
 
-enum class Transport { kInproc, kIpc, kTcp };
+enum class Transport { kInproc, kIpc, kTcp, kWs };
 
 inline const char* TransportName(Transport t) {
   switch (t) {
@@ -32,6 +32,8 @@ inline const char* TransportName(Transport t) {
       return "ipc";
     case Transport::kTcp:
       return "tcp";
+    case Transport::kWs:
+      return "ws";
   }
   return "?";
 }
@@ -157,16 +159,23 @@ struct SideArgs {
   Rendezvous* rv = nullptr;
 };
 
+// The path every ws listener serves (ws://127.0.0.1:PORT/bench).
+inline constexpr char kWsPath[] = "/bench";
+inline constexpr size_t kWsPathLen = sizeof(kWsPath) - 1;
+
 // The URL the listening side of `a` binds: a unique inproc name or ipc path,
-// and `tcp_url` for tcp (each library spells "any free port" its own way).
-inline std::string ListenUrl(const SideArgs& a, const std::string& tcp_url) {
+// and for tcp and ws 127.0.0.1 with `port` ("0" or "*": a port the library
+// picks and reports; each library spells "any free port" its own way).
+inline std::string ListenUrl(const SideArgs& a, const std::string& port) {
   switch (a.transport) {
     case Transport::kInproc:
       return "inproc://" + a.tag;
     case Transport::kIpc:
       return "ipc://" + a.scratch_dir + "/" + a.tag + ".sock";
     case Transport::kTcp:
-      return tcp_url;
+      return "tcp://127.0.0.1:" + port;
+    case Transport::kWs:
+      return "ws://127.0.0.1:" + port + kWsPath;
   }
   return "";
 }
@@ -210,6 +219,7 @@ class Peer {
 struct Library {
   const char* key;     // as given to --libs: "msock", "zmq", "nng", "nanomsg"
   const char* column;  // table column: "msock", "libzmq", "NNG", "nanomsg"
+  bool has_ws;         // has a ws:// transport (libzmq has none)
   double
       count_scale;  // message counts are multiplied by this (NNG is very slow)
   std::string (*version)();

@@ -52,17 +52,18 @@ struct Options {
 
 std::vector<Library> AllLibraries() {
   std::vector<Library> libs;
-  libs.push_back({"msock", "msock", 1.0, MsockVersion, MakeMsockPeer});
+  libs.push_back({"msock", "msock", true, 1.0, MsockVersion, MakeMsockPeer});
 #ifdef MSOCK_BENCH_HAVE_ZMQ
-  libs.push_back({"zmq", "libzmq", 1.0, ZmqVersion, MakeZmqPeer});
+  libs.push_back({"zmq", "libzmq", false, 1.0, ZmqVersion, MakeZmqPeer});
 #endif
 #ifdef MSOCK_BENCH_HAVE_NNG
   // NNG moves 14-20k msgs/s here: fewer messages, so its cells end in about the
   // same time.
-  libs.push_back({"nng", "NNG", 1.0 / 32, NngVersion, MakeNngPeer});
+  libs.push_back({"nng", "NNG", true, 1.0 / 32, NngVersion, MakeNngPeer});
 #endif
 #ifdef MSOCK_BENCH_HAVE_NANOMSG
-  libs.push_back({"nanomsg", "nanomsg", 1.0, NanomsgVersion, MakeNanomsgPeer});
+  libs.push_back(
+      {"nanomsg", "nanomsg", true, 1.0, NanomsgVersion, MakeNanomsgPeer});
 #endif
   return libs;
 }
@@ -70,10 +71,12 @@ std::vector<Library> AllLibraries() {
 std::vector<Cell> AllCells(bool quick) {
   std::vector<Cell> cells;
   const Transport transports[] = {Transport::kInproc, Transport::kIpc,
-                                  Transport::kTcp};
+                                  Transport::kTcp, Transport::kWs};
   for (Transport t : transports) {
     cells.push_back({Test::kThroughput, t, 64, quick ? 20000 : 1000000});
-    cells.push_back({Test::kThroughput, t, 1024, quick ? 10000 : 500000});
+    // ws: 64 B and 64 KiB only (issue 4).
+    if (t != Transport::kWs)
+      cells.push_back({Test::kThroughput, t, 1024, quick ? 10000 : 500000});
     cells.push_back({Test::kThroughput, t, 65536, quick ? 500 : 20000});
   }
   for (Transport t : transports) {
@@ -147,16 +150,18 @@ void PrintUsage() {
       "  --quick           small message counts and a 0.5 s time limit (smoke "
       "test)\n"
       "  --time-limit SEC  stop timing a cell after SEC seconds (default 1.5)\n"
-      "  --procs           ipc/tcp: receiver (fan-out: each subscriber) in a "
-      "separate\n"
-      "                    process (default: threads)\n"
+      "  --procs           ipc/tcp/ws: receiver (fan-out: each subscriber) "
+      "in a\n"
+      "                    separate process (default: threads)\n"
       "  --pin             pin each measurement to CPU 0\n"
       "  --inline          no fork: run in this process (for gdb/perf; a hang "
       "exits)\n"
       "Cells: throughput/{inproc,ipc,tcp}/{64B,1KiB,64KiB}, "
-      "latency/{inproc,ipc,tcp}/64B,\n"
-      "       reqrep/{inproc,ipc,tcp}/64B, fanout/tcp/64B, "
-      "fanout-block/tcp/64B (msock only).\n"
+      "throughput/ws/{64B,64KiB},\n"
+      "       latency/{inproc,ipc,tcp,ws}/64B, "
+      "reqrep/{inproc,ipc,tcp,ws}/64B, fanout/tcp/64B,\n"
+      "       fanout-block/tcp/64B (msock only). ws: "
+      "ws://127.0.0.1:PORT/bench, no libzmq.\n"
       "Exit status 1 if an msock measurement failed or hung.\n");
 }
 
@@ -300,19 +305,38 @@ std::string RenderTable(const Options& opt, const std::string& command,
       "lost = share of sent x subscribers that never arrived, counted = share "
       "the library's own drop counter reports (fanout-block: msock with "
       "Overflow::kBlock). Ratio: msock/libzmq throughput or fanout rate (>1: "
-      "msock faster) or p50 (<1: msock faster).");
+      "msock faster) or p50 (<1: msock faster); ws cells: msock/NNG instead "
+      "(libzmq has no ws), marked \"vs NNG\".");
   if (opt.spread) add(" [a-b]: lowest and highest of the runs.");
   add("\n\n");
+  bool any_ws = std::any_of(cells.begin(), cells.end(), [](const Cell& c) {
+    return c.transport == Transport::kWs;
+  });
+  if (any_ws) {
+    add("ws: ws://127.0.0.1:PORT/bench, binary frames, each library with "
+        "its defaults. For context, lws-notes.md section 2 measured bare "
+        "libwebsockets 4.1.6 on this machine at 114-147k msgs/s for a 64 B "
+        "stream with lws defaults (one process; 66-69k across processes) "
+        "and 557-732k msgs/s with frames coalesced into one write; issue 4 "
+        "aims for at least 5x the default rate (about 570-735k msgs/s).\n\n");
+  }
 
-  size_t zmq_i = libs.size(), msock_i = libs.size();
+  size_t zmq_i = libs.size(), nng_i = libs.size(), msock_i = libs.size();
   for (size_t li = 0; li < libs.size(); ++li) {
     if (std::string(libs[li].key) == "zmq") zmq_i = li;
+    if (std::string(libs[li].key) == "nng") nng_i = li;
     if (std::string(libs[li].key) == "msock") msock_i = li;
   }
-  bool ratio = zmq_i < libs.size() && msock_i < libs.size();
+  // ws cells compare with NNG (libzmq has no ws).
+  bool ws_ratio = any_ws && nng_i < libs.size() && msock_i < libs.size();
+  bool ratio = (zmq_i < libs.size() && msock_i < libs.size()) || ws_ratio;
   add("| test | transport | size |");
   for (const Library& l : libs) add(std::string(" ") + l.column + " |");
-  if (ratio) add(" msock/libzmq |");
+  if (ratio) {
+    bool zmq = zmq_i < libs.size();
+    add(zmq ? (ws_ratio ? " msock/libzmq (ws: msock/NNG) |" : " msock/libzmq |")
+            : " msock/NNG (ws) |");
+  }
   add("\n|---|---|---|");
   for (size_t li = 0; li < libs.size(); ++li) add("---|");
   if (ratio) add("---|");
@@ -375,9 +399,11 @@ std::string RenderTable(const Options& opt, const std::string& command,
       add(" " + cell + " |");
     }
     if (ratio) {
-      if (key[msock_i] > 0 && key[zmq_i] > 0) {
-        std::snprintf(line, sizeof(line), " %.2fx |",
-                      key[msock_i] / key[zmq_i]);
+      bool ws = c.transport == Transport::kWs;
+      size_t peer_i = ws ? nng_i : zmq_i;
+      if (peer_i < libs.size() && key[msock_i] > 0 && key[peer_i] > 0) {
+        std::snprintf(line, sizeof(line), " %.2fx%s |",
+                      key[msock_i] / key[peer_i], ws ? " vs NNG" : "");
         add(line);
       } else {
         add(" - |");
@@ -454,6 +480,7 @@ int Main(int argc, char** argv) {
         size_t li = (k + run) % libs.size();  // rotate who goes first
         const Library& lib = libs[li];
         if (c.msock_only && std::string(lib.key) != "msock") continue;
+        if (c.transport == Transport::kWs && !lib.has_ws) continue;
         SideArgs args;
         args.transport = c.transport;
         args.size = c.size;

@@ -52,7 +52,7 @@ Io FromStatus(const absl::Status& s, PollDeadline* d) {
 
 template <typename Sock>
 bool Listen(Sock& s, const SideArgs& a) {
-  absl::StatusOr<std::string> url = s.Listen(ListenUrl(a, "tcp://127.0.0.1:0"));
+  absl::StatusOr<std::string> url = s.Listen(ListenUrl(a, "0"));
   if (!url.ok()) {
     a.rv->Fail("msock: Listen: " + url.status().ToString());
     return false;

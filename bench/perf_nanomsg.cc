@@ -3,7 +3,8 @@
 // Default socket settings, except send/receive timeouts of kPollMillis so the
 // loops can notice a stop request (a requester waits kStallSeconds for a
 // reply); sends copy the caller's bytes, receives take the message (NN_MSG)
-// and the echo sends that same message back. nanomsg counts no pub drops.
+// and the echo sends that same message back. nanomsg counts no pub drops. ws
+// uses nanomsg's default binary frames (NN_WS_MSG_TYPE_BINARY).
 //
 // libnng also exports the nanomsg API (nn_socket, nn_send, ...), so linking
 // both would call NNG's compatibility layer here. nanomsg is therefore loaded
@@ -225,14 +226,17 @@ class NanomsgPeer : public Peer {
     // nanomsg cannot report a port it picked: try ports that were free a moment
     // ago.
     for (int attempt = 0; attempt < 10; ++attempt) {
-      std::string url =
-          ListenUrl(a, "tcp://127.0.0.1:" + std::to_string(PickFreeTcpPort()));
+      std::string url = ListenUrl(a, std::to_string(PickFreeTcpPort()));
+      // nanomsg's ws listener takes everything after the last ':' as the port
+      // and serves any path: bind (and dial) ws://127.0.0.1:PORT, no path.
+      if (a.transport == Transport::kWs) url.resize(url.size() - kWsPathLen);
       if (Nn().bind(s, url.c_str()) >= 0) {
         a.rv->PublishUrl(url);
         return s;
       }
-      if (a.transport != Transport::kTcp || Nn().errno_fn() != EADDRINUSE)
-        break;
+      bool port =
+          a.transport == Transport::kTcp || a.transport == Transport::kWs;
+      if (!port || Nn().errno_fn() != EADDRINUSE) break;
     }
     a.rv->Fail(NnError("nn_bind"));
     Nn().close(s);

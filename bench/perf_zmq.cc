@@ -155,7 +155,7 @@ class ZmqPeer : public Peer {
   void* Listen(int type, const SideArgs& a) {
     void* s = Open(type, a);
     if (s == nullptr) return nullptr;
-    std::string url = ListenUrl(a, "tcp://127.0.0.1:*");
+    std::string url = ListenUrl(a, "*");
     if (zmq_bind(s, url.c_str()) != 0) {
       a.rv->Fail(ZmqError("zmq_bind"));
       zmq_close(s);
