@@ -306,6 +306,27 @@ TEST_F(WsTransportTest, StaticFilesServedBesideSockets) {
   EXPECT_EQ(get("/www/").rfind("HTTP/1.1 404", 0), 0u);
 }
 
+TEST_F(WsTransportTest, DialsAndListensByHostName) {
+  Socket pull(protocols::kPull);
+  absl::StatusOr<std::string> url = pull.Listen("ws://localhost:0/named");
+  ASSERT_TRUE(url.ok()) << url.status();
+  absl::StatusOr<Url> u = ParseUrl(*url);
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->host == "127.0.0.1" || u->host == "::1")
+      << u->host << ": resolved before binding";
+  Socket push(protocols::kPush);
+  // Resolved on libuv's thread pool, then dialed by address.
+  ASSERT_TRUE(
+      push.Dial("ws://localhost:" + std::to_string(u->port) + "/named").ok());
+  ASSERT_TRUE(SendString(push, "by name", Deadline(10)).ok());
+  EXPECT_EQ(RecvString(pull, Deadline(10)).value_or("?"), "by name");
+  // A name that does not resolve fails the attempt and the dialer retries;
+  // closing the socket meanwhile is clean.
+  Socket lost(protocols::kPush);
+  ASSERT_TRUE(lost.Dial("ws://no-such-host.invalid:1/x").ok());
+  lost.Close();
+}
+
 TEST(WsContextTest, PrivateContextTearsDownItsWebSocketState) {
   // A Context with ws sockets, destroyed: libwebsockets' context must be torn
   // down on the loop (two destroys with the loop running in between) and every

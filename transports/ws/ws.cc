@@ -45,6 +45,8 @@ class WsListener : public Listener {
 // Starts the TCP connection of `pipe` to the numeric address `ip`.
 void StartConnect(WsHost* host, const std::shared_ptr<WsPipe>& pipe,
                   const Url& url, const std::string& ip) {
+  // The socket may have closed the pipe while its name was being resolved.
+  if (pipe->finished()) return;
   lws_client_connect_info i{};
   i.context = host->context();
   i.vhost = host->client_vhost();

@@ -46,6 +46,8 @@ class WsPipe : public Pipe {
   void OnConnectError(const std::string& why);
   // The listening port went away before the upgrade finished.
   void ForgetPort() { port_ = nullptr; }
+  // Closed (or given up) already: nothing more to do with it.
+  bool finished() const { return finished_; }
 
  private:
   WsPipe(WsHost* host, std::shared_ptr<SocketCore> core, bool dialer);
