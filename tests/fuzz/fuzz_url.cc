@@ -15,10 +15,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (u.status().code() != absl::StatusCode::kInvalidArgument) std::abort();
     return 0;
   }
-  if (u->scheme != "inproc" && u->scheme != "ipc" && u->scheme != "tcp")
+  if (u->scheme != "inproc" && u->scheme != "ipc" && u->scheme != "tcp" &&
+      u->scheme != "ws" && u->scheme != "wss") {
     std::abort();
+  }
   if (u->port < 0 || u->port > 65535) std::abort();
   if (u->scheme != "tcp" && u->path.empty()) std::abort();
+  if ((u->scheme == "ws" || u->scheme == "wss") && u->path[0] != '/')
+    std::abort();
   absl::StatusOr<msock::Url> again = msock::ParseUrl(u->ToString());
   if (!again.ok()) std::abort();
   if (again->scheme != u->scheme || again->host != u->host ||
