@@ -443,7 +443,6 @@ int WsPipe::OnTimer() {
     if (ping_us_ <= 0) return 0;
     const int64_t silent = lws_now_usecs() - last_heard_us_;
     if (silent >= 3 * ping_us_) {
-      closing_ = false;
       CloseOnLoop(absl::DeadlineExceededError(absl::StrCat(
                       "ws: peer silent for ", silent / 1000, " ms")),
                   ws::kCloseNormal);
