@@ -63,6 +63,7 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   void OnConnect(absl::StatusOr<std::shared_ptr<Pipe>> r) {
     connecting_ = false;
     if (!r.ok()) {
+      if (!closed_) core_->DialFailed(url_.ToString(), r.status());
       Retry();
       return;
     }

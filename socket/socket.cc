@@ -79,6 +79,9 @@ absl::Status Socket::Set(OptionKey<int> key, int value) {
 absl::Status Socket::Set(OptionKey<Overflow> /*key*/, Overflow value) {
   return core_->SetOverflow(value);
 }
+absl::Status Socket::Set(OptionKey<std::string> key, std::string value) {
+  return core_->SetOption(key.id, std::move(value));
+}
 
 absl::Duration Socket::Get(OptionKey<absl::Duration> key) const {
   SocketOptions o = core_->options();
@@ -120,7 +123,22 @@ size_t Socket::Get(OptionKey<size_t> key) const {
 
 int Socket::Get(OptionKey<int> key) const {
   SocketOptions o = core_->options();
-  return key.id == opt::kWsText.id ? o.ws_text : o.ttl;
+  if (key.id == opt::kWsText.id) return o.ws_text;
+  if (key.id == opt::kTlsVerifyPeer.id) return o.tls_verify_peer;
+  return o.ttl;
+}
+std::string Socket::Get(OptionKey<std::string> key) const {
+  SocketOptions o = core_->options();
+  switch (key.id) {
+    case opt::kTlsCert.id:
+      return o.tls_cert;
+    case opt::kTlsKey.id:
+      return o.tls_key;
+    case opt::kTlsCa.id:
+      return o.tls_ca;
+    default:
+      return o.tls_server_name;
+  }
 }
 Overflow Socket::Get(OptionKey<Overflow> /*key*/) const {
   return core_->options().overflow;

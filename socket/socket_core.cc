@@ -618,6 +618,19 @@ void SocketCore::EmitEvent(const PipeEvent& ev) {
   if (--emitting_ == 0) hooks_cv_.notify_all();
 }
 
+void SocketCore::DialFailed(const std::string& url, absl::Status why) {
+  std::shared_ptr<const std::function<void(const PipeEvent&)>> fn;
+  {
+    Lock lock(hooks_mu_);
+    if (!event_fn_) return;
+    fn = event_fn_;
+    ++emitting_;
+  }
+  (*fn)(PipeEvent{PipeEventType::kDialFailed, 0, "", url, std::move(why)});
+  Lock lock(hooks_mu_);
+  if (--emitting_ == 0) hooks_cv_.notify_all();
+}
+
 void SocketCore::StopEvents(bool wait) {
   Lock lock(hooks_mu_);
   event_fn_ = nullptr;
@@ -697,10 +710,13 @@ absl::Status SocketCore::SetOption(int id, size_t v) {
 absl::Status SocketCore::SetOption(int id, int v) {
   Lock lock(mu_);
   if (closed_) return absl::FailedPreconditionError("socket closed");
-  if (id == opt::kWsText.id) {
-    if (v != 0 && v != 1)
-      return absl::InvalidArgumentError("ws-text must be 0 or 1");
-    opts_.ws_text = v;
+  if (id == opt::kWsText.id || id == opt::kTlsVerifyPeer.id) {
+    if (v != 0 && v != 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(id == opt::kWsText.id ? "ws-text" : "tls-verify-peer",
+                       " must be 0 or 1"));
+    }
+    (id == opt::kWsText.id ? opts_.ws_text : opts_.tls_verify_peer) = v;
     return absl::OkStatus();
   }
   if (id != opt::kTtl.id)
@@ -708,6 +724,28 @@ absl::Status SocketCore::SetOption(int id, int v) {
   if (v < 1 || v > 15)
     return absl::InvalidArgumentError("ttl must be in 1..15");
   opts_.ttl = v;
+  return absl::OkStatus();
+}
+
+absl::Status SocketCore::SetOption(int id, std::string v) {
+  Lock lock(mu_);
+  if (closed_) return absl::FailedPreconditionError("socket closed");
+  switch (id) {
+    case opt::kTlsCert.id:
+      opts_.tls_cert = std::move(v);
+      break;
+    case opt::kTlsKey.id:
+      opts_.tls_key = std::move(v);
+      break;
+    case opt::kTlsCa.id:
+      opts_.tls_ca = std::move(v);
+      break;
+    case opt::kTlsServerName.id:
+      opts_.tls_server_name = std::move(v);
+      break;
+    default:
+      return absl::InvalidArgumentError("unknown string option");
+  }
   return absl::OkStatus();
 }
 

@@ -63,6 +63,9 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   // one). Returns the number moved; 0 also clears the pipe's wake_pending flag.
   size_t TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_bytes);
   void CountReject(Reject why);
+  // A dial attempt to `url` failed (the connector will retry): tells the
+  // user's pipe-event observer (not the protocol hook).
+  void DialFailed(const std::string& url, absl::Status why);
   bool closed() const;
   // Every pipe that holds an I/O handle registers here from creation (before
   // its handshake, even before it connects) until its handles are closed: Close
@@ -87,6 +90,7 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   absl::Status SetOption(int id, absl::Duration d);
   absl::Status SetOption(int id, size_t v);
   absl::Status SetOption(int id, int v);
+  absl::Status SetOption(int id, std::string v);
   absl::Status SetOverflow(Overflow v);
   SocketStats stats() const;
   std::vector<PipeStats> pipe_stats() const;

@@ -36,6 +36,9 @@ void WatchPipes(Socket& s, std::string label) {
     if (e.type == PipeEventType::kAdded) {
       Complain(Cat(label, "pipe ", e.pipe_id, " added (local ", e.local_address,
                    ", remote ", e.remote_address, ")"));
+    } else if (e.type == PipeEventType::kDialFailed) {
+      Complain(Cat(label, "dial ", e.remote_address,
+                   " failed: ", e.reason.ToString(), " (retrying)"));
     } else {
       Complain(Cat(label, "pipe ", e.pipe_id, " removed (",
                    e.reason.ok() ? "closed locally" : e.reason.ToString(),

@@ -10,7 +10,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PACKAGES=(
   build-essential cmake ninja-build pkg-config g++ clang clang-format libclang-rt-14-dev llvm
   libuv1-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  protobuf-compiler libprotobuf-dev libwebsockets-dev libwebsockets-evlib-uv libsqlite3-dev
+  protobuf-compiler libprotobuf-dev libwebsockets-dev libwebsockets-evlib-uv libssl-dev openssl libsqlite3-dev
   nanomsg-utils nng-utils libnng-dev libzmq3-dev libnanomsg-dev valgrind python3
   chromium
 )

@@ -14,6 +14,7 @@
 #define MSOCK_OPTIONS_H_
 
 #include <cstddef>
+#include <string>
 
 #include "absl/time/time.h"
 
@@ -84,6 +85,26 @@ inline constexpr OptionKey<int> kWsText{14, "ws-text"};
 // application as if they were messages, so never ping a nanomsg peer).
 inline constexpr OptionKey<absl::Duration> kWsPingInterval{15,
                                                            "ws-ping-interval"};
+// wss:// only. Each takes either PEM text (starting "-----BEGIN") or the name
+// of a PEM file, read when the socket listens or dials (a bad one makes Listen
+// fail with kInvalidArgument, or the dial's connection fail).
+//   kTlsCert: the certificate (then any intermediate certificates) this side
+//     presents; required to listen, optional to dial (client certificate).
+//   kTlsKey: the private key of kTlsCert.
+//   kTlsCa: the CA certificates peers are checked against. A dialer without it
+//     uses the system's CAs; a listener with it asks every client for a
+//     certificate signed by one of them.
+// Default: empty.
+inline constexpr OptionKey<std::string> kTlsCert{16, "tls-cert"};
+inline constexpr OptionKey<std::string> kTlsKey{17, "tls-key"};
+inline constexpr OptionKey<std::string> kTlsCa{18, "tls-ca"};
+// wss:// dialers: the name the listener's certificate must carry, and the name
+// sent in TLS SNI (not for IP addresses). Default empty: the host of the URL.
+inline constexpr OptionKey<std::string> kTlsServerName{19, "tls-server-name"};
+// wss:// only. 1 (default): a dialer checks the listener's certificate (chain
+// and name) and refuses a bad one; a listener with kTlsCa set requires client
+// certificates. 0: no checks (encryption without authentication: tests only).
+inline constexpr OptionKey<int> kTlsVerifyPeer{20, "tls-verify-peer"};
 }  // namespace opt
 
 // The values of every option, as a socket holds them.
@@ -104,6 +125,11 @@ struct SocketOptions {
   Overflow overflow = Overflow::kDropNewest;
   int ws_text = 0;
   absl::Duration ws_ping_interval = absl::ZeroDuration();
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  std::string tls_server_name;
+  int tls_verify_peer = 1;
 };
 
 }  // namespace msock

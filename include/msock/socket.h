@@ -110,13 +110,18 @@ struct PipeStats {
   uint64_t dropped = 0;       // fan-out messages it missed (kOverflow policy)
 };
 
-enum class PipeEventType { kAdded, kRemoved };
+// kDialFailed: a connection attempt of a Dial failed (refused, TLS
+// certificate refused, upgrade refused, ...); the socket retries after its
+// back-off. It has no pipe (pipe_id 0); remote_address is the dialed URL.
+enum class PipeEventType { kAdded, kRemoved, kDialFailed };
 struct PipeEvent {
   PipeEventType type;
   uint32_t pipe_id;
   std::string local_address;
   std::string remote_address;
-  absl::Status reason;  // kRemoved: why the pipe closed (OK when closed by us)
+  // kRemoved: why the pipe closed (OK when closed by us); kDialFailed: why the
+  // attempt failed.
+  absl::Status reason;
 };
 
 namespace internal {
@@ -173,8 +178,9 @@ class Socket {
   absl::Status WaitForPeers(int n, absl::Time deadline);
   int pipe_count() const;
 
-  // Calls `fn` on every pipe added or removed, on the I/O thread (inproc: the
-  // thread that made or closed the pipe): it must not block nor call Close.
+  // Calls `fn` on every pipe added or removed, and on every failed dial
+  // attempt, on the I/O thread (inproc: the thread that made or closed the
+  // pipe): it must not block nor call Close.
   // Replaces any earlier observer; pass nullptr to remove it. Events stop when
   // Close starts; none runs after Close returns.
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
@@ -191,10 +197,12 @@ class Socket {
   absl::Status Set(OptionKey<size_t> key, size_t value);
   absl::Status Set(OptionKey<int> key, int value);
   absl::Status Set(OptionKey<Overflow> key, Overflow value);
+  absl::Status Set(OptionKey<std::string> key, std::string value);
   absl::Duration Get(OptionKey<absl::Duration> key) const;
   size_t Get(OptionKey<size_t> key) const;
   int Get(OptionKey<int> key) const;
   Overflow Get(OptionKey<Overflow> key) const;
+  std::string Get(OptionKey<std::string> key) const;
 
   SocketStats stats() const;
   // Queue lengths and drop counts of every connected pipe.

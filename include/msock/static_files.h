@@ -10,6 +10,10 @@
 //       msock::StaticFiles::Serve("ws://127.0.0.1:8080/app", "./www");
 //   // files.value()->url() == "http://127.0.0.1:8080/app/"
 //
+// On a wss:// port the files are served over https: listen with a wss:// socket
+// (which carries the certificate options) first, then call Serve with a wss://
+// URL of the same address.
+//
 // GET and HEAD requests under the mount path get the file at the same relative
 // path under the directory ("/app/" and "/app" give index.html); anything
 // else under it gets 404 (no directory listings, no ".." or "%2F" tricks,
@@ -30,17 +34,19 @@ namespace msock {
 
 class StaticFiles {
  public:
-  // Serves `dir` at the path of `url` (a ws:// URL naming the address and the
-  // mount path; port 0 picks a free port). Errors: kInvalidArgument (bad URL,
-  // not ws://, `dir` not a directory), kAlreadyExists (that path is already
-  // served), kUnavailable (cannot bind).
+  // Serves `dir` at the path of `url` (a ws:// or wss:// URL naming the
+  // address and the mount path; ws:// port 0 picks a free port). Errors:
+  // kInvalidArgument (bad URL, not ws:// or wss://, `dir` not a directory, no
+  // wss:// socket listening there yet), kAlreadyExists (that path is already
+  // served, or the address serves the other scheme), kUnavailable (cannot
+  // bind).
   static absl::StatusOr<std::unique_ptr<StaticFiles>> Serve(
       std::string_view url, std::string dir, Context& ctx = Context::Default());
   ~StaticFiles();
   StaticFiles(const StaticFiles&) = delete;
   StaticFiles& operator=(const StaticFiles&) = delete;
 
-  // "http://host:port/path/": where the files are.
+  // "http://host:port/path/" (https for wss): where the files are.
   const std::string& url() const { return url_; }
 
  private:

@@ -59,6 +59,7 @@ std::string ListenUrlFor(std::string_view scheme) {
   if (scheme == "ipc") return UniqueIpcUrl();
   if (scheme == "tcp") return "tcp://127.0.0.1:0";
   if (scheme == "ws") return "ws://127.0.0.1:0/msock";
+  if (scheme == "wss") return "wss://127.0.0.1:0/msock";
   std::fprintf(stderr, "ListenUrlFor: unknown scheme %.*s\n",
                static_cast<int>(scheme.size()), scheme.data());
   std::abort();

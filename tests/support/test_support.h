@@ -44,9 +44,9 @@ ScratchDir& Scratch();
 std::string UniqueIpcUrl();
 // "inproc://msock-test-<pid>-<n>", unique within the process.
 std::string UniqueInprocUrl();
-// A URL to listen on for `scheme` ("inproc", "ipc", "tcp" or "ws"): a unique
-// inproc name, a unique ipc path, "tcp://127.0.0.1:0" or
-// "ws://127.0.0.1:0/msock".
+// A URL to listen on for `scheme` ("inproc", "ipc", "tcp", "ws" or "wss"): a
+// unique inproc name, a unique ipc path, "tcp://127.0.0.1:0",
+// "ws://127.0.0.1:0/msock" or "wss://127.0.0.1:0/msock".
 std::string ListenUrlFor(std::string_view scheme);
 
 // absl::Now() + seconds.

@@ -1,6 +1,7 @@
 // The transport conformance suite: the same behaviour checked over inproc, ipc
-// and tcp (binding, dialing, ordering, large and empty messages, reconnection,
-// pipe removal, back-pressure, the receive size limit and address conflicts).
+// tcp, ws and wss (binding, dialing, ordering, large and empty messages,
+// reconnection, pipe removal, back-pressure, the receive size limit and address
+// conflicts).
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "msock/protocols/recipes.h"
 #include "msock/socket.h"
 #include "msock/url.h"
+#include "tests/support/test_certs.h"
 #include "tests/support/test_support.h"
 
 namespace msock {
@@ -52,6 +54,11 @@ class TransportTest : public ::testing::TestWithParam<std::string> {
   const std::string& scheme() const { return GetParam(); }
   bool stream() const { return scheme() != "inproc"; }
 
+  // wss: every socket shows and checks certificates of the test CA.
+  void Prepare(Socket& s) {
+    if (scheme() == "wss") test::UseTestTls(s);
+  }
+
   static void FastRedial(Socket& s) {
     ASSERT_TRUE(s.Set(opt::kReconnectMin, absl::Milliseconds(10)).ok());
     ASSERT_TRUE(s.Set(opt::kReconnectMax, absl::Milliseconds(200)).ok());
@@ -78,8 +85,11 @@ class TransportTest : public ::testing::TestWithParam<std::string> {
 
   // An address of this transport nobody listens on (tcp: a port just released).
   std::string UnusedUrl() {
-    if (scheme() != "tcp" && scheme() != "ws") return ListenUrlFor(scheme());
+    if (scheme() != "tcp" && scheme() != "ws" && scheme() != "wss") {
+      return ListenUrlFor(scheme());
+    }
     Socket tmp(protocols::kPull);
+    Prepare(tmp);
     std::string url = ListenOn(tmp);
     tmp.Close();
     return url;
@@ -88,16 +98,17 @@ class TransportTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(TransportTest, ListenReturnsBoundUrl) {
   Socket pull(protocols::kPull);
+  Prepare(pull);
   std::string requested = ListenUrlFor(scheme());
   absl::StatusOr<std::string> url = pull.Listen(requested);
   ASSERT_TRUE(url.ok()) << url.status();
   absl::StatusOr<Url> u = ParseUrl(*url);
   ASSERT_TRUE(u.ok()) << u.status();
   EXPECT_EQ(u->scheme, scheme());
-  if (scheme() == "tcp" || scheme() == "ws") {
+  if (scheme() == "tcp" || scheme() == "ws" || scheme() == "wss") {
     EXPECT_EQ(u->host, "127.0.0.1");
     EXPECT_NE(u->port, 0);
-    if (scheme() == "ws") {
+    if (scheme() != "tcp") {
       EXPECT_EQ(u->path, "/msock");
     }
   } else {
@@ -107,7 +118,9 @@ TEST_P(TransportTest, ListenReturnsBoundUrl) {
 
 TEST_P(TransportTest, DialAndWaitForPeers) {
   Socket pull(protocols::kPull);
+  Prepare(pull);
   Socket push(protocols::kPush);
+  Prepare(push);
   EXPECT_EQ(pull.pipe_count(), 0);
   Connect(pull, push);
   EXPECT_EQ(pull.pipe_count(), 1);
@@ -118,7 +131,9 @@ TEST_P(TransportTest, DialAndWaitForPeers) {
 
 TEST_P(TransportTest, SendRecvOneMessage) {
   Socket pull(protocols::kPull);
+  Prepare(pull);
   Socket push(protocols::kPush);
+  Prepare(push);
   Connect(pull, push);
   ASSERT_TRUE(SendString(push, "hello over " + scheme(), Deadline(5)).ok());
   absl::StatusOr<std::string> got = RecvString(pull, Deadline(5));
@@ -128,9 +143,11 @@ TEST_P(TransportTest, SendRecvOneMessage) {
 
 TEST_P(TransportTest, ReceivedMessageCarriesItsPipe) {
   Socket pull(protocols::kPull);
+  Prepare(pull);
   EventLog log;
   pull.OnPipeEvent(log.Fn());
   Socket push(protocols::kPush);
+  Prepare(push);
   Connect(pull, push);
   ASSERT_TRUE(WaitUntil([&] { return log.Count(PipeEventType::kAdded) == 1; },
                         Deadline(5)));
@@ -145,7 +162,9 @@ TEST_P(TransportTest, ReceivedMessageCarriesItsPipe) {
 TEST_P(TransportTest, OrderPreservedFor10000Messages) {
   constexpr int kCount = 10000;
   Socket pull(protocols::kPull);
+  Prepare(pull);
   Socket push(protocols::kPush);
+  Prepare(push);
   Connect(pull, push);
   std::atomic<int> send_errors{0};
   std::thread sender([&] {
@@ -168,8 +187,10 @@ TEST_P(TransportTest, OrderPreservedFor10000Messages) {
 TEST_P(TransportTest, LargeMessageIntact) {
   constexpr size_t kSize = 512 * 1024;
   Socket pull(protocols::kPull);
+  Prepare(pull);
   ASSERT_TRUE(pull.Set(opt::kMaxRecvSize, size_t{2} << 20).ok());
   Socket push(protocols::kPush);
+  Prepare(push);
   Connect(pull, push);
   const std::string body = Pattern(kSize, 7);
   Message m(body);
@@ -184,7 +205,9 @@ TEST_P(TransportTest, LargeMessageIntact) {
 TEST_P(TransportTest, ManySmallMessagesBothWaysAtOnce) {
   constexpr int kCount = 20000;
   Socket a(protocols::kPair0);
+  Prepare(a);
   Socket b(protocols::kPair0);
+  Prepare(b);
   Connect(a, b);
   std::atomic<int> errors{0};
   auto send_all = [&](Socket* s, const char* tag) {
@@ -223,7 +246,9 @@ TEST_P(TransportTest, ManySmallMessagesBothWaysAtOnce) {
 
 TEST_P(TransportTest, EmptyMessage) {
   Socket pull(protocols::kPull);
+  Prepare(pull);
   Socket push(protocols::kPush);
+  Prepare(push);
   Connect(pull, push);
   Message empty;
   ASSERT_TRUE(push.Send(empty, Deadline(5)).ok());
@@ -239,7 +264,9 @@ TEST_P(TransportTest, EmptyMessage) {
 
 TEST_P(TransportTest, RedialsWhenListenerComesBack) {
   auto first = std::make_unique<Socket>(protocols::kPull);
+  Prepare(*first);
   Socket push(protocols::kPush);
+  Prepare(push);
   std::string url = Connect(*first, push);
   ASSERT_TRUE(SendString(push, "one", Deadline(5)).ok());
   ASSERT_EQ(RecvString(*first, Deadline(5)).value_or("?"), "one");
@@ -250,6 +277,7 @@ TEST_P(TransportTest, RedialsWhenListenerComesBack) {
       << "dialer still has a pipe after the listener closed";
 
   Socket second(protocols::kPull);
+  Prepare(second);
   absl::StatusOr<std::string> again = second.Listen(url);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*again, url);
@@ -264,11 +292,13 @@ TEST_P(TransportTest, RedialsWhenListenerComesBack) {
 TEST_P(TransportTest, DialBeforeListen) {
   std::string url = UnusedUrl();
   Socket push(protocols::kPush);
+  Prepare(push);
   FastRedial(push);
   ASSERT_TRUE(push.Dial(url).ok());
   EXPECT_EQ(push.WaitForPeers(1, absl::Now() + absl::Milliseconds(50)).code(),
             absl::StatusCode::kDeadlineExceeded);
   Socket pull(protocols::kPull);
+  Prepare(pull);
   absl::StatusOr<std::string> bound = pull.Listen(url);
   ASSERT_TRUE(bound.ok()) << bound.status();
   ASSERT_TRUE(push.WaitForPeers(1, Deadline(10)).ok())
@@ -280,8 +310,10 @@ TEST_P(TransportTest, DialBeforeListen) {
 TEST_P(TransportTest, ClosingPeerRemovesPipe) {
   EventLog log;
   Socket pull(protocols::kPull);
+  Prepare(pull);
   pull.OnPipeEvent(log.Fn());
   auto push = std::make_unique<Socket>(protocols::kPush);
+  Prepare(*push);
   Connect(pull, *push);
   ASSERT_TRUE(WaitUntil([&] { return log.Count(PipeEventType::kAdded) == 1; },
                         Deadline(5)));
@@ -309,9 +341,11 @@ TEST_P(TransportTest, BackPressureBoundsQueuesThenRecovers) {
   constexpr int kCap =
       4096;  // 64 MiB: far beyond every queue and socket buffer involved
   Socket pull(protocols::kPull);
+  Prepare(pull);
   ASSERT_TRUE(pull.Set(opt::kRecvQueueMessages, size_t{4}).ok());
   ASSERT_TRUE(pull.Set(opt::kRecvQueueBytes, size_t{64} << 10).ok());
   Socket push(protocols::kPush);
+  Prepare(push);
   ASSERT_TRUE(push.Set(opt::kSendQueueMessages, size_t{4}).ok());
   ASSERT_TRUE(push.Set(opt::kSendQueueBytes, size_t{64} << 10).ok());
   Connect(pull, push);
@@ -368,11 +402,14 @@ TEST_P(TransportTest, OversizeMessageClosesOnlyThatPipe) {
     GTEST_SKIP() << "size limit is checked by the stream decoder (tcp/ipc)";
   EventLog pull_log, big_log, small_log;
   Socket pull(protocols::kPull);
+  Prepare(pull);
   ASSERT_TRUE(pull.Set(opt::kMaxRecvSize, size_t{1024}).ok());
   pull.OnPipeEvent(pull_log.Fn());
   std::string url = ListenOn(pull);
   Socket big(protocols::kPush);
+  Prepare(big);
   Socket small(protocols::kPush);
+  Prepare(small);
   big.OnPipeEvent(big_log.Fn());
   small.OnPipeEvent(small_log.Fn());
   FastRedial(big);
@@ -422,8 +459,10 @@ TEST_P(TransportTest, OversizeMessageClosesOnlyThatPipe) {
 
 TEST_P(TransportTest, ListenTwiceOnLiveAddressIsAlreadyExists) {
   Socket first(protocols::kPull);
+  Prepare(first);
   std::string url = ListenOn(first);
   Socket second(protocols::kPull);
+  Prepare(second);
   absl::StatusOr<std::string> again = second.Listen(url);
   EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists)
       << again.status();
@@ -432,6 +471,7 @@ TEST_P(TransportTest, ListenTwiceOnLiveAddressIsAlreadyExists) {
             absl::StatusCode::kAlreadyExists);
   // The failed attempts did not disturb the live listener.
   Socket push(protocols::kPush);
+  Prepare(push);
   FastRedial(push);
   ASSERT_TRUE(push.Dial(url).ok());
   ASSERT_TRUE(push.WaitForPeers(1, Deadline(10)).ok());
@@ -440,7 +480,7 @@ TEST_P(TransportTest, ListenTwiceOnLiveAddressIsAlreadyExists) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTransports, TransportTest,
-                         ::testing::Values("inproc", "ipc", "tcp", "ws"),
+                         ::testing::Values("inproc", "ipc", "tcp", "ws", "wss"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });

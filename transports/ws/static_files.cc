@@ -1,4 +1,5 @@
-// StaticFiles (msock/static_files.h): a mount of a directory on a ws:// port;
+// StaticFiles (msock/static_files.h): a mount of a directory on a ws:// or
+// wss:// port;
 // the files themselves are served by WsPipe::ServeFile.
 #include "msock/static_files.h"
 
@@ -19,9 +20,9 @@ absl::StatusOr<std::unique_ptr<StaticFiles>> StaticFiles::Serve(
     std::string_view url, std::string dir, Context& ctx) {
   absl::StatusOr<Url> u = ParseUrl(url);
   if (!u.ok()) return u.status();
-  if (u->scheme != "ws") {
+  if (u->scheme != "ws" && u->scheme != "wss") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "serve files at ", std::string(url), ": give a ws:// URL"));
+        "serve files at ", std::string(url), ": give a ws:// or wss:// URL"));
   }
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
@@ -44,8 +45,8 @@ absl::StatusOr<std::unique_ptr<StaticFiles>> StaticFiles::Serve(
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   if (path == "/") path.clear();
   const std::string host = u->host.empty() ? "127.0.0.1" : u->host;
-  std::string http =
-      absl::StrCat("http://", host, ":", (*port)->port, path, "/");
+  std::string http = absl::StrCat(u->scheme == "wss" ? "https://" : "http://",
+                                  host, ":", (*port)->port, path, "/");
   return std::unique_ptr<StaticFiles>(
       new StaticFiles(ctx, *port, std::move(path), std::move(http)));
 }

@@ -1,5 +1,6 @@
-// ws:// transport: SP over WebSocket (sp-wire.md section 5) on libwebsockets'
-// raw sockets (ws_host.h) and msock's own upgrade and frame codec (ws_pipe.h).
+// ws:// and wss:// transport: SP over WebSocket (sp-wire.md section 5) on
+// libwebsockets' raw sockets (ws_host.h), msock's own upgrade and frame codec
+// (ws_pipe.h) and, for wss://, TLS through OpenSSL (ws_tls.h).
 // Sockets of one Context share a port when they listen on the same address
 // with different paths.
 #include "transports/ws/ws.h"
@@ -13,6 +14,7 @@
 #include "transports/resolve.h"
 #include "transports/ws/ws_host.h"
 #include "transports/ws/ws_pipe.h"
+#include "transports/ws/ws_tls.h"
 
 namespace msock::internal {
 namespace {
@@ -70,10 +72,6 @@ void StartConnect(WsHost* host, const std::shared_ptr<WsPipe>& pipe,
 class WsTransport : public Transport {
  public:
   absl::Status PrepareListen(Url& url) override {
-    if (url.scheme == "wss") {
-      return absl::UnimplementedError(
-          "wss:// is not available yet (TLS options are to come); use ws://");
-    }
     return ResolveHost(url, /*passive=*/true);
   }
 
@@ -92,17 +90,25 @@ class WsTransport : public Transport {
 
   void Connect(const Url& url, std::shared_ptr<SocketCore> core,
                ConnectDone done) override {
+    std::shared_ptr<TlsConfig> tls;
     if (url.scheme == "wss") {
-      done(absl::UnimplementedError("wss:// is not available yet"));
-      return;
+      absl::StatusOr<std::shared_ptr<TlsConfig>> config =
+          TlsConfig::ForDialer(core->options());
+      if (!config.ok()) {
+        done(absl::Status(config.status().code(),
+                          absl::StrCat("connect ", url.ToString(), ": ",
+                                       config.status().message())));
+        return;
+      }
+      tls = *std::move(config);
     }
     absl::StatusOr<WsHost*> host = WsHost::Get(core->ctx());
     if (!host.ok()) {
       done(host.status());
       return;
     }
-    std::shared_ptr<WsPipe> pipe =
-        WsPipe::Dialing(*host, std::move(core), url, std::move(done));
+    std::shared_ptr<WsPipe> pipe = WsPipe::Dialing(
+        *host, std::move(core), url, std::move(done), std::move(tls));
     if (IsNumeric(url.host)) {
       StartConnect(*host, pipe, url, url.host);
       return;

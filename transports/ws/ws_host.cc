@@ -20,6 +20,7 @@
 #include "socket/socket_core.h"
 #include "transports/resolve.h"
 #include "transports/ws/ws_pipe.h"
+#include "transports/ws/ws_tls.h"
 
 namespace msock::internal {
 
@@ -156,10 +157,43 @@ void WsHost::Stop(absl::AnyInvocable<void()> done) {
 }
 
 absl::StatusOr<WsPort*> WsHost::Bind(const Url& url,
-                                     int64_t handshake_timeout_us) {
+                                     int64_t handshake_timeout_us,
+                                     const SocketOptions* tls_options) {
+  const bool wss = url.scheme == "wss" || url.scheme == "https";
   if (url.port != 0) {
     auto it = ports_.find(absl::StrCat(url.host, ":", url.port));
-    if (it != ports_.end()) return it->second.get();
+    if (it != ports_.end()) {
+      WsPort* port = it->second.get();
+      if ((port->tls != nullptr) != wss) {
+        return absl::AlreadyExistsError(absl::StrCat("listen ", url.ToString(),
+                                                     ": that address serves ",
+                                                     port->scheme(), "://"));
+      }
+      if (wss && tls_options != nullptr &&
+          (tls_options->tls_cert != port->tls_cert ||
+           tls_options->tls_key != port->tls_key)) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "listen ", url.ToString(),
+            ": that address serves wss:// with another certificate"));
+      }
+      return port;
+    }
+  }
+  if (wss && tls_options == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("serve files at ", url.ToString(),
+                     ": listen with a wss:// socket on that address first"));
+  }
+  std::shared_ptr<TlsConfig> tls;
+  if (wss) {
+    absl::StatusOr<std::shared_ptr<TlsConfig>> config =
+        TlsConfig::ForListener(*tls_options);
+    if (!config.ok()) {
+      return absl::Status(config.status().code(),
+                          absl::StrCat("listen ", url.ToString(), ": ",
+                                       config.status().message()));
+    }
+    tls = *std::move(config);
   }
   // msock owns the listening socket (exact bind errors, an immediate close)
   // and gives every accepted connection to lws.
@@ -187,6 +221,11 @@ absl::StatusOr<WsPort*> WsHost::Bind(const Url& url,
   auto port = std::make_unique<WsPort>();
   port->host_ = this;
   port->listen_fd = fd;
+  port->tls = std::move(tls);
+  if (port->tls) {
+    port->tls_cert = tls_options->tls_cert;
+    port->tls_key = tls_options->tls_key;
+  }
   port->host = host;
   port->port = ntohs(ss.ss_family == AF_INET6
                          ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
@@ -208,8 +247,9 @@ absl::StatusOr<WsPort*> WsHost::Bind(const Url& url,
 
 absl::StatusOr<WsPort*> WsHost::Listen(const Url& url,
                                        std::shared_ptr<SocketCore> core) {
+  const SocketOptions o = core->options();
   absl::StatusOr<WsPort*> port =
-      Bind(url, absl::ToInt64Microseconds(core->options().handshake_timeout));
+      Bind(url, absl::ToInt64Microseconds(o.handshake_timeout), &o);
   if (!port.ok()) return port;
   auto& slot = (*port)->paths[url.path];
   if (!slot.expired() || (*port)->mounts.contains(url.path)) {
@@ -223,7 +263,7 @@ absl::StatusOr<WsPort*> WsHost::Listen(const Url& url,
 }
 
 absl::StatusOr<WsPort*> WsHost::Mount(const Url& url, const std::string& dir) {
-  absl::StatusOr<WsPort*> port = Bind(url, 10'000'000);
+  absl::StatusOr<WsPort*> port = Bind(url, 10'000'000, nullptr);
   if (!port.ok()) return port;
   std::string path = url.path;
   while (path.size() > 1 && path.back() == '/') path.pop_back();

@@ -20,6 +20,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "msock/context.h"
+#include "msock/options.h"
 #include "msock/url.h"
 
 struct lws_context;
@@ -30,6 +31,7 @@ struct lws;
 namespace msock::internal {
 
 class SocketCore;
+class TlsConfig;
 class WsPipe;
 
 // One bound address (host:port) shared by every socket listening on it, each
@@ -39,6 +41,11 @@ struct WsPort {
   std::string key;  // "127.0.0.1:5555" as bound
   std::string host;
   int port = 0;
+  // wss:// ports: every accepted connection starts with a TLS handshake. The
+  // first listener sets it; later ones must give the same certificate and key.
+  std::shared_ptr<TlsConfig> tls;
+  std::string tls_cert, tls_key;
+  std::string scheme() const { return tls ? "wss" : "ws"; }
   WsHost* host_ = nullptr;
   int listen_fd = -1;
   uv_poll_s* poll = nullptr;  // readable listen_fd: connections to accept
@@ -63,12 +70,14 @@ class WsHost {
   Context& ctx() { return ctx_; }
 
   // Serves `url.path` on url's address for `core`, binding the address if no
-  // socket of this context listens there yet. Returns the port.
+  // socket of this context listens there yet (wss://: with the TLS options of
+  // `core`). Returns the port.
   absl::StatusOr<WsPort*> Listen(const Url& url,
                                  std::shared_ptr<SocketCore> core);
   // Stops serving `path`; closes the listening socket when no path is left.
   void Unlisten(WsPort* port, const std::string& path);
-  // Serves `dir` over HTTP under url.path (msock/static_files.h).
+  // Serves `dir` over HTTP under url.path (msock/static_files.h). An https://
+  // URL shares a wss:// port bound before.
   absl::StatusOr<WsPort*> Mount(const Url& url, const std::string& dir);
   void Unmount(WsPort* port, const std::string& path);
 
@@ -86,7 +95,8 @@ class WsHost {
   static int Callback(lws* wsi, int reason, void* user, void* in, size_t len);
   void Accept(WsPort* port);
   // The port bound to url's address, binding it if needed.
-  absl::StatusOr<WsPort*> Bind(const Url& url, int64_t handshake_timeout_us);
+  absl::StatusOr<WsPort*> Bind(const Url& url, int64_t handshake_timeout_us,
+                               const SocketOptions* tls_options);
   void CloseIfUnused(WsPort* port);
 
   Context& ctx_;

@@ -49,7 +49,9 @@ std::shared_ptr<WsPipe> WsPipe::Accepted(WsHost* host, WsPort* port) {
   p->self_ = p;
   p->port_ = port;
   port->pending.insert(p.get());
-  p->local_address = absl::StrCat("ws://", port->host, ":", port->port);
+  p->local_address =
+      absl::StrCat(port->scheme(), "://", port->host, ":", port->port);
+  if (port->tls) p->tls_ = std::make_unique<TlsSession>(port->tls, "");
   return p;
 }
 
@@ -64,9 +66,15 @@ void WsPipe::Adopted(lws* wsi) {
 
 std::shared_ptr<WsPipe> WsPipe::Dialing(WsHost* host,
                                         std::shared_ptr<SocketCore> core,
-                                        const Url& url, ConnectDone done) {
+                                        const Url& url, ConnectDone done,
+                                        std::shared_ptr<TlsConfig> tls) {
   std::shared_ptr<WsPipe> p(new WsPipe(host, std::move(core), true));
   p->self_ = p;
+  if (tls) {
+    std::string name = p->core_->options().tls_server_name;
+    p->tls_ = std::make_unique<TlsSession>(std::move(tls),
+                                           name.empty() ? url.host : name);
+  }
   p->url_ = url;
   p->done_ = std::move(done);
   p->subprotocol_ = WsSubprotocol(p->core_->spec().peer_name);
@@ -135,13 +143,19 @@ void WsPipe::CloseOnLoop(absl::Status why, uint16_t code) {
 }
 
 void WsPipe::OnConnected() {
+  if (tls_ != nullptr) {
+    if (absl::Status s = tls_->Start(); !s.ok()) {
+      FailTls(s);
+      return;
+    }
+  }
   key_ = ws::NewClientKey();
   std::string host = url_.host.find(':') != std::string::npos
                          ? absl::StrCat("[", url_.host, "]")
                          : url_.host;
   QueueRaw(ws::UpgradeRequest(absl::StrCat(host, ":", url_.port), url_.path,
                               key_, subprotocol_));
-  local_address = absl::StrCat("ws://", PeerAddress(wsi_));
+  local_address = absl::StrCat(tls_ ? "wss://" : "ws://", PeerAddress(wsi_));
   lws_set_timer_usecs(
       wsi_, absl::ToInt64Microseconds(core_->options().handshake_timeout));
 }
@@ -157,9 +171,42 @@ void WsPipe::OnConnectError(const std::string& why) {
 int WsPipe::OnReceive(const char* data, size_t len) {
   if (finished_ || closing_) return 0;
   last_heard_us_ = lws_now_usecs();
+  if (tls_ != nullptr) {
+    plain_.clear();
+    absl::Status s = tls_->Receive(std::string_view(data, len), &plain_);
+    if (!tls_->out().empty()) RequestWrite();  // handshake, alerts
+    if (!s.ok()) return FailTls(std::move(s));
+    if (plain_.empty()) return 0;
+    data = plain_.data();
+    len = plain_.size();
+  }
   if (upgraded_) return Decode(data, len);
   head_.append(data, len);
   return dialer_ ? HandleUpgradeResponse() : HandleUpgradeRequest();
+}
+
+int WsPipe::FailTls(absl::Status why) {
+  std::shared_ptr<SocketCore> core =
+      core_ ? core_ : (port_ ? WsHost::AnySocket(port_) : nullptr);
+  if (core != nullptr && !absl::IsCancelled(why)) {
+    core->CountReject(Reject::kBadFrame);
+  }
+  why_ = dialer_ ? absl::UnavailableError(absl::StrCat(
+                       "connect ", url_.ToString(), ": ", why.message()))
+                 : std::move(why);
+  closing_ = true;
+  close_after_write_ = true;  // after the alert, if TLS made one
+  RequestWrite();
+  return 0;
+}
+
+absl::Status WsPipe::Encrypt() {
+  absl::Status s = tls_->Send(std::string_view(out_).substr(LWS_PRE));
+  if (close_after_write_) tls_->Shutdown();
+  out_.resize(LWS_PRE);
+  out_ += tls_->out();
+  tls_->out().clear();
+  return s;
 }
 
 int WsPipe::Refuse(int status, const std::string& reason, Reject count) {
@@ -411,6 +458,12 @@ int WsPipe::OnWriteable() {
     for (const Message& m : batch) {
       ws::AppendMessage(&out_, m, text_, kMaxFrame, dialer_,
                         [this] { return NextMask(); });
+    }
+  }
+  if (tls_ != nullptr) {
+    if (absl::Status s = Encrypt(); !s.ok()) {
+      why_ = std::move(s);
+      return -1;
     }
   }
   const size_t len = out_.size() - LWS_PRE;

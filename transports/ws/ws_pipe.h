@@ -1,8 +1,9 @@
 // WsPipe: one WebSocket connection carrying SP messages (sp-wire.md section 5)
-// over an lws raw socket. It does the HTTP upgrade itself (as the listener or
-// the dialer), then turns frames into messages and batches of queued messages
-// into one write of coalesced frames. Created and driven on the loop thread;
-// Wake, ResumeRecv and Close may be called from any thread.
+// over an lws raw socket, through TLS (ws_tls.h) for wss://. It does the HTTP
+// upgrade itself (as the listener or the dialer), then turns frames into
+// messages and batches of queued messages into one write of coalesced frames.
+// Created and driven on the loop thread; Wake, ResumeRecv and Close may be
+// called from any thread.
 #ifndef MSOCK_TRANSPORTS_WS_WS_PIPE_H_
 #define MSOCK_TRANSPORTS_WS_WS_PIPE_H_
 
@@ -17,6 +18,7 @@
 #include "transports/transport.h"
 #include "transports/ws/ws_codec.h"
 #include "transports/ws/ws_host.h"
+#include "transports/ws/ws_tls.h"
 
 namespace msock::internal {
 
@@ -27,10 +29,12 @@ class WsPipe : public Pipe {
   static std::shared_ptr<WsPipe> Accepted(WsHost* host, WsPort* port);
   void Adopted(lws* wsi);
   // A connection being dialed for `core` to `url`; `done` runs once, when the
-  // upgrade succeeded or the attempt failed.
+  // upgrade succeeded or the attempt failed. `tls` (wss://) makes it start
+  // with a TLS handshake.
   static std::shared_ptr<WsPipe> Dialing(WsHost* host,
                                          std::shared_ptr<SocketCore> core,
-                                         const Url& url, ConnectDone done);
+                                         const Url& url, ConnectDone done,
+                                         std::shared_ptr<TlsConfig> tls);
 
   void Wake() override;
   void ResumeRecv() override;
@@ -55,6 +59,10 @@ class WsPipe : public Pipe {
   int HandleUpgradeRequest();
   int HandleUpgradeResponse();
   int Decode(const char* data, size_t len);
+  // The TLS layer failed (bad handshake, refused certificate, bad record).
+  int FailTls(absl::Status why);
+  // The plaintext in out_ (after LWS_PRE) replaced by its ciphertext.
+  absl::Status Encrypt();
   // After the upgrade: the options of the socket, the decoder, the pings.
   void StartFrames(bool expect_masked);
   // A plain GET for a file under one of the port's mounts; false if the path
@@ -96,6 +104,9 @@ class WsPipe : public Pipe {
   std::string out_;      // the current write buffer (LWS_PRE headroom first)
   bool close_after_write_ = false;
   std::minstd_rand rng_;
+
+  std::unique_ptr<TlsSession> tls_;  // wss:// only
+  std::string plain_;                // decrypted bytes of one read
 };
 
 // The ws subprotocol name of an SP role: "pair" for pair0, else the role name,

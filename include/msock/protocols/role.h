@@ -10,6 +10,7 @@
 
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "msock/socket.h"
 
@@ -27,7 +28,7 @@ class Role {
     return socket_.WaitForPeers(n, deadline);
   }
   template <typename T>
-  absl::Status Set(OptionKey<T> key, T value) {
+  absl::Status Set(OptionKey<T> key, std::type_identity_t<T> value) {
     return socket_.Set(key, value);
   }
   template <typename T>
