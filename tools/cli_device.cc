@@ -37,6 +37,10 @@ int RunDevice(const Options& o) {
     WatchPipes(front, "front: ");
     if (back) WatchPipes(*back, "back: ");
   }
+  if (int code = ApplyTls(front, o); code != kExitOk) return code;
+  if (back) {
+    if (int code = ApplyTls(*back, o); code != kExitOk) return code;
+  }
   if (int code = OpenEndpoints(front, o.front, o.verbose, "front: ");
       code != kExitOk) {
     return code;

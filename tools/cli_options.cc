@@ -179,6 +179,31 @@ const Flag kFlags[] = {
      [](Options& o, std::string_view) { return SetFormat(o, "quoted"); }},
     {"--hex", "", false,
      [](Options& o, std::string_view) { return SetFormat(o, "hex"); }},
+    {"--cert", "-E", true,
+     [](Options& o, std::string_view v) {
+       o.tls_cert = std::string(v);
+       return absl::OkStatus();
+     }},
+    {"--key", "", true,
+     [](Options& o, std::string_view v) {
+       o.tls_key = std::string(v);
+       return absl::OkStatus();
+     }},
+    {"--cacert", "", true,
+     [](Options& o, std::string_view v) {
+       o.tls_ca = std::string(v);
+       return absl::OkStatus();
+     }},
+    {"--server-name", "", true,
+     [](Options& o, std::string_view v) {
+       o.tls_server_name = std::string(v);
+       return absl::OkStatus();
+     }},
+    {"--insecure", "-k", false,
+     [](Options& o, std::string_view) {
+       o.tls_insecure = true;
+       return absl::OkStatus();
+     }},
     {"--verbose", "-v", false,
      [](Options& o, std::string_view) {
        o.verbose = true;
@@ -398,7 +423,18 @@ Connections (repeatable, in any mix):
   --dial URL, --connect URL   connect to URL, re-dialing in the background
   --listen URL, --bind URL    accept connections on URL
   URLs: tcp://HOST:PORT (tcp://127.0.0.1:0 picks a free port; see --verbose),
-        ipc:///absolute/path or ipc://relative/path
+        ipc:///absolute/path or ipc://relative/path,
+        ws://HOST:PORT/PATH or wss://HOST:PORT/PATH
+
+TLS (wss://):
+  --cert FILE, -E FILE        certificate (PEM) to present; needed to listen
+  --key FILE                  its private key (PEM)
+  --cacert FILE               CA certificates (PEM) to check the peer against
+                              (dialing without it: the system's CAs; listening
+                              with it: clients must show a certificate)
+  --server-name NAME          name the listener's certificate must carry
+                              (default: the host of the URL)
+  --insecure, -k              do not check the peer's certificate
 
 Sending (push, pub, req, surveyor; pair0, pair1, bus optionally):
   --data TEXT, -D TEXT        message body to send

@@ -53,6 +53,9 @@ struct Options {
   absl::Duration close_delay = absl::Milliseconds(200);
   Format format = Format::kAscii;
   bool verbose = false;
+  // wss:// (--cert, --key, --cacert, --server-name, --insecure).
+  std::string tls_cert, tls_key, tls_ca, tls_server_name;
+  bool tls_insecure = false;
 
   // True when the tool has something to send (--data or --file).
   bool sends() const { return data.has_value() || file.has_value(); }

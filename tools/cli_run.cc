@@ -47,6 +47,20 @@ void WatchPipes(Socket& s, std::string label) {
   });
 }
 
+int ApplyTls(Socket& s, const Options& o) {
+  absl::Status st;
+  if (!o.tls_cert.empty()) st.Update(s.Set(opt::kTlsCert, o.tls_cert));
+  if (!o.tls_key.empty()) st.Update(s.Set(opt::kTlsKey, o.tls_key));
+  if (!o.tls_ca.empty()) st.Update(s.Set(opt::kTlsCa, o.tls_ca));
+  if (!o.tls_server_name.empty()) {
+    st.Update(s.Set(opt::kTlsServerName, o.tls_server_name));
+  }
+  if (o.tls_insecure) st.Update(s.Set(opt::kTlsVerifyPeer, 0));
+  if (st.ok()) return kExitOk;
+  Complain(Cat("cannot set the TLS options: ", st.message()));
+  return kExitFailure;
+}
+
 int OpenEndpoints(Socket& s, std::span<const Endpoint> endpoints, bool verbose,
                   std::string_view label) {
   for (const Endpoint& e : endpoints) {
@@ -124,6 +138,7 @@ class Runner {
         }
       }
     }
+    if (int code = ApplyTls(sock_->socket(), o_); code != kExitOk) return code;
     if (int code = OpenEndpoints(sock_->socket(), o_.endpoints, o_.verbose, "");
         code != kExitOk) {
       return code;

@@ -36,6 +36,9 @@ void WatchPipes(Socket& s, std::string label);
 // Listens on / dials every endpoint in order; with `verbose` prints bound URLs.
 // On the first failure reports it (prefixed with `label`) and returns
 // kExitUsage (bad URL) or kExitFailure; else kExitOk.
+// Sets the TLS options given on the command line; prints why and returns
+// kExitFailure if the socket refuses one.
+int ApplyTls(Socket& s, const Options& o);
 int OpenEndpoints(Socket& s, std::span<const Endpoint> endpoints, bool verbose,
                   std::string_view label);
 

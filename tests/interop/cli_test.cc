@@ -14,6 +14,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/interop/interop_util.h"
+#include "tests/support/test_certs.h"
 
 #ifndef MSOCK_CLI_PATH
 #error "MSOCK_CLI_PATH must name the built msock binary"
@@ -537,6 +538,36 @@ TEST_F(CliTest, DeviceForwardsNngcatReqToNngcatRep) {
       << device->child->err();
   EXPECT_NE(device->child->err().find("stopped by"), std::string::npos)
       << device->child->err();
+}
+
+// wss: the CLI's TLS flags (nngcat's spelling) against nngcat listening on wss.
+TEST_F(CliTest, ReqOverWssChecksNngcatCertificate) {
+  const test::TestCerts& certs = test::Certs();
+  auto wss = [](const std::string& tcp_url) {
+    return "wss" + tcp_url.substr(3) + "/cli";
+  };
+  absl::StatusOr<ListeningPeer> peer =
+      StartListeningPeer(Transport::kTcp, dir_, [&](const std::string& url) {
+        return std::vector<std::string>{
+            kNngcat, "--rep",   "--listen", wss(url), "--cert", certs.cert,
+            "--key", certs.key, "--data",   "pong",   "-Q"};
+      });
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  int code = -1;
+  std::unique_ptr<ChildProcess> msock = RunToEnd(
+      {"req", "--dial", wss(peer->url), "--cacert", certs.ca, "--data", "ping"},
+      &code);
+  ASSERT_NE(msock, nullptr);
+  EXPECT_EQ(code, 0) << msock->err();
+  EXPECT_EQ(msock->ReadLine(absl::Seconds(1)), "pong");
+  // Trusting another CA, the CLI refuses nngcat's certificate and says why.
+  msock = RunToEnd({"req", "--dial", wss(peer->url), "--cacert", certs.other_ca,
+                    "--data", "ping", "--connect-timeout", "1", "--verbose"},
+                   &code);
+  ASSERT_NE(msock, nullptr);
+  EXPECT_NE(code, 0);
+  EXPECT_NE(msock->err().find("certificate check failed"), std::string::npos)
+      << msock->err();
 }
 
 }  // namespace
