@@ -4,27 +4,165 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <utility>
+#include <vector>
 
 #include "socket/chunk.h"
 
 namespace msock {
 namespace internal {
+namespace {
+
+// Small bodies come from per-thread free lists instead of malloc. A message is
+// usually allocated on one thread (the sender, or the loop that decodes it) and
+// freed on another (the loop that wrote it, or the receiver), which defeats
+// glibc's per-thread cache: every free then takes the arena lock the
+// allocating thread is using. Here each thread keeps a short free list per
+// size class and trades whole batches of kBatch chunks with a global stack
+// under a mutex, so a chunk costs one lock per kBatch allocations or frees.
+constexpr size_t kClassCapacity[] = {112, 2048 - sizeof(Chunk)};
+constexpr int kClasses = 2;
+constexpr int kBatch = 64;
+// Chunks a class keeps in the global stack before frees go back to malloc.
+constexpr size_t kGlobalBytes = size_t{4} << 20;
+
+struct FreeChunk {
+  FreeChunk* next;
+};
+
+// A singly linked list of free chunks of one class.
+struct FreeList {
+  FreeChunk* head = nullptr;
+  int count = 0;
+};
+
+struct GlobalPool {
+  std::mutex mu;
+  std::vector<FreeList> batches[kClasses];  // each holds kBatch chunks
+};
+
+GlobalPool& Global() {
+  static GlobalPool* pool = new GlobalPool;  // outlives every thread
+  return *pool;
+}
+
+void FreeAll(FreeList& list) {
+  while (list.head != nullptr) {
+    FreeChunk* next = list.head->next;
+    std::free(list.head);
+    list.head = next;
+  }
+  list.count = 0;
+}
+
+// The calling thread's free lists: `cur` serves allocations and takes frees;
+// a full `cur` moves to `spare`, a full `spare` goes to the global stack.
+struct ThreadCache {
+  FreeList cur[kClasses], spare[kClasses];
+
+  ~ThreadCache();
+
+  // Hands a list to the global stack whole if it is a full batch and there is
+  // room, else frees it.
+  static void Release(int c, FreeList& list) {
+    if (list.count == kBatch) {
+      GlobalPool& g = Global();
+      std::lock_guard<std::mutex> lock(g.mu);
+      if (g.batches[c].size() * kBatch * (sizeof(Chunk) + kClassCapacity[c]) <
+          kGlobalBytes) {
+        g.batches[c].push_back(list);
+        list = FreeList();
+        return;
+      }
+    }
+    FreeAll(list);
+  }
+
+  void* Take(int c) {
+    FreeList& l = cur[c];
+    if (l.head == nullptr) {
+      if (spare[c].count > 0) {
+        std::swap(l, spare[c]);
+      } else {
+        GlobalPool& g = Global();
+        std::lock_guard<std::mutex> lock(g.mu);
+        if (g.batches[c].empty()) return nullptr;
+        l = g.batches[c].back();
+        g.batches[c].pop_back();
+      }
+    }
+    FreeChunk* f = l.head;
+    l.head = f->next;
+    --l.count;
+    return f;
+  }
+
+  void Give(int c, void* p) {
+    FreeList& l = cur[c];
+    if (l.count == kBatch) {
+      if (spare[c].count > 0) Release(c, spare[c]);
+      spare[c] = l;
+      l = FreeList();
+    }
+    auto* f = static_cast<FreeChunk*>(p);
+    f->next = l.head;
+    l.head = f;
+    ++l.count;
+  }
+};
+
+thread_local ThreadCache cache;
+// Set once this thread's cache is destroyed (thread exit): messages freed
+// later on this thread (say by static destructors after main's thread-local
+// objects are gone) go straight back to malloc. Trivially destructible, so it
+// can be read at any time.
+thread_local bool cache_gone = false;
+
+ThreadCache::~ThreadCache() {
+  cache_gone = true;
+  for (int c = 0; c < kClasses; ++c) {
+    Release(c, cur[c]);
+    Release(c, spare[c]);
+  }
+}
+
+int ClassOf(size_t capacity) {
+  for (int c = 0; c < kClasses; ++c) {
+    if (capacity <= kClassCapacity[c]) return c;
+  }
+  return -1;
+}
+
+}  // namespace
 
 Chunk* Chunk::New(size_t capacity) {
-  void* p = std::malloc(sizeof(Chunk) + capacity);
+  const int c = ClassOf(capacity);
+  void* p = nullptr;
+  if (c >= 0) {
+    capacity = kClassCapacity[c];  // Unref finds the class by it
+    if (!cache_gone) p = cache.Take(c);
+  }
+  if (p == nullptr) p = std::malloc(sizeof(Chunk) + capacity);
   if (p == nullptr) throw std::bad_alloc();
-  Chunk* c = static_cast<Chunk*>(p);
-  new (&c->refs) std::atomic<uint32_t>(1);
-  c->capacity = capacity;
-  return c;
+  Chunk* chunk = static_cast<Chunk*>(p);
+  new (&chunk->refs) std::atomic<uint32_t>(1);
+  chunk->capacity = capacity;
+  return chunk;
 }
 
 void Chunk::Unref() {
   if (refs.load(std::memory_order_acquire) == 1 ||
       refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    std::free(this);
+    // Every chunk small enough for a class was allocated with exactly its
+    // class's capacity (New rounds up), so the class is found again here.
+    const int c = ClassOf(capacity);
+    if (c >= 0 && !cache_gone) {
+      cache.Give(c, this);
+    } else {
+      std::free(this);
+    }
   }
 }
 

@@ -39,7 +39,7 @@ bool SocketCore::closed() const {
 // Pipe table
 
 bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
-  std::vector<std::shared_ptr<Pipe>> wake;
+  WakeList wake;
   PipeEvent ev;
   bool resume = false;
   {
@@ -75,7 +75,7 @@ bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
 
 void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
   std::shared_ptr<Pipe> keep;  // released after unlocking
-  std::vector<std::shared_ptr<Pipe>> wake;
+  WakeList wake;
   PipeEvent ev;
   {
     Lock lock(mu_);
@@ -188,7 +188,7 @@ Pipe* SocketCore::PickToOne() {
   return nullptr;
 }
 
-void SocketCore::PlaceOrphans(std::vector<std::shared_ptr<Pipe>>* wake) {
+void SocketCore::PlaceOrphans(WakeList* wake) {
   while (!orphans_.empty()) {
     Pipe* p = PickToOne();
     if (p == nullptr) return;
@@ -233,7 +233,7 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline,
         absl::StrCat(spec_.name, " socket sends only with SendTo(path)"));
   }
   if (spec_.send == SendMode::kByHeader) return SendByHeader(msg, deadline);
-  std::vector<std::shared_ptr<Pipe>> wake;
+  WakeList wake;
   bool waited = false;
   {
     Lock lock(mu_);
@@ -272,7 +272,7 @@ absl::Status SocketCore::SendExcept(uint32_t except_pipe, Message& msg,
     return absl::FailedPreconditionError(
         absl::StrCat(spec_.name, " socket does not send to all pipes"));
   }
-  std::vector<std::shared_ptr<Pipe>> wake;
+  WakeList wake;
   {
     Lock lock(mu_);
     if (closed_)
@@ -285,8 +285,7 @@ absl::Status SocketCore::SendExcept(uint32_t except_pipe, Message& msg,
 }
 
 absl::Status SocketCore::SendToAll(Lock& lock, uint32_t except, Message& msg,
-                                   absl::Time deadline,
-                                   std::vector<std::shared_ptr<Pipe>>* wake) {
+                                   absl::Time deadline, WakeList* wake) {
   if (opts_.overflow == Overflow::kBlock) {
     // Every pipe must have room: one slow peer holds up all (never a drop).
     bool waited = false;
@@ -384,7 +383,7 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg,
 }
 
 size_t SocketCore::TakeSend(Pipe* pipe, std::vector<Message>* out,
-                            size_t max_bytes) {
+                            size_t max_bytes, bool* drained) {
   Lock lock(mu_);
   PipeCoreState& s = pipe->core_state;
   size_t n = 0, bytes = 0;
@@ -396,12 +395,12 @@ size_t SocketCore::TakeSend(Pipe* pipe, std::vector<Message>* out,
     s.sendq.pop_front();
     ++n;
   }
-  if (n == 0) {
+  if (n == 0 || (drained != nullptr && s.sendq.empty())) {
     s.wake_pending = false;
+    if (drained != nullptr) *drained = true;
     if (drain_waiters_ > 0) drain_cv_.notify_all();
-  } else if (send_waiters_ > 0) {
-    send_cv_.notify_all();
   }
+  if (n > 0 && send_waiters_ > 0) send_cv_.notify_all();
   return n;
 }
 
@@ -421,11 +420,6 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
     *next = batch->size();
     return true;
   }
-  std::shared_ptr<const RecvFilter> filter;
-  {
-    Lock lock(hooks_mu_);
-    filter = filter_;
-  }
   bool close_pipe = false;
   bool all = true;
   {
@@ -440,6 +434,7 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
       pipe->core_state.recv_blocked = true;
       return false;
     }
+    const RecvFilter* filter = filter_.get();
     size_t added = 0;
     while (*next < batch->size()) {
       if (RecvFull()) {
@@ -531,14 +526,21 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
                                      &waited, "no message"));
       }
       if (!recvq_.empty()) {
+        const size_t taken = recvq_.size();
         {
           std::lock_guard<std::mutex> local(recv_mu_);
-          for (Message& m : recvq_) recv_local_.push_back(std::move(m));
+          // Usually recv_local_ is empty here: taking the whole batch is then
+          // a swap, not a move per message.
+          if (recv_local_.empty()) {
+            recv_local_.swap(recvq_);
+          } else {
+            for (Message& m : recvq_) recv_local_.push_back(std::move(m));
+          }
           local_avail_.store(true, std::memory_order_relaxed);
         }
         // Other receivers asleep on mu_ can serve themselves from recv_local_
         // too.
-        if (recvq_.size() > 1 && recv_waiters_ > 0) recv_cv_.notify_all();
+        if (taken > 1 && recv_waiters_ > 0) recv_cv_.notify_all();
         recvq_.clear();
         recvq_bytes_ = 0;
         recv_avail_.store(false, std::memory_order_relaxed);
@@ -598,9 +600,10 @@ void SocketCore::SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn) {
 }
 
 void SocketCore::SetRecvFilter(RecvFilter filter) {
-  Lock lock(hooks_mu_);
-  filter_ =
+  std::shared_ptr<const RecvFilter> f =
       filter ? std::make_shared<const RecvFilter>(std::move(filter)) : nullptr;
+  Lock lock(mu_);
+  filter_.swap(f);  // the old filter is destroyed after unlocking
 }
 
 void SocketCore::EmitEvent(const PipeEvent& ev) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "msock/socket.h"
 #include "msock/status.h"
 #include "socket/connector.h"
@@ -61,7 +62,11 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   bool Deliver(Pipe* pipe, std::vector<Message>* batch, size_t* next);
   // Moves queued messages of `pipe` to `out`, up to about max_bytes (at least
   // one). Returns the number moved; 0 also clears the pipe's wake_pending flag.
-  size_t TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_bytes);
+  // With `drained`, a call that leaves the queue empty clears wake_pending too
+  // and sets *drained: the transport then need not call again (the next Send
+  // wakes it), which saves a locked round trip per batch.
+  size_t TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_bytes,
+                  bool* drained = nullptr);
   void CountReject(Reject why);
   // A dial attempt to `url` failed (the connector will retry): tells the
   // user's pipe-event observer (not the protocol hook).
@@ -99,6 +104,10 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   void Close();
 
  private:
+  // Pipes to Wake() once mu_ is released. kToOne sends wake at most one, so
+  // the common case needs no heap allocation.
+  using WakeList = absl::InlinedVector<std::shared_ptr<Pipe>, 1>;
+
   bool HasRoom(const Pipe& p) const;
   // Appends to p's queue; returns true if the caller must Wake() p after
   // unlocking.
@@ -107,12 +116,11 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   // kToAll: queues msg for every pipe but `except` (0: none) per the overflow
   // policy; appends pipes to wake. May wait (kBlock).
   absl::Status SendToAll(Lock& lock, uint32_t except, Message& msg,
-                         absl::Time deadline,
-                         std::vector<std::shared_ptr<Pipe>>* wake);
+                         absl::Time deadline, WakeList* wake);
   // kByHeader: the destination is the first header word.
   absl::Status SendByHeader(Message& msg, absl::Time deadline);
   // Moves orphaned messages to pipes with room; appends pipes to wake.
-  void PlaceOrphans(std::vector<std::shared_ptr<Pipe>>* wake);
+  void PlaceOrphans(WakeList* wake);
   bool RecvFull() const;
   // Releases mu_ and polls for a delivery until one comes or `until`; then
   // re-locks mu_.
@@ -144,6 +152,8 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   std::vector<Pipe*> order_;                              // round-robin order
   size_t rr_ = 0;
   std::deque<Message> orphans_;  // unsent messages of dead pipes
+  // The receive filter, read by Deliver under mu_ (set rarely, by protocols).
+  std::shared_ptr<const RecvFilter> filter_;
   std::deque<Message> recvq_;
   size_t recvq_bytes_ = 0;
   std::atomic<bool> recv_avail_{
@@ -166,7 +176,6 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   std::mutex hooks_mu_;  // guards the two hooks; never held while calling one
   std::shared_ptr<const std::function<void(const PipeEvent&)>> event_fn_;
   std::shared_ptr<const std::function<void(const PipeEvent&)>> proto_fn_;
-  std::shared_ptr<const RecvFilter> filter_;
   int emitting_ = 0;  // observer calls running, guarded by hooks_mu_
   std::condition_variable hooks_cv_;
 };

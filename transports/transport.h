@@ -42,7 +42,7 @@ class Pipe : public std::enable_shared_from_this<Pipe> {
  public:
   virtual ~Pipe() = default;
   // The pipe's send queue in the core went from empty to non-empty: call core
-  // TakeSend until it returns nothing.
+  // TakeSend until it returns nothing (or reports the queue drained).
   virtual void Wake() = 0;
   // The core's receive queue has room again after Deliver refused part of a
   // batch.

@@ -74,8 +74,10 @@ class InprocPipe : public Pipe {
 
  private:
   // Moves our queued messages into the peer's socket; one thread at a time
-  // (flushing_).
+  // (flushing_). Each round takes the whole queue (TakeSend with `drained`),
+  // so a flush of one batch locks our core once and the peer's once.
   void Flush() {
+    std::shared_ptr<InprocPipe> peer;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (closed_) return;
@@ -84,28 +86,27 @@ class InprocPipe : public Pipe {
         return;
       }
       flushing_ = true;
+      peer = peer_;
     }
     for (;;) {
-      std::shared_ptr<InprocPipe> peer;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        peer = peer_;
-      }
-      bool progress = false;
+      bool delivered = true, drained = false;
       if (peer) {
         if (next_ >= pending_.size()) {
           pending_.clear();
           next_ = 0;
-          core_->TakeSend(this, &pending_, kMaxBatchBytes);
+          core_->TakeSend(this, &pending_, kMaxBatchBytes, &drained);
           for (Message& m : pending_) FlattenHeader(m);
         }
-        if (!pending_.empty()) {
-          progress = peer->core()->Deliver(peer.get(), &pending_, &next_);
+        if (next_ < pending_.size()) {
+          delivered = peer->core()->Deliver(peer.get(), &pending_, &next_);
         }
       }
       std::lock_guard<std::mutex> lock(mu_);
-      if (again_ || (progress && !closed_)) {
+      // Go on if another thread asked for a flush meanwhile, or if the queue
+      // still holds messages the peer can take (the batch was capped).
+      if (again_ || (peer && delivered && !drained && !closed_)) {
         again_ = false;
+        peer = peer_;
         continue;
       }
       flushing_ = false;

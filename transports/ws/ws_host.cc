@@ -78,6 +78,7 @@ absl::Status WsHost::Start() {
   // (e.g. 15 = errors, warnings, notices, info) to debug a connection.
   const char* log = std::getenv("MSOCK_LWS_LOG");
   lws_set_log_level(log != nullptr ? std::atoi(log) : LLL_ERR, nullptr);
+  InitOpenSsl();  // before lws can touch OpenSSL
   lws_context_creation_info info{};
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   void* loops[1] = {ctx_.loop()};

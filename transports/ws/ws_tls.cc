@@ -110,8 +110,21 @@ absl::StatusOr<std::shared_ptr<TlsConfig>> Finish(
 
 }  // namespace
 
+void InitOpenSsl() {
+  // No clean-up at exit: OpenSSL's atexit handler would free its locks while
+  // an I/O thread (the default Context's lives until exit) may still hold
+  // TLS state. The first initialisation decides, so this runs before lws'
+  // context is made (WsHost::Start) and before any TLS use.
+  static const bool done =
+      OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT | OPENSSL_INIT_LOAD_SSL_STRINGS |
+                           OPENSSL_INIT_LOAD_CRYPTO_STRINGS,
+                       nullptr);
+  (void)done;
+}
+
 absl::StatusOr<std::shared_ptr<TlsConfig>> TlsConfig::ForListener(
     const SocketOptions& o) {
+  InitOpenSsl();
   if (o.tls_cert.empty() || o.tls_key.empty()) {
     return absl::InvalidArgumentError(
         "wss:// listen needs a certificate and its key: set the tls-cert and "
@@ -137,6 +150,7 @@ absl::StatusOr<std::shared_ptr<TlsConfig>> TlsConfig::ForListener(
 
 absl::StatusOr<std::shared_ptr<TlsConfig>> TlsConfig::ForDialer(
     const SocketOptions& o) {
+  InitOpenSsl();
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (ctx == nullptr) {
     return absl::InternalError(

@@ -20,6 +20,9 @@ struct ssl_st;
 
 namespace msock::internal {
 
+// Initialises OpenSSL once, without its clean-up at exit. Any thread.
+void InitOpenSsl();
+
 // The certificates and checks of one listener or one dial, built once from the
 // socket's TLS options (msock/options.h: kTlsCert, kTlsKey, kTlsCa,
 // kTlsVerifyPeer).
