@@ -1,6 +1,7 @@
 // clients/js/msock.js: msock's browser client, an ES module with no build step. It speaks the
 // SP websocket mapping (shared/spec/sp-wire.md §5-6) to msock, NNG or nanomsg listeners:
-// req (many requests in flight, matched by id), sub (local prefix filter) and pair (v0, v1).
+// req (many requests in flight, matched by id), sub (local prefix filter) and pair (v0, v1);
+// and, from rooms.js, a RoomsClient for msock's rooms-and-events hub (protocols/rooms/WIRE.md).
 //
 //   import { ReqSocket, decodeText } from './msock.js';
 //   const req = new ReqSocket('ws://127.0.0.1:5555/rep');
@@ -10,6 +11,7 @@
 import { SpSocket } from './socket.js';
 import { Inbox, MsockError, getWord, startsWith, strictText, toBytes, withWord } from './util.js';
 
+export { HubError, RoomsClient, Status } from './rooms.js';
 export { SpEvent, SpSocket } from './socket.js';
 export { MsockError, decodeJson, decodeText, encodeText } from './util.js';
 

@@ -63,13 +63,14 @@ export class SpEvent extends Event {
  * - `error` {error}: an MsockError, once per failed or lost connection;
  * - `drop` {reason, size}: a received message was ignored ('late', 'unknown', 'malformed',
  *   'ttl', 'too-large', 'overflow'; sub's filtered messages only count in stats.filtered).
- * Counters are in `stats`. Not meant to be constructed directly: use ReqSocket, SubSocket
- * or PairSocket.
+ * Counters are in `stats`. Not meant to be constructed directly: use ReqSocket, SubSocket,
+ * PairSocket or RoomsClient.
  */
 export class SpSocket extends EventTarget {
   /**
    * @param {string | URL} url `ws://host:port/path` or `wss://...`.
-   * @param {string} role this socket's role, for messages ('req', 'sub', 'pair0', 'pair1').
+   * @param {string} role this socket's role, for messages ('req', 'sub', 'pair0', 'pair1',
+   *   'hub-client').
    * @param {string} peerProtocol the subprotocol to ask for: the peer's, e.g.
    *   'rep.sp.nanomsg.org' for a req.
    * @param {object} [options] see the role classes; the shared ones are `reconnect`

@@ -16,7 +16,9 @@ const lenientDecoder = new TextDecoder('utf-8');
  * - `ECANCELED` a request was aborted through its AbortSignal;
  * - `EINVAL` a bad argument or option;
  * - `ENOENT` unsubscribe() of a prefix that is not subscribed;
- * - `EAGAIN` a send queue is full while disconnected.
+ * - `EAGAIN` a send queue is full while disconnected;
+ * - `EMSGSIZE` a message would be larger than the peer accepts (RoomsClient).
+ * A HubError (rooms.js) is an MsockError whose `code` is a number: the hub's status code.
  */
 export class MsockError extends Error {
   /**

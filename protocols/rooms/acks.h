@@ -1,0 +1,93 @@
+// AckTable: the acknowledgements a Hub or RoomsClient waits for (Emit, Join,
+// Leave), keyed by a 32-bit id and bounded per peer. A caller either blocks in
+// Wait or gets an async callback back from Complete / FailPeer / Expire /
+// CancelAll to run outside the table's lock.
+#ifndef MSOCK_PROTOCOLS_ROOMS_ACKS_H_
+#define MSOCK_PROTOCOLS_ROOMS_ACKS_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "msock/protocols/rooms.h"
+
+namespace msock::internal::rooms {
+
+class AckTable {
+ public:
+  // An async outcome to deliver: run cb(result) outside any lock, after
+  // cancelling `timer` (if not 0).
+  struct Done {
+    AckCallback cb;
+    absl::StatusOr<std::string> result;
+    uint64_t timer = 0;
+    uint32_t peer = 0;
+  };
+
+  explicit AckTable(size_t per_peer_limit) : limit_(per_peer_limit) {}
+
+  // Reserves an id for an ack expected from `peer`: `cb` null for a caller
+  // that will Wait, else the async callback. kResourceExhausted when `peer`
+  // already has the limit in flight; kCancelled after CancelAll.
+  absl::StatusOr<uint32_t> Add(uint32_t peer, AckCallback cb);
+  // Attaches the deadline timer of an async slot. False if the slot is already
+  // finished (the caller then cancels the timer itself).
+  bool SetTimer(uint32_t id, uint64_t timer);
+  // Waits for the outcome of a blocking slot until `deadline`, then forgets
+  // it. kDeadlineExceeded (counted in timed_out) if none came.
+  absl::StatusOr<std::string> Wait(uint32_t id, absl::Time deadline);
+  // Forgets a slot whose request was never sent. Returns its timer (or 0).
+  uint64_t Abandon(uint32_t id);
+
+  // An ack `id` arrived from `peer`. Returns the async outcome to deliver,
+  // if any; an id nobody waits for (late, wrong peer) is counted in late().
+  std::optional<Done> Complete(uint32_t peer, uint32_t id,
+                               absl::StatusOr<std::string> result);
+  // `peer` is gone: every slot it had gets `why`.
+  std::vector<Done> FailPeer(uint32_t peer, const absl::Status& why);
+  // The deadline of async slot `id` passed.
+  std::optional<Done> Expire(uint32_t id);
+  // Closing: every slot gets kCancelled; Add fails from now on.
+  std::vector<Done> CancelAll();
+
+  uint64_t late() const;
+  uint64_t timed_out() const;
+
+ private:
+  struct Slot {
+    uint32_t peer = 0;
+    AckCallback cb;  // null: a blocking caller
+    bool done = false;
+    absl::StatusOr<std::string> result;
+    uint64_t timer = 0;
+    std::condition_variable cv;
+  };
+
+  // Finishes slot `it` with `result` (mu_ held): wakes a blocking caller, or
+  // removes an async slot and returns its outcome.
+  std::optional<Done> Finish(uint32_t id, Slot& slot,
+                             absl::StatusOr<std::string> result);
+  void Unlink(uint32_t id, uint32_t peer);
+
+  const size_t limit_;
+  mutable std::mutex mu_;
+  bool closed_ = false;
+  uint32_t next_id_ = 1;
+  absl::flat_hash_map<uint32_t, std::unique_ptr<Slot>> slots_;
+  // Unfinished slot ids per peer (the per-peer limit counts these).
+  absl::flat_hash_map<uint32_t, absl::flat_hash_set<uint32_t>> by_peer_;
+  uint64_t late_ = 0;
+  uint64_t timed_out_ = 0;
+};
+
+}  // namespace msock::internal::rooms
+
+#endif  // MSOCK_PROTOCOLS_ROOMS_ACKS_H_

@@ -1,0 +1,119 @@
+// Hub::Impl: the state behind a Hub. Connections and membership sit under mu;
+// the set of live pipes under live_mu (the receive filter runs under the
+// socket's lock and takes only that one); handlers, acks and threads have
+// their own locks. Lock order: mu -> live_mu. Nothing is sent and no user
+// callback runs while mu is held.
+#ifndef MSOCK_PROTOCOLS_ROOMS_HUB_IMPL_H_
+#define MSOCK_PROTOCOLS_ROOMS_HUB_IMPL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "msock/protocols/rooms.h"
+#include "protocols/rooms/codec.h"
+#include "protocols/rooms/handlers.h"
+#include "protocols/rooms/room_table.h"
+#include "protocols/rooms/runtime.h"
+
+namespace msock {
+
+struct Hub::Impl {
+  // One connection (pipe) that has spoken.
+  struct Conn {
+    enum class State { kGreeting, kWelcomed, kRefused, kReplaced };
+    State state = State::kGreeting;
+    internal::rooms::Encoding enc = internal::rooms::Encoding::kBinary;
+    std::string id;      // kWelcomed
+    bool ready = false;  // its Welcome is queued: events may follow
+  };
+  using Target = std::pair<uint32_t, internal::rooms::Encoding>;
+
+  Impl(const HubOptions& options, Socket* socket);
+
+  void Close();
+
+  // ---- dispatch (hub_dispatch.cc) ----
+  // The receive filter (I/O thread, under the socket's lock): notes the pipe
+  // as alive and matches acks at once, so that no handler, however slow,
+  // stands between an ack and the Emit waiting for it.
+  RecvVerdict Filter(Message& m);
+  void OnAck(uint32_t pipe, msock::rooms::Ack* ack);
+  void DispatchLoop();
+  void Handle(uint32_t pipe, internal::rooms::Encoding enc,
+              msock::rooms::Envelope& env);
+  void HandleHello(uint32_t pipe, internal::rooms::Encoding enc,
+                   const msock::rooms::Hello& hello);
+  void HandleRoom(uint32_t pipe, uint32_t req, const std::string& room,
+                  const std::string& ns, bool leave);
+  void HandleEvent(uint32_t pipe, msock::rooms::Event& event);
+  void PipeAdded(uint32_t pipe);
+  void PipeRemoved(uint32_t pipe);
+  // A peer broke the protocol: count it and hang up on it.
+  void Malformed(uint32_t pipe);
+  // The welcomed client on `pipe`, or "" (and a pipe that has not said Hello
+  // yet is hung up on: it broke the protocol).
+  std::string ClientOn(uint32_t pipe, internal::rooms::Encoding* enc);
+  // A free id for the default connect hook (mu held).
+  std::string DefaultId(const ConnectRequest& req);
+
+  // ---- sending (hub.cc) ----
+  absl::Status SendEnvelope(uint32_t pipe, internal::rooms::Encoding enc,
+                            const msock::rooms::Envelope& env,
+                            absl::Time deadline);
+  // The hub's own answers (Welcome, Refused, acks) never wait: a client
+  // whose queue is full (it does not read) misses them, counted in dropped,
+  // rather than holding up the dispatcher and so every other client.
+  absl::Status Reply(uint32_t pipe, internal::rooms::Encoding enc,
+                     const msock::rooms::Envelope& env);
+  absl::StatusOr<size_t> FanOut(const std::vector<Target>& targets,
+                                const msock::rooms::Envelope& env);
+  // Sends an event asking for an ack (`done` null: the caller will Wait).
+  // Returns the ack id.
+  absl::StatusOr<uint32_t> StartEmit(std::string_view client,
+                                     std::string_view event,
+                                     std::string_view payload,
+                                     absl::Time deadline, AckCallback done);
+  // The ready connection of `client`. kNotFound / kUnavailable /
+  // kFailedPrecondition.
+  absl::StatusOr<Target> Lookup(std::string_view client) const;
+  absl::Status Membership(std::string_view client, std::string_view room,
+                          std::string_view ns, bool leave, uint32_t only_pipe);
+  size_t max_message() const;
+
+  const HubOptions opts;
+  // threads <= 1: handlers run on the dispatcher thread itself (no hand-off);
+  // the executor's one thread then runs timers and callbacks only.
+  const bool inline_handlers;
+  Socket* const socket;
+  internal::rooms::Handlers handlers;
+  internal::rooms::Runtime rt;  // acks, dispatcher, executor
+
+  std::mutex hooks_mu;  // guards the three hooks
+  ConnectHook connect_hook;
+  JoinHook join_hook;
+  std::function<void(const std::string&)> disconnect_hook;
+
+  mutable std::mutex mu;
+  bool closed = false;
+  absl::flat_hash_map<uint32_t, Conn> conns;
+  absl::flat_hash_map<std::string, uint32_t> by_id;  // welcomed clients
+  internal::rooms::RoomTable rooms;
+  uint64_t next_client = 1;
+
+  std::mutex live_mu;
+  absl::flat_hash_set<uint32_t> live;  // attached pipes that have sent
+
+  std::atomic<uint64_t> events_in{0}, events_out{0}, bodies_encoded{0},
+      dropped{0}, handler_errors{0}, malformed{0}, refused{0};
+};
+
+}  // namespace msock
+
+#endif  // MSOCK_PROTOCOLS_ROOMS_HUB_IMPL_H_
