@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# tools/demo.sh: the README demo. Installs dependencies, builds the `msock` command-line tool in
-# build/ (only what is missing), then runs two msock processes on this host that exchange
-# messages: push/pull and pair1 over ipc, tcp and ws. Exits non-zero if any exchange fails.
+# tools/demo.sh: the README demo. Installs dependencies, builds the `msock` command-line tool and
+# the chat example in build/ (only what is missing), then runs msock processes on this host that
+# exchange messages: push/pull and pair1 over ipc, tcp and ws, push/pull over wss (TLS, with a
+# certificate made here by openssl), and a chat in a room through a rooms hub. Exits non-zero if
+# any exchange fails.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,10 +20,12 @@ then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMSOCK_BUILD_TOOLS=ON
 fi
 # Ninja accepts an output path as a target: build only the tool and what it needs.
-if ! cmake --build "$BUILD" -j2 --target tools/msock; then
+if ! cmake --build "$BUILD" -j2 --target tools/msock examples/chat_hub examples/chat_client; then
   cmake --build "$BUILD" -j2
 fi
 [[ -x "$MSOCK" ]] || { echo "demo: $MSOCK was not built" >&2; exit 1; }
+CHAT_HUB="$BUILD/examples/chat_hub"
+CHAT_CLIENT="$BUILD/examples/chat_client"
 
 # --- scratch space and clean-up -------------------------------------------------------------
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/msock-demo.XXXXXX")"
@@ -140,6 +144,62 @@ port="$(free_port)"
 exchange "pair1 over ws" \
   pair1 "--listen ws://127.0.0.1:$port/pair" "ping from A" \
   pair1 "--dial ws://127.0.0.1:$port/pair" "pong from B"
+
+# wss: TLS with a self-signed certificate for 127.0.0.1 made now (nothing secret is stored);
+# the dialer checks it against that certificate as its CA.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+  -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+  -keyout "$SCRATCH/key.pem" -out "$SCRATCH/cert.pem" 2>/dev/null
+port="$(free_port)"
+exchange "push/pull over wss (TLS)" \
+  pull "--listen wss://127.0.0.1:$port/jobs --cert $SCRATCH/cert.pem --key $SCRATCH/key.pem" "" \
+  push "--dial wss://127.0.0.1:$port/jobs --cacert $SCRATCH/cert.pem" "hello over wss"
+
+# Rooms: a chat hub and two chat clients (examples/chat), each a process. alice joins "lobby"
+# and listens; bob joins it and says something; the hub relays it to alice (not back to bob).
+# waits_for FILE TEXT: true once FILE has a line containing TEXT (up to 10 s).
+waits_for() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    grep -q -F "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+echo
+echo "=== chat in a room through a rooms hub (examples/chat)"
+port="$(free_port)"
+hub_url="tcp://127.0.0.1:$port"
+echo "  hub\$ chat_hub $hub_url &"
+timeout 30 stdbuf -oL "$CHAT_HUB" "$hub_url" >"$SCRATCH/hub.out" 2>&1 &
+PIDS+=($!)
+mkfifo "$SCRATCH/alice.in"
+echo "  alice\$ chat_client $hub_url alice   (types: /join lobby)"
+timeout 30 stdbuf -oL "$CHAT_CLIENT" "$hub_url" alice <"$SCRATCH/alice.in" \
+  >"$SCRATCH/alice.out" 2>&1 &
+PIDS+=($!)
+exec 3>"$SCRATCH/alice.in"
+echo "/join lobby" >&3
+chat_ok=1
+waits_for "$SCRATCH/hub.out" "alice joins lobby" || chat_ok=0
+echo "  bob\$ chat_client $hub_url bob   (types: /join lobby, hello from bob, /quit)"
+printf '/join lobby\nhello from bob\n/quit\n' |
+  timeout 30 stdbuf -oL "$CHAT_CLIENT" "$hub_url" bob >"$SCRATCH/bob.out" 2>&1 || chat_ok=0
+waits_for "$SCRATCH/alice.out" "hello from bob" || chat_ok=0
+echo "/quit" >&3
+exec 3>&-
+echo "  hub printed:"
+sed 's/^/    | /' "$SCRATCH/hub.out"
+echo "  alice printed:"
+sed 's/^/    | /' "$SCRATCH/alice.out"
+if [[ $chat_ok -eq 1 ]] && ! grep -q -F "hello from bob" "$SCRATCH/bob.out"; then
+  echo "  ok"
+  PASSED=$((PASSED + 1))
+else
+  echo "  FAILED (bob printed:)"
+  sed 's/^/    | /' "$SCRATCH/bob.out"
+  FAILED=$((FAILED + 1))
+fi
 
 echo
 if [[ $FAILED -ne 0 ]]; then
