@@ -273,8 +273,17 @@ void Hub::Impl::HandleEvent(uint32_t pipe, pb::Event& event) {
   events_in++;
   RoomEvent ev = internal::rooms::ToRoomEvent(&event, client);
   ev.room.clear();  // clients do not address rooms
-  absl::StatusOr<std::string> result = handlers.Dispatch(ev);
-  if (!result.ok()) handler_errors++;
+  // The same limits as names going out: no handler (or Otherwise) sees an
+  // event name or namespace the hub would refuse to send.
+  absl::Status valid =
+      internal::rooms::CheckName("event", ev.name, opts.max_name_size);
+  if (valid.ok()) {
+    valid = internal::rooms::CheckName("namespace", ev.ns, opts.max_name_size,
+                                       /*allow_empty=*/true);
+  }
+  absl::StatusOr<std::string> result =
+      valid.ok() ? handlers.Dispatch(ev) : absl::StatusOr<std::string>(valid);
+  if (!result.ok() && valid.ok()) handler_errors++;
   if (event.ack() == 0) return;
   internal::rooms::SendAck(event.ack(), result, [&](const pb::Envelope& env) {
     return Reply(pipe, enc, env);

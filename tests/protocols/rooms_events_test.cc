@@ -71,6 +71,26 @@ TEST_F(RoomsEventsTest, AckCarriesTheHandlersValue) {
                         Deadline(10)));
 }
 
+TEST_F(RoomsEventsTest, EventNameOverTheHubsLimitIsInvalidArgument) {
+  HubOptions options;
+  options.max_name_size = 8;
+  Hub hub(options);
+  std::atomic<int> seen{0};
+  hub.Otherwise([&](const RoomEvent&) -> absl::StatusOr<std::string> {
+    ++seen;
+    return std::string("seen");
+  });
+  Listen(hub);
+  auto a = ConnectClient(url_);
+  absl::StatusOr<std::string> r =
+      a->client->Emit("a-name-longer-than-eight", "", Deadline(10));
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+  EXPECT_EQ(seen.load(), 0);  // no handler saw it
+  r = a->client->Emit("short", "", Deadline(10));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, "seen");
+}
+
 TEST_F(RoomsEventsTest, TypedProtobufPayloads) {
   using google::protobuf::Int64Value;
   using google::protobuf::StringValue;
