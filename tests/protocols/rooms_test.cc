@@ -1,4 +1,4 @@
-// Rooms: the same exchange over inproc, ipc, tcp and ws; membership and
+// Rooms: the same exchange over inproc, ipc, tcp, ws and wss; membership and
 // namespace isolation; join refused; broadcast; ToRoom with an exception;
 // empty rooms vanish; a disconnect leaves every room; the connect hook; one
 // shared body per fan-out. JSON, malformed input and scale are in
@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/protocols/rooms_test_util.h"
+#include "tests/support/test_certs.h"
 
 namespace msock {
 namespace {
@@ -32,9 +33,15 @@ TEST_P(RoomsTransportTest, BasicExchange) {
   hub.On("echo", [](const RoomEvent& ev) -> absl::StatusOr<std::string> {
     return ev.client + ":" + ev.payload + "!";
   });
+  // wss: both sides show and check certificates of the test CA.
+  const bool tls = GetParam() == "wss";
+  if (tls) test::UseTestTls(hub.socket());
   absl::StatusOr<std::string> url = hub.Listen(ListenUrlFor(GetParam()));
   ASSERT_TRUE(url.ok()) << url.status();
-  auto alice = ConnectClient(*url);
+  auto alice = ConnectClient(*url, RoomsClientOptions(), Context::Default(),
+                             [tls](RoomsClient& c) {
+                               if (tls) test::UseTestTls(c.socket());
+                             });
   ASSERT_FALSE(alice->id.empty());
   EXPECT_TRUE(alice->client->connected());
 
@@ -75,7 +82,7 @@ TEST_P(RoomsTransportTest, BasicExchange) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTransports, RoomsTransportTest,
-                         ::testing::Values("inproc", "ipc", "tcp", "ws"),
+                         ::testing::Values("inproc", "ipc", "tcp", "ws", "wss"),
                          [](const auto& info) { return info.param; });
 
 class RoomsTest : public ::testing::Test {

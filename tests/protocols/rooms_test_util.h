@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -79,12 +80,15 @@ struct TestClient {
 };
 
 // Makes a client (fast re-dial), routes every event to its inbox, connects it.
+// `prepare` (if any) runs on the client before it connects (options, say TLS).
 inline std::unique_ptr<TestClient> ConnectClient(
     const std::string& url, RoomsClientOptions options = RoomsClientOptions(),
-    Context& ctx = Context::Default()) {
+    Context& ctx = Context::Default(),
+    const std::function<void(RoomsClient&)>& prepare = nullptr) {
   auto c = std::make_unique<TestClient>();
   c->client = std::make_unique<RoomsClient>(options, ctx);
   EXPECT_TRUE(c->client->Set(opt::kReconnectMin, absl::Milliseconds(10)).ok());
+  if (prepare) prepare(*c->client);
   c->client->Otherwise(c->inbox.Handler());
   absl::StatusOr<std::string> id = c->client->Connect(url, Deadline(10));
   EXPECT_TRUE(id.ok()) << id.status();
