@@ -113,14 +113,6 @@ std::vector<PipeEvent> EventLog::Events() const {
   return events_;
 }
 
-std::string EventLog::FirstReason(PipeEventType type) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const PipeEvent& e : events_) {
-    if (e.type == type) return std::string(e.reason.message());
-  }
-  return "";
-}
-
 absl::StatusOr<std::string> RecvString(Socket& s, absl::Time deadline) {
   absl::StatusOr<Message> m = s.Recv(deadline);
   if (!m.ok()) return m.status();
