@@ -15,18 +15,29 @@ namespace msock {
 namespace internal {
 namespace {
 
-// Small bodies come from per-thread free lists instead of malloc. A message is
-// usually allocated on one thread (the sender, or the loop that decodes it) and
-// freed on another (the loop that wrote it, or the receiver), which defeats
-// glibc's per-thread cache: every free then takes the arena lock the
-// allocating thread is using. Here each thread keeps a short free list per
-// size class and trades whole batches of kBatch chunks with a global stack
-// under a mutex, so a chunk costs one lock per kBatch allocations or frees.
-constexpr size_t kClassCapacity[] = {112, 2048 - sizeof(Chunk)};
-constexpr int kClasses = 2;
-constexpr int kBatch = 64;
-// Chunks a class keeps in the global stack before frees go back to malloc.
-constexpr size_t kGlobalBytes = size_t{4} << 20;
+// Bodies up to about 64 KiB come from per-thread free lists instead of
+// malloc. A message is usually allocated on one thread (the sender, or the loop
+// that decodes it) and freed on another (the loop that wrote it, or the
+// receiver), which defeats glibc's per-thread cache: every free then takes the
+// arena lock the allocating thread is using, and large frees make glibc trim
+// the heap and grow it again for the next body. Here each thread keeps a short
+// free list per size class and trades whole batches with a global stack under
+// a mutex, so a chunk costs one lock per batch of allocations or frees.
+struct SizeClass {
+  size_t capacity;      // bytes a body of this class may hold
+  int batch;            // chunks per list traded with the global stack
+  size_t global_bytes;  // what the global stack keeps before frees go to malloc
+};
+constexpr size_t kMiB = size_t{1} << 20;
+// Capacities keep each allocation (Chunk header included) just under a power
+// of two; the largest class holds a 64 KiB body plus room for header words.
+constexpr SizeClass kClass[] = {
+    {112, 64, 4 * kMiB},
+    {2048 - sizeof(Chunk), 64, 4 * kMiB},
+    {16384 - sizeof(Chunk), 16, 8 * kMiB},
+    {65536 + 4096 - sizeof(Chunk), 8, 16 * kMiB},
+};
+constexpr int kClasses = sizeof(kClass) / sizeof(kClass[0]);
 
 struct FreeChunk {
   FreeChunk* next;
@@ -40,7 +51,7 @@ struct FreeList {
 
 struct GlobalPool {
   std::mutex mu;
-  std::vector<FreeList> batches[kClasses];  // each holds kBatch chunks
+  std::vector<FreeList> batches[kClasses];  // each holds a class's batch
 };
 
 GlobalPool& Global() {
@@ -67,11 +78,12 @@ struct ThreadCache {
   // Hands a list to the global stack whole if it is a full batch and there is
   // room, else frees it.
   static void Release(int c, FreeList& list) {
-    if (list.count == kBatch) {
+    const SizeClass& k = kClass[c];
+    if (list.count == k.batch) {
       GlobalPool& g = Global();
       std::lock_guard<std::mutex> lock(g.mu);
-      if (g.batches[c].size() * kBatch * (sizeof(Chunk) + kClassCapacity[c]) <
-          kGlobalBytes) {
+      if (g.batches[c].size() * k.batch * (sizeof(Chunk) + k.capacity) <
+          k.global_bytes) {
         g.batches[c].push_back(list);
         list = FreeList();
         return;
@@ -101,7 +113,7 @@ struct ThreadCache {
 
   void Give(int c, void* p) {
     FreeList& l = cur[c];
-    if (l.count == kBatch) {
+    if (l.count == kClass[c].batch) {
       if (spare[c].count > 0) Release(c, spare[c]);
       spare[c] = l;
       l = FreeList();
@@ -130,7 +142,7 @@ ThreadCache::~ThreadCache() {
 
 int ClassOf(size_t capacity) {
   for (int c = 0; c < kClasses; ++c) {
-    if (capacity <= kClassCapacity[c]) return c;
+    if (capacity <= kClass[c].capacity) return c;
   }
   return -1;
 }
@@ -141,7 +153,7 @@ Chunk* Chunk::New(size_t capacity) {
   const int c = ClassOf(capacity);
   void* p = nullptr;
   if (c >= 0) {
-    capacity = kClassCapacity[c];  // Unref finds the class by it
+    capacity = kClass[c].capacity;  // Unref finds the class by it
     if (!cache_gone) p = cache.Take(c);
   }
   if (p == nullptr) p = std::malloc(sizeof(Chunk) + capacity);
