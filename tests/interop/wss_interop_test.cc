@@ -17,6 +17,7 @@
 #include "tests/interop/child_process.h"
 #include "tests/interop/interop_util.h"
 #include "tests/support/test_certs.h"
+#include "tests/support/test_support.h"
 
 #ifndef MSOCK_NNG_WSS_PEER_PATH
 #define MSOCK_NNG_WSS_PEER_PATH ""
@@ -66,23 +67,6 @@ absl::StatusOr<NngListener> StartNngListener(
   }
   return last;
 }
-
-// Collects why dial attempts failed.
-struct DialFailures {
-  std::mutex mu;
-  std::vector<std::string> reasons;
-  std::function<void(const PipeEvent&)> Fn() {
-    return [this](const PipeEvent& e) {
-      if (e.type != PipeEventType::kDialFailed) return;
-      std::lock_guard<std::mutex> lock(mu);
-      reasons.push_back(std::string(e.reason.message()));
-    };
-  }
-  std::string First() {
-    std::lock_guard<std::mutex> lock(mu);
-    return reasons.empty() ? "" : reasons[0];
-  }
-};
 
 class WssInteropTest : public ::testing::Test {
  protected:
@@ -184,11 +168,12 @@ TEST_F(WssInteropTest, NngRequiresMsockClientCertificate) {
 
   Req without;
   ASSERT_TRUE(without.Set(opt::kTlsCa, Certs().ca).ok());
-  DialFailures failures;
+  test::EventLog failures;
   without.socket().OnPipeEvent(failures.Fn());
   ASSERT_TRUE(without.Dial(peer->url).ok());
-  EXPECT_TRUE(WaitUntil([&] { return !failures.First().empty(); }))
-      << "the dial without a certificate never failed";
+  EXPECT_TRUE(WaitUntil([&] {
+    return !failures.FirstReason(PipeEventType::kDialFailed).empty();
+  })) << "the dial without a certificate never failed";
   Message n("without");
   EXPECT_FALSE(without.Request(n, absl::Now() + absl::Milliseconds(300)).ok());
   without.socket().OnPipeEvent(nullptr);

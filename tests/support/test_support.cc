@@ -94,10 +94,28 @@ bool Notification::WaitFor(absl::Duration timeout) {
                       [this] { return done_; });
 }
 
+namespace {
+
+// A copy of `s` that shares no rep with it. absl::Status reps are refcounted,
+// and Debian's Abseil is not TSan-instrumented: a rep shared between the loop
+// thread (which made the event) and the test thread looks like a race when
+// the last reference drops.
+absl::Status DeepCopy(const absl::Status& s) {
+  return absl::Status(s.code(), std::string(s.message()));
+}
+
+PipeEvent DeepCopy(const PipeEvent& e) {
+  return PipeEvent{e.type, e.pipe_id, e.local_address, e.remote_address,
+                   DeepCopy(e.reason)};
+}
+
+}  // namespace
+
 std::function<void(const PipeEvent&)> EventLog::Fn() {
   return [this](const PipeEvent& e) {
+    PipeEvent copy = DeepCopy(e);
     std::lock_guard<std::mutex> lock(mu_);
-    events_.push_back(e);
+    events_.push_back(std::move(copy));
   };
 }
 
@@ -110,7 +128,18 @@ int EventLog::Count(PipeEventType type) const {
 
 std::vector<PipeEvent> EventLog::Events() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return events_;
+  std::vector<PipeEvent> out;
+  out.reserve(events_.size());
+  for (const PipeEvent& e : events_) out.push_back(DeepCopy(e));
+  return out;
+}
+
+std::string EventLog::FirstReason(PipeEventType type) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const PipeEvent& e : events_) {
+    if (e.type == type) return std::string(e.reason.message());
+  }
+  return "";
 }
 
 absl::StatusOr<std::string> RecvString(Socket& s, absl::Time deadline) {

@@ -80,6 +80,9 @@ class EventLog {
   std::function<void(const PipeEvent&)> Fn();
   int Count(PipeEventType type) const;
   std::vector<PipeEvent> Events() const;
+  // The reason text of the first event of `type` ("" if none yet): why a dial
+  // failed (kDialFailed) or a pipe closed (kRemoved).
+  std::string FirstReason(PipeEventType type) const;
 
  private:
   mutable std::mutex mu_;  // std::mutex, not absl::Mutex: see Notification

@@ -32,23 +32,6 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-// Collects the reasons of failed dial attempts.
-struct DialFailures {
-  std::mutex mu;
-  std::vector<std::string> reasons;
-  std::function<void(const PipeEvent&)> Fn() {
-    return [this](const PipeEvent& e) {
-      if (e.type != PipeEventType::kDialFailed) return;
-      std::lock_guard<std::mutex> lock(mu);
-      reasons.push_back(std::string(e.reason.message()));
-    };
-  }
-  std::string First() {
-    std::lock_guard<std::mutex> lock(mu);
-    return reasons.empty() ? "" : reasons[0];
-  }
-};
-
 class WssTransportTest : public ::testing::Test {
  protected:
   // A pull listening on wss with `cert` and `key`; returns its URL.
@@ -68,14 +51,18 @@ class WssTransportTest : public ::testing::Test {
   // containing `why`, and no pipe.
   void ExpectRefused(Socket& push, const std::string& url,
                      const std::string& why) {
-    DialFailures failures;
+    test::EventLog failures;
     push.OnPipeEvent(failures.Fn());
     FastRedial(push);
     ASSERT_TRUE(push.Dial(url).ok());
-    ASSERT_TRUE(
-        WaitUntil([&] { return !failures.First().empty(); }, Deadline(10)));
-    EXPECT_NE(failures.First().find(why), std::string::npos)
-        << failures.First();
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          return !failures.FirstReason(PipeEventType::kDialFailed).empty();
+        },
+        Deadline(10)));
+    EXPECT_NE(failures.FirstReason(PipeEventType::kDialFailed).find(why),
+              std::string::npos)
+        << failures.FirstReason(PipeEventType::kDialFailed);
     EXPECT_EQ(push.pipe_count(), 0);
     EXPECT_GE(push.stats().rejected_bad_frame, 1u);
     push.OnPipeEvent(nullptr);
@@ -171,7 +158,7 @@ TEST_F(WssTransportTest, ListenerWithCaRequiresClientCertificate) {
   std::string url = ListenPull(pull, Certs().cert, Certs().key);
   Socket anonymous(protocols::kPush);
   ASSERT_TRUE(anonymous.Set(opt::kTlsCa, Certs().ca).ok());
-  DialFailures failures;
+  test::EventLog failures;
   anonymous.OnPipeEvent(failures.Fn());
   FastRedial(anonymous);
   ASSERT_TRUE(anonymous.Dial(url).ok());

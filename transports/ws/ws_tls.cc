@@ -102,12 +102,6 @@ absl::Status LoadCa(SSL_CTX* ctx, const std::string& v) {
       "tls-ca: the PEM text holds no certificate");
 }
 
-absl::StatusOr<std::shared_ptr<TlsConfig>> Finish(
-    absl::Status s, std::shared_ptr<TlsConfig> config) {
-  if (!s.ok()) return s;
-  return config;
-}
-
 }  // namespace
 
 void InitOpenSsl() {
@@ -145,7 +139,8 @@ absl::StatusOr<std::shared_ptr<TlsConfig>> TlsConfig::ForListener(
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                        nullptr);
   }
-  return Finish(s, std::move(config));
+  if (!s.ok()) return s;
+  return config;
 }
 
 absl::StatusOr<std::shared_ptr<TlsConfig>> TlsConfig::ForDialer(
@@ -177,7 +172,8 @@ absl::StatusOr<std::shared_ptr<TlsConfig>> TlsConfig::ForDialer(
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   }
-  return Finish(s, std::move(config));
+  if (!s.ok()) return s;
+  return config;
 }
 
 TlsConfig::~TlsConfig() { SSL_CTX_free(ctx_); }
