@@ -422,6 +422,7 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
   }
   bool close_pipe = false;
   bool all = true;
+  int notify = 0;  // 1: one receiver, 2: all
   {
     Lock lock(mu_);
     if (!pipe->core_state.attached) {
@@ -469,14 +470,16 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
       recv_avail_.store(true, std::memory_order_release);
       ++added;
     }
-    if (added > 0 && recv_waiters_ > 0) {
-      if (added == 1) {
-        recv_cv_.notify_one();
-      } else {
-        recv_cv_.notify_all();
-      }
+    // One wake-up per sleep: a receiver already woken and not yet running
+    // will take everything queued by then.
+    if (added > 0 && recv_waiters_ > 0 && !recv_woken_) {
+      recv_woken_ = true;
+      notify = added == 1 ? 1 : 2;
     }
   }
+  // Notified after unlocking, so the woken receiver does not block on mu_.
+  if (notify == 1) recv_cv_.notify_one();
+  if (notify == 2) recv_cv_.notify_all();
   if (close_pipe) {
     pipe->Close(absl::DataLossError("message rejected by the protocol"));
     return true;
@@ -522,8 +525,15 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
           continue;  // mu_ was released: look at the queue again before
                      // sleeping
         }
-        MSOCK_RETURN_IF_ERROR(WaitOn(lock, &recv_cv_, &recv_waiters_, deadline,
-                                     &waited, "no message"));
+        absl::Status s = WaitOn(lock, &recv_cv_, &recv_waiters_, deadline,
+                                &waited, "no message");
+        recv_woken_ = false;
+        if (!s.ok()) {
+          // A wake-up meant for a message this receiver now leaves behind
+          // goes to another receiver.
+          if (!recvq_.empty() && recv_waiters_ > 0) recv_cv_.notify_one();
+          return s;
+        }
       }
       if (!recvq_.empty()) {
         const size_t taken = recvq_.size();

@@ -162,6 +162,9 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   std::condition_variable send_cv_, recv_cv_, peers_cv_, drain_cv_;
   int send_waiters_ = 0;
   int recv_waiters_ = 0;
+  // A receiver was notified of new messages and has not run since: Deliver
+  // need not notify again.
+  bool recv_woken_ = false;
   int drain_waiters_ = 0;
 
   // Messages a receiver took from recvq_ in one batch and not yet handed out.

@@ -2,10 +2,14 @@
 // batched both ways.
 #include "transports/stream_pipe.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "socket/errors.h"
 #include "socket/socket_core.h"
@@ -28,6 +32,17 @@ thread_local std::unique_ptr<char[]> read_buffer;
 // ipc: 2.75x libzmq with 128 KiB, 0.53x with 16).
 constexpr size_t kDirectReadMin = 128 * 1024;
 constexpr size_t kMaxDirectRead = size_t{1} << 30;
+// A pipe woken less than this after its previous wake-up is carrying a stream:
+// its messages go through the loop, which batches them into few writes. A
+// request/reply or ping-pong exchange wakes a pipe once per round trip, well
+// apart, and is written from the sending thread.
+constexpr int64_t kStreamGapNs = 10'000;
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // "tcp://host:port" of one end of a connected tcp handle (getsockname or
 // getpeername).
@@ -81,22 +96,16 @@ void StreamPipe::Start(absl::AnyInvocable<void(absl::Status)> ready) {
   ready_ = std::move(ready);
   if (!ipc_) uv_tcp_nodelay(&handle_.tcp, 1);
   uv_buf_t hello = uv_buf_init(reinterpret_cast<char*>(hello_out_), kHelloSize);
-  int rc = uv_write(&write_req_, stream(), &hello, 1,
-                    [](uv_write_t* req, int status) {
-                      auto* self = static_cast<StreamPipe*>(req->handle->data);
-                      self->writing_ = false;
-                      if (status < 0) {
-                        self->CloseOnLoop(UvError(status, "send SP header"));
-                      } else {
-                        self->Flush();  // messages may have been queued while
-                                        // the header was on its way
-                      }
-                    });
+  int rc;
+  {
+    std::lock_guard<std::mutex> lock(io_mu_);
+    bufs_.assign(1, hello);
+    rc = StartWrite();  // OnWritten then flushes what was queued meanwhile
+  }
   if (rc < 0) {
     CloseOnLoop(UvError(rc, "send SP header"));
     return;
   }
-  writing_ = true;
   uint64_t ms = static_cast<uint64_t>(
       absl::ToInt64Milliseconds(core_->options().handshake_timeout));
   uv_timer_start(
@@ -174,6 +183,14 @@ void StreamPipe::OnRead(ssize_t nread, const char* data) {
     }
     hello_done_ = true;
     uv_timer_stop(&timer_);
+    {
+      std::lock_guard<std::mutex> lock(io_mu_);
+      uv_os_fd_t fd;
+      if (uv_fileno(reinterpret_cast<uv_handle_t*>(&handle_), &fd) == 0) {
+        fd_ = fd;
+        direct_ok_ = true;
+      }
+    }
     auto ready = std::move(ready_);
     ready(absl::OkStatus());  // attaches the pipe (or closes it)
     if (closing_) return;
@@ -214,14 +231,87 @@ void StreamPipe::ResumeRecv() {
 }
 
 void StreamPipe::Wake() {
+  if (TryDirectWrite()) return;
   core_->ctx().Post([self = std::static_pointer_cast<StreamPipe>(
                          shared_from_this())] { self->Flush(); });
 }
 
-void StreamPipe::Flush() {
-  if (closing_ || writing_ || !hello_done_) return;
+bool StreamPipe::TryDirectWrite() {
+  const int64_t now = NowNs();
+  if (now - last_wake_ns_.exchange(now, std::memory_order_relaxed) <
+      kStreamGapNs) {
+    return false;
+  }
+  std::unique_lock<std::mutex> lock(io_mu_, std::try_to_lock);
+  if (!lock.owns_lock() || !direct_ok_ || writing_) return false;
   batch_.clear();
-  if (core_->TakeSend(this, &batch_, kMaxBatchBytes) == 0) return;
+  bool drained = false;
+  if (core_->TakeSend(this, &batch_, kMaxBatchBytes, &drained) == 0)
+    return true;  // another writer took them
+  EncodeBatch();
+  size_t total = 0;
+  for (const uv_buf_t& b : bufs_) total += b.len;
+  msghdr mh{};
+  // uv_buf_t is laid out as struct iovec on Unix (libuv documents this).
+  mh.msg_iov = reinterpret_cast<iovec*>(bufs_.data());
+  mh.msg_iovlen = bufs_.size();
+  ssize_t n;
+  do {
+    n = sendmsg(fd_, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+    // The loop closes the pipe; nothing more is written to fd_.
+    direct_ok_ = false;
+    writing_ = true;
+    core_->ctx().Post(
+        [self = std::static_pointer_cast<StreamPipe>(shared_from_this()),
+         err = errno] { self->CloseOnLoop(UvError(-err, "write")); });
+    return true;
+  }
+  size_t done = n > 0 ? static_cast<size_t>(n) : 0;
+  if (done == total) {
+    batch_.clear();
+    if (drained) return true;
+    lock.unlock();
+    return false;  // more were queued meanwhile: the loop takes them
+  }
+  // The kernel took part: the loop writes the rest, then goes on with the
+  // queue (OnWritten flushes).
+  size_t skip = 0;
+  while (done >= bufs_[skip].len) done -= bufs_[skip++].len;
+  bufs_.erase(bufs_.begin(), bufs_.begin() + static_cast<ptrdiff_t>(skip));
+  bufs_[0].base += done;
+  bufs_[0].len -= done;
+  writing_ = true;
+  core_->ctx().Post(
+      [self = std::static_pointer_cast<StreamPipe>(shared_from_this())] {
+        if (self->closing_) return;
+        int rc;
+        {
+          std::lock_guard<std::mutex> lock(self->io_mu_);
+          self->writing_ = false;  // StartWrite sets it again
+          rc = self->StartWrite();
+        }
+        if (rc < 0) self->CloseOnLoop(UvError(rc, "write"));
+      });
+  return true;
+}
+
+void StreamPipe::Flush() {
+  if (closing_ || !hello_done_) return;
+  int rc;
+  {
+    std::lock_guard<std::mutex> lock(io_mu_);
+    if (writing_) return;
+    batch_.clear();
+    if (core_->TakeSend(this, &batch_, kMaxBatchBytes) == 0) return;
+    EncodeBatch();
+    rc = StartWrite();
+  }
+  if (rc < 0) CloseOnLoop(UvError(rc, "write"));
+}
+
+void StreamPipe::EncodeBatch() {
   // Frame prefixes and small bodies go into scratch_; large bodies get their
   // own iovec. Segments are recorded as (offset in scratch_ or pointer, length)
   // and resolved after scratch_ stops growing.
@@ -230,8 +320,7 @@ void StreamPipe::Flush() {
     const char* ptr;  // null: an offset into scratch_
     size_t off, len;
   };
-  std::vector<Segment> segs;
-  segs.reserve(4);
+  absl::InlinedVector<Segment, 4> segs;
   size_t run_start = 0;
   for (const Message& m : batch_) {
     if (m.size() < kCopyBelow) {
@@ -251,23 +340,27 @@ void StreamPipe::Flush() {
     if (s.len > 0)
       bufs_.push_back(uv_buf_init(p, static_cast<unsigned>(s.len)));
   }
+}
+
+int StreamPipe::StartWrite() {
   int rc = uv_write(&write_req_, stream(), bufs_.data(),
-                    static_cast<unsigned>(bufs_.size()),
-                    [](uv_write_t* req, int status) {
-                      auto* self = static_cast<StreamPipe*>(req->handle->data);
-                      self->writing_ = false;
-                      self->batch_.clear();
-                      if (status < 0) {
-                        self->CloseOnLoop(UvError(status, "write"));
-                      } else {
-                        self->Flush();
-                      }
-                    });
-  if (rc < 0) {
-    CloseOnLoop(UvError(rc, "write"));
-    return;
+                    static_cast<unsigned>(bufs_.size()), &OnWritten);
+  if (rc == 0) writing_ = true;
+  return rc;
+}
+
+void StreamPipe::OnWritten(uv_write_t* req, int status) {
+  auto* self = static_cast<StreamPipe*>(req->handle->data);
+  {
+    std::lock_guard<std::mutex> lock(self->io_mu_);
+    self->writing_ = false;
+    self->batch_.clear();
   }
-  writing_ = true;
+  if (status < 0) {
+    self->CloseOnLoop(UvError(status, "write"));
+  } else {
+    self->Flush();
+  }
 }
 
 void StreamPipe::Close(absl::Status why) {
@@ -284,6 +377,10 @@ void StreamPipe::CloseOnLoop(absl::Status why) {
   if (closing_) return;
   closing_ = true;
   why_ = std::move(why);
+  {
+    std::lock_guard<std::mutex> lock(io_mu_);
+    direct_ok_ = false;  // no direct write touches the fd from now on
+  }
   auto on_close = [](uv_handle_t* h) {
     static_cast<StreamPipe*>(h->data)->OnHandleClosed();
   };
@@ -295,7 +392,10 @@ void StreamPipe::OnHandleClosed() {
   if (--open_handles_ > 0) return;
   core_->DetachPipe(this, why_);
   inbox_.clear();
-  batch_.clear();
+  {
+    std::lock_guard<std::mutex> lock(io_mu_);
+    batch_.clear();
+  }
   if (ready_) {
     auto ready = std::move(ready_);
     ready(why_.ok() ? absl::UnavailableError("closed during handshake") : why_);

@@ -3,12 +3,20 @@
 // the peer's within the handshake timeout, then writes queued messages in
 // batches (one uv_write per batch) and decodes every whole message out of each
 // read. Bad input closes this pipe only, counted in the socket's stats.
+//
+// A pipe that has been idle for a while is written to straight from the
+// sending thread (one sendmsg, no hop to the loop); a stream of messages goes
+// through the loop, which batches them. What the direct write cannot finish,
+// the loop writes.
 #ifndef MSOCK_TRANSPORTS_STREAM_PIPE_H_
 #define MSOCK_TRANSPORTS_STREAM_PIPE_H_
 
 #include <uv.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,6 +51,14 @@ class StreamPipe : public Pipe {
   StreamPipe(std::shared_ptr<SocketCore> core, bool ipc);
   void CloseOnLoop(absl::Status why);
   void Flush();
+  // Sending thread: writes the queued messages itself if the pipe is idle.
+  // False if it did not take them (the loop must).
+  bool TryDirectWrite();
+  // batch_ -> scratch_ and bufs_ (frames ready for one write). io_mu_ held.
+  void EncodeBatch();
+  // Starts the uv_write of bufs_ (io_mu_ held; writing_ set).
+  int StartWrite();
+  static void OnWritten(uv_write_t* req, int status);
   void DeliverInbox();
   int StartReading();
   void OnRead(ssize_t nread, const char* data);
@@ -76,12 +92,20 @@ class StreamPipe : public Pipe {
   size_t inbox_next_ = 0;
   bool paused_ = false;
 
-  // Send.
+  // Send. The loop and direct writers (any thread) share the fields below
+  // under io_mu_; a writer holds it from taking a batch until its bytes are
+  // written or handed to libuv (writing_), so frames never interleave.
+  std::mutex io_mu_;
+  bool direct_ok_ = false;  // handshake done, not closing: fd_ may be written
+  int fd_ = -1;
+  bool writing_ = false;  // a uv_write is in flight
   uv_write_t write_req_;
-  bool writing_ = false;
   std::vector<Message> batch_;
   std::string scratch_;
   std::vector<uv_buf_t> bufs_;
+  // When Wake last ran (steady clock, ns): a pipe woken again soon after is
+  // carrying a stream, which the loop batches.
+  std::atomic<int64_t> last_wake_ns_{0};
 };
 
 class StreamListener : public Listener {
