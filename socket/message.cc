@@ -39,13 +39,18 @@ constexpr SizeClass kClass[] = {
 };
 constexpr int kClasses = sizeof(kClass) / sizeof(kClass[0]);
 
-struct FreeChunk {
-  FreeChunk* next;
-};
+constexpr int kMaxBatch = 64;
+static_assert([] {
+  for (const SizeClass& k : kClass)
+    if (k.batch > kMaxBatch) return false;
+  return true;
+}());
 
-// A singly linked list of free chunks of one class.
+// Free chunks of one class, as an array of pointers: taking one does not read
+// the chunk, which was usually last touched by another thread (the one that
+// freed it). Its first touch is then the write of the new body.
 struct FreeList {
-  FreeChunk* head = nullptr;
+  void* chunks[kMaxBatch];
   int count = 0;
 };
 
@@ -60,11 +65,7 @@ GlobalPool& Global() {
 }
 
 void FreeAll(FreeList& list) {
-  while (list.head != nullptr) {
-    FreeChunk* next = list.head->next;
-    std::free(list.head);
-    list.head = next;
-  }
+  for (int i = 0; i < list.count; ++i) std::free(list.chunks[i]);
   list.count = 0;
 }
 
@@ -85,7 +86,7 @@ struct ThreadCache {
       if (g.batches[c].size() * k.batch * (sizeof(Chunk) + k.capacity) <
           k.global_bytes) {
         g.batches[c].push_back(list);
-        list = FreeList();
+        list.count = 0;
         return;
       }
     }
@@ -94,7 +95,7 @@ struct ThreadCache {
 
   void* Take(int c) {
     FreeList& l = cur[c];
-    if (l.head == nullptr) {
+    if (l.count == 0) {
       if (spare[c].count > 0) {
         std::swap(l, spare[c]);
       } else {
@@ -105,23 +106,17 @@ struct ThreadCache {
         g.batches[c].pop_back();
       }
     }
-    FreeChunk* f = l.head;
-    l.head = f->next;
-    --l.count;
-    return f;
+    return l.chunks[--l.count];
   }
 
   void Give(int c, void* p) {
     FreeList& l = cur[c];
     if (l.count == kClass[c].batch) {
       if (spare[c].count > 0) Release(c, spare[c]);
-      spare[c] = l;
-      l = FreeList();
+      std::swap(spare[c], l);
+      l.count = 0;
     }
-    auto* f = static_cast<FreeChunk*>(p);
-    f->next = l.head;
-    l.head = f;
-    ++l.count;
+    l.chunks[l.count++] = p;
   }
 };
 
