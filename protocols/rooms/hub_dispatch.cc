@@ -195,18 +195,15 @@ void Hub::Impl::HandleHello(uint32_t pipe, Encoding enc,
         .Join(client, std::string(kDefaultNamespace), client,
               opts.max_rooms_per_client)
         .IgnoreError();
-  }
-  pb::Envelope env;
-  env.mutable_welcome()->set_id(client);
-  env.mutable_welcome()->set_reconnected(!req.previous_id.empty() &&
-                                         req.previous_id == client);
-  Reply(pipe, enc, env).IgnoreError();
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = conns.find(pipe);
-    if (it != conns.end() && it->second.state == Conn::State::kWelcomed) {
-      it->second.ready = true;
-    }
+    // Queued and marked ready under one lock: no event to this client is
+    // queued before its Welcome, and none is skipped once the client has it
+    // (it may have it before Reply returns).
+    pb::Envelope env;
+    env.mutable_welcome()->set_id(client);
+    env.mutable_welcome()->set_reconnected(!req.previous_id.empty() &&
+                                           req.previous_id == client);
+    Reply(pipe, enc, env).IgnoreError();
+    it->second.ready = true;
   }
   if (replaced != 0) {
     for (auto& d : rt.acks.FailPeer(
