@@ -176,6 +176,12 @@ bool SocketCore::Enqueue(Pipe& p, Message&& m) {
   return true;
 }
 
+bool SocketCore::Post(Pipe& p, Message&& m) {
+  PipeCoreState& s = p.core_state;
+  if (s.sendq.empty() && !s.wake_pending && p.SendNow(m)) return false;
+  return Enqueue(p, std::move(m));
+}
+
 Pipe* SocketCore::PickToOne() {
   size_t n = order_.size();
   for (size_t i = 0; i < n; ++i) {
@@ -249,8 +255,7 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline,
           if (Pipe* p = PickToOne()) {
             if (sent_on != nullptr) *sent_on = p->id;
             p->core_state.messages_out++;
-            if (Enqueue(*p, std::move(msg)))
-              wake.push_back(p->shared_from_this());
+            if (Post(*p, std::move(msg))) wake.push_back(p->shared_from_this());
             stats_.messages_out++;
             stats_.bytes_out += bytes;
             break;
@@ -322,7 +327,7 @@ absl::Status SocketCore::SendToAll(Lock& lock, uint32_t except, Message& msg,
       }
     }
     s.messages_out++;
-    if (Enqueue(*p, msg.Clone())) wake->push_back(p->shared_from_this());
+    if (Post(*p, msg.Clone())) wake->push_back(p->shared_from_this());
   }
   stats_.messages_out++;
   stats_.bytes_out += bytes;
@@ -371,7 +376,7 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg,
         it->second->core_state.messages_out++;
         stats_.messages_out++;
         stats_.bytes_out += WireSize(msg);
-        if (Enqueue(*it->second, std::move(msg))) target = it->second;
+        if (Post(*it->second, std::move(msg))) target = it->second;
         break;
       }
       MSOCK_RETURN_IF_ERROR(WaitOn(lock, &send_cv_, &send_waiters_, deadline,
@@ -410,6 +415,30 @@ size_t SocketCore::TakeSend(Pipe* pipe, std::vector<Message>* out,
 bool SocketCore::RecvFull() const {
   return !recvq_.empty() && (recvq_.size() >= opts_.recv_queue_messages ||
                              recvq_bytes_ >= opts_.recv_queue_bytes);
+}
+
+bool SocketCore::DeliverNow(Pipe* pipe, Message& m) {
+  if (spec_.recv == RecvMode::kNone) return false;
+  int notify = 0;
+  {
+    Lock lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock() || !pipe->core_state.attached || filter_ ||
+        RecvFull()) {
+      return false;
+    }
+    stats_.messages_in++;
+    stats_.bytes_in += m.size();
+    m.source().push_back(pipe->id);
+    recvq_bytes_ += m.size();
+    recvq_.push_back(std::move(m));
+    recv_avail_.store(true, std::memory_order_release);
+    if (recv_waiters_ > 0 && !recv_woken_) {
+      recv_woken_ = true;
+      notify = 1;
+    }
+  }
+  if (notify) recv_cv_.notify_one();
+  return true;
 }
 
 bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,

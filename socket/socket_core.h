@@ -60,6 +60,12 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   // left, and ResumeRecv will be called on the pipe when there is room. A
   // filter verdict of kClosePipe closes the pipe.
   bool Deliver(Pipe* pipe, std::vector<Message>* batch, size_t* next);
+  // Called by another core (an inproc peer's) with its own mutex held: queues
+  // `m`, which arrived on `pipe`, for receivers at once. Never blocks and takes
+  // mu_ only if it is free. False, with m untouched, when it cannot: mu_ busy,
+  // the queue full, the pipe not attached, or a receive filter set (filters
+  // may take locks of their own); the sender then queues m as usual.
+  bool DeliverNow(Pipe* pipe, Message& m);
   // Moves queued messages of `pipe` to `out`, up to about max_bytes (at least
   // one). Returns the number moved; 0 also clears the pipe's wake_pending flag.
   // With `drained`, a call that leaves the queue empty clears wake_pending too
@@ -112,6 +118,10 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   // Appends to p's queue; returns true if the caller must Wake() p after
   // unlocking.
   bool Enqueue(Pipe& p, Message&& m);
+  // Hands m to pipe p: straight to the peer if p is idle and can (inproc),
+  // else into p's queue. Returns true if the caller must Wake() p after
+  // unlocking.
+  bool Post(Pipe& p, Message&& m);
   Pipe* PickToOne();
   // kToAll: queues msg for every pipe but `except` (0: none) per the overflow
   // policy; appends pipes to wake. May wait (kBlock).

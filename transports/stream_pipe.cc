@@ -32,11 +32,13 @@ thread_local std::unique_ptr<char[]> read_buffer;
 // ipc: 2.75x libzmq with 128 KiB, 0.53x with 16).
 constexpr size_t kDirectReadMin = 128 * 1024;
 constexpr size_t kMaxDirectRead = size_t{1} << 30;
-// A pipe woken less than this after its previous wake-up is carrying a stream:
-// its messages go through the loop, which batches them into few writes. A
-// request/reply or ping-pong exchange wakes a pipe once per round trip, well
-// apart, and is written from the sending thread.
-constexpr int64_t kStreamGapNs = 10'000;
+// When a message may be written from the sending thread. A stream of messages
+// goes through the loop, which batches them into few writes; an exchange
+// (request/reply, ping-pong) is written at once. So a direct write needs
+// either something heard from the peer since the last one (the sender is
+// answering), or a pipe quiet for kIdleNs. Timing alone would not do: direct
+// writes to several pipes slow the sender down until its sends look idle.
+constexpr int64_t kIdleNs = 200'000;
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -208,6 +210,7 @@ void StreamPipe::OnRead(ssize_t nread, const char* data) {
 
 void StreamPipe::DeliverInbox() {
   if (inbox_next_ >= inbox_.size() || closing_) return;
+  heard_.store(true, std::memory_order_relaxed);
   if (core_->Deliver(this, &inbox_, &inbox_next_)) {
     inbox_.clear();
     inbox_next_ = 0;
@@ -238,10 +241,10 @@ void StreamPipe::Wake() {
 
 bool StreamPipe::TryDirectWrite() {
   const int64_t now = NowNs();
-  if (now - last_wake_ns_.exchange(now, std::memory_order_relaxed) <
-      kStreamGapNs) {
+  const int64_t idle =
+      now - last_wake_ns_.exchange(now, std::memory_order_relaxed);
+  if (!heard_.exchange(false, std::memory_order_relaxed) && idle < kIdleNs)
     return false;
-  }
   std::unique_lock<std::mutex> lock(io_mu_, std::try_to_lock);
   if (!lock.owns_lock() || !direct_ok_ || writing_) return false;
   batch_.clear();

@@ -4,10 +4,10 @@
 // batches (one uv_write per batch) and decodes every whole message out of each
 // read. Bad input closes this pipe only, counted in the socket's stats.
 //
-// A pipe that has been idle for a while is written to straight from the
-// sending thread (one sendmsg, no hop to the loop); a stream of messages goes
-// through the loop, which batches them. What the direct write cannot finish,
-// the loop writes.
+// A message that answers the peer, or goes out on a quiet pipe, is written
+// straight from the sending thread (one sendmsg, no hop to the loop); a stream
+// of messages goes through the loop, which batches them. What the direct write
+// cannot finish, the loop writes.
 #ifndef MSOCK_TRANSPORTS_STREAM_PIPE_H_
 #define MSOCK_TRANSPORTS_STREAM_PIPE_H_
 
@@ -103,9 +103,10 @@ class StreamPipe : public Pipe {
   std::vector<Message> batch_;
   std::string scratch_;
   std::vector<uv_buf_t> bufs_;
-  // When Wake last ran (steady clock, ns): a pipe woken again soon after is
-  // carrying a stream, which the loop batches.
+  // When Wake last ran (steady clock, ns), and whether messages came in since
+  // the last direct write: see kIdleNs.
   std::atomic<int64_t> last_wake_ns_{0};
+  std::atomic<bool> heard_{false};
 };
 
 class StreamListener : public Listener {

@@ -50,6 +50,11 @@ class Pipe : public std::enable_shared_from_this<Pipe> {
   // Closes the link (idempotent). When closed, the transport calls
   // core->DetachPipe, then on_closed (if set), each exactly once.
   virtual void Close(absl::Status why) = 0;
+  // Called by the core, with its mutex held, for a message to this pipe while
+  // its send queue is empty and no Wake is pending: a transport that can hand
+  // m to the peer at once, without blocking (try-locks only), does so and
+  // returns true. Default: false (m is queued and the pipe woken).
+  virtual bool SendNow(Message& m) { return false; }
 
   uint32_t id = 0;  // set by the core on attach
   std::string local_address;
