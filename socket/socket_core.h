@@ -164,7 +164,7 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   std::deque<Message> orphans_;  // unsent messages of dead pipes
   // The receive filter, read by Deliver under mu_ (set rarely, by protocols).
   std::shared_ptr<const RecvFilter> filter_;
-  std::deque<Message> recvq_;
+  std::vector<Message> recvq_;
   size_t recvq_bytes_ = 0;
   std::atomic<bool> recv_avail_{
       false};  // !recvq_.empty(), readable without mu_
@@ -181,7 +181,8 @@ class SocketCore : public std::enable_shared_from_this<SocketCore> {
   // Bounded by the receive queue limits, so at most twice those are buffered in
   // all.
   std::mutex recv_mu_;
-  std::deque<Message> recv_local_;  // guarded by recv_mu_
+  std::vector<Message> recv_local_;  // guarded by recv_mu_
+  size_t local_next_ = 0;            // the next one to hand out
   // !recv_local_.empty(); written under recv_mu_ (and mu_ when it becomes
   // true), read under mu_ by receivers deciding whether to sleep.
   std::atomic<bool> local_avail_{false};
