@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
-# bench/run.sh: rebuilds msock_perf in Release (build-bench/) and regenerates the table
-# comparing msock with libzmq, NNG and nanomsg (5 interleaved runs, medians and ranges). The
-# table goes to stdout and bench/results.md; progress goes to stderr. Arguments go to msock_perf:
+# bench/run.sh: rebuilds msock_perf and msock_floor in Release (build-bench/) and regenerates
+# the tables comparing msock with libzmq, NNG and nanomsg (5 interleaved runs, medians and
+# ranges) in both layouts: every side a thread of one process, then ipc/tcp/ws sides in separate
+# processes (--procs), then the no-library floor (msock_floor). The tables go to stdout and
+# bench/results.md; progress goes to stderr. Arguments go to msock_perf (both layouts):
 #   bench/run.sh --pin          # everything pinned to CPU 0
-#   RUNS=3 OUT=/tmp/t.md bench/run.sh --filter throughput/tcp
+#   RUNS=3 PROCS=0 OUT=/tmp/t.md bench/run.sh --filter throughput/tcp   # threads only
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-bench}
 runs=${RUNS:-5}
+procs=${PROCS:-1}
 out=${OUT:-$root/bench/results.md}
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DMSOCK_BUILD_BENCH=ON -DMSOCK_BUILD_TESTS=OFF -DMSOCK_BUILD_EXAMPLES=OFF \
   -DMSOCK_BUILD_TOOLS=OFF -DMSOCK_SANITIZE= >/dev/null
-ninja -C "$build" -j2 msock_perf >&2
+ninja -C "$build" -j2 msock_perf msock_floor >&2
 
-table=$(mktemp)
-trap 'rm -f "$table"' EXIT
+threads=$(mktemp)
+processes=$(mktemp)
+floor=$(mktemp)
+trap 'rm -f "$threads" "$processes" "$floor"' EXIT
 status=0
-"$build/bench/msock_perf" --runs "$runs" --spread "$@" >"$table" || status=$?
+"$build/bench/msock_perf" --runs "$runs" --spread "$@" >"$threads" || status=$?
+if [ "$procs" != 0 ]; then
+  "$build/bench/msock_perf" --runs "$runs" --spread --procs "$@" >"$processes" || status=$?
+fi
+"$build/bench/msock_floor" --runs "$runs" >"$floor" || status=$?
 
 {
   echo "# msock benchmark results"
@@ -28,10 +37,21 @@ status=0
     "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '(none)') on $(uname -n)" \
     "(see bench/README.md for the method)."
   echo
-  cat "$table"
+  cat "$threads"
+  if [ "$procs" != 0 ]; then
+    echo
+    echo "## The same with --procs"
+    echo
+    # The second table without its "## msock_perf" heading.
+    sed '1{/^## /d};2{/^$/d}' "$processes"
+  fi
+  echo
+  echo "## msock_floor: the blocking round trip with no library"
+  echo
+  cat "$floor"
 } >"$out"
 cat "$out"
 if [ "$status" -ne 0 ]; then
-  echo "run.sh: msock_perf exited with status $status (an msock measurement failed)" >&2
+  echo "run.sh: a measurement exited with status $status (an msock measurement failed)" >&2
 fi
 exit "$status"
