@@ -259,16 +259,19 @@ bool StreamPipe::TryDirectWrite() {
   mh.msg_iov = reinterpret_cast<iovec*>(bufs_.data());
   mh.msg_iovlen = bufs_.size();
   ssize_t n;
+  int err = 0;
   do {
     n = sendmsg(fd_, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+    err = n < 0 ? errno : 0;
+  } while (err == EINTR);
+  if (n < 0 && err != EAGAIN && err != EWOULDBLOCK) {
     // The loop closes the pipe; nothing more is written to fd_.
     direct_ok_ = false;
     writing_ = true;
     core_->ctx().Post(
-        [self = std::static_pointer_cast<StreamPipe>(shared_from_this()),
-         err = errno] { self->CloseOnLoop(UvError(-err, "write")); });
+        [self = std::static_pointer_cast<StreamPipe>(shared_from_this()), err] {
+          self->CloseOnLoop(UvError(-err, "write"));
+        });
     return true;
   }
   size_t done = n > 0 ? static_cast<size_t>(n) : 0;
