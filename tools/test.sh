@@ -9,7 +9,7 @@ BUILD="${MSOCK_BUILD_DIR:-$ROOT/build}"
 
 # Options are given explicitly so that an existing build/ configured otherwise still runs
 # the whole suite.
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMSOCK_SANITIZE= \
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMSOCK_SANITIZE= -DMSOCK_WERROR=ON \
   -DMSOCK_BUILD_TESTS=ON -DMSOCK_BUILD_TOOLS=ON -DMSOCK_BUILD_EXAMPLES=ON -DMSOCK_BUILD_BENCH=ON
 cmake --build "$BUILD" -j2
 cd "$BUILD"
