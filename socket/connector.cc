@@ -23,7 +23,7 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   // Loop thread.
   void Start() {
     timer_ = new uv_timer_t;
-    uv_timer_init(core_->ctx().loop(), timer_);
+    uv_timer_init(core_->context().loop(), timer_);
     timer_->data = this;
     backoff_ = core_->options().reconnect_min;
     Attempt();
@@ -73,7 +73,7 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
       return;
     }
     std::weak_ptr<Dialer> weak = shared_from_this();
-    Context* ctx = &core_->ctx();
+    Context* ctx = &core_->context();
     pipe->on_closed = [weak, ctx] {
       ctx->Post([weak] {
         if (auto self = weak.lock()) {
@@ -132,7 +132,7 @@ absl::StatusOr<std::string> Connector::Listen(std::string_view url_text) {
   Event done;
   auto work = [&] {
     {
-      Lock lock(mu_);
+      MutexLock lock(mu_);
       if (shut_) {
         result = absl::FailedPreconditionError("socket closed");
         return;
@@ -145,13 +145,13 @@ absl::StatusOr<std::string> Connector::Listen(std::string_view url_text) {
     }
     result = (*l)->url();
     listeners_.push_back(*std::move(l));
-    Lock lock(mu_);
+    MutexLock lock(mu_);
     ++open_;
   };
-  if (core_->ctx().IsLoopThread()) {
+  if (core_->context().IsLoopThread()) {
     work();
   } else {
-    core_->ctx().Post([&] {
+    core_->context().Post([&] {
       work();
       done.Notify();
     });
@@ -167,15 +167,15 @@ absl::Status Connector::Dial(std::string_view url_text) {
   if (t == nullptr)
     return absl::InvalidArgumentError("no transport for " + url->scheme);
   {
-    Lock lock(mu_);
+    MutexLock lock(mu_);
     if (shut_) return absl::FailedPreconditionError("socket closed");
     ++open_;
   }
   auto dialer =
       std::make_shared<Dialer>(core_->shared_from_this(), t, *std::move(url));
-  core_->ctx().Post([this, dialer] {
+  core_->context().Post([this, dialer] {
     {
-      Lock lock(mu_);
+      MutexLock lock(mu_);
       if (shut_) {
         if (--open_ == 0) closed_cv_.notify_all();
         return;
@@ -188,13 +188,13 @@ absl::Status Connector::Dial(std::string_view url_text) {
 }
 
 void Connector::EndpointClosed() {
-  Lock lock(mu_);
+  MutexLock lock(mu_);
   if (--open_ == 0) closed_cv_.notify_all();
 }
 
 void Connector::Shutdown() {
   {
-    Lock lock(mu_);
+    MutexLock lock(mu_);
     if (shut_) return;
     shut_ = true;
     ++open_;  // the shutdown task itself: the waiter must not return before it
@@ -213,13 +213,14 @@ void Connector::Shutdown() {
     for (auto& d : dialers) d->Close([this] { EndpointClosed(); });
     EndpointClosed();  // last touch of `this` in this task
   };
-  if (core_->ctx().IsLoopThread()) {
+  if (core_->context().IsLoopThread()) {
     work();
     return;
   }
-  core_->ctx().Post(work);
-  Lock lock(mu_);
-  closed_cv_.wait_for(lock, std::chrono::seconds(10),
-                      [this] { return open_ == 0; });
+  core_->context().Post(work);
+  MutexLock lock(mu_);
+  const absl::Time limit = absl::Now() + absl::Seconds(10);
+  while (open_ != 0 && !WaitUntil(closed_cv_, lock, limit)) {
+  }
 }
 }  // namespace msock::internal

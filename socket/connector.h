@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "msock/status.h"
-#include "socket/sync.h"
+#include "base/sync.h"
 #include "transports/transport.h"
 
 namespace msock::internal {
@@ -25,21 +25,22 @@ class Connector {
   explicit Connector(SocketCore* core) : core_(core) {}
   ~Connector();
 
-  // Thread-safe, but not from the loop thread (they wait for it).
+  // Thread-safe. From a user thread they post to the loop and wait for it;
+  // on the loop thread (a protocol's hook, a device) they run at once.
   absl::StatusOr<std::string> Listen(std::string_view url);
   absl::Status Dial(std::string_view url);
-  // Closes every listener and dialer; waits until their handles are closed
-  // unless called on the loop thread. Idempotent.
+  // Closes every listener and dialer; waits (up to 10 s) until their handles
+  // are closed unless called on the loop thread. Idempotent.
   void Shutdown();
 
  private:
   void EndpointClosed();
 
   SocketCore* core_;
-  std::mutex mu_;
+  Mutex mu_;  // a leaf: nothing is called while it is held
   std::condition_variable closed_cv_;
-  bool shut_ = false;  // guarded by mu_
-  int open_ = 0;  // guarded by mu_  // listeners + dialers not yet fully closed
+  bool shut_ ABSL_GUARDED_BY(mu_) = false;
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // listeners + dialers not yet closed
   // Loop thread only.
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::shared_ptr<Dialer>> dialers_;

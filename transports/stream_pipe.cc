@@ -11,8 +11,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
-#include "socket/errors.h"
-#include "socket/socket_core.h"
+#include "base/errors.h"
 
 namespace msock::internal {
 
@@ -66,7 +65,7 @@ std::string TcpAddress(const uv_tcp_t* tcp,
 
 }  // namespace
 
-std::shared_ptr<StreamPipe> StreamPipe::Create(std::shared_ptr<SocketCore> core,
+std::shared_ptr<StreamPipe> StreamPipe::Create(std::shared_ptr<PipeHost> core,
                                                bool ipc) {
   std::shared_ptr<StreamPipe> p(new StreamPipe(std::move(core), ipc));
   p->self_ = p;
@@ -74,12 +73,12 @@ std::shared_ptr<StreamPipe> StreamPipe::Create(std::shared_ptr<SocketCore> core,
   return p;
 }
 
-StreamPipe::StreamPipe(std::shared_ptr<SocketCore> core, bool ipc)
+StreamPipe::StreamPipe(std::shared_ptr<PipeHost> core, bool ipc)
     : core_(std::move(core)),
       ipc_(ipc),
       peer_id_(core_->spec().peer_id),
       decoder_(ipc, core_->options().max_recv_size) {
-  uv_loop_t* loop = core_->ctx().loop();
+  uv_loop_t* loop = core_->context().loop();
   if (ipc_) {
     uv_pipe_init(loop, &handle_.pipe, 0);
   } else {
@@ -211,17 +210,14 @@ void StreamPipe::OnRead(ssize_t nread, const char* data) {
 void StreamPipe::DeliverInbox() {
   if (inbox_next_ >= inbox_.size() || closing_) return;
   heard_.store(true, std::memory_order_relaxed);
-  if (core_->Deliver(this, &inbox_, &inbox_next_)) {
-    inbox_.clear();
-    inbox_next_ = 0;
-  } else if (!paused_) {
+  if (!Pipe::DeliverInbox(*core_) && !paused_) {
     paused_ = true;  // the receive queue is full: let TCP push back on the peer
     uv_read_stop(stream());
   }
 }
 
 void StreamPipe::ResumeRecv() {
-  core_->ctx().Post(
+  core_->context().Post(
       [self = std::static_pointer_cast<StreamPipe>(shared_from_this())] {
         if (self->closing_ || !self->paused_) return;
         self->paused_ = false;
@@ -235,7 +231,7 @@ void StreamPipe::ResumeRecv() {
 
 void StreamPipe::Wake() {
   if (TryDirectWrite()) return;
-  core_->ctx().Post([self = std::static_pointer_cast<StreamPipe>(
+  core_->context().Post([self = std::static_pointer_cast<StreamPipe>(
                          shared_from_this())] { self->Flush(); });
 }
 
@@ -268,7 +264,7 @@ bool StreamPipe::TryDirectWrite() {
     // The loop closes the pipe; nothing more is written to fd_.
     direct_ok_ = false;
     writing_ = true;
-    core_->ctx().Post(
+    core_->context().Post(
         [self = std::static_pointer_cast<StreamPipe>(shared_from_this()), err] {
           self->CloseOnLoop(UvError(-err, "write"));
         });
@@ -289,7 +285,7 @@ bool StreamPipe::TryDirectWrite() {
   bufs_[0].base += done;
   bufs_[0].len -= done;
   writing_ = true;
-  core_->ctx().Post(
+  core_->context().Post(
       [self = std::static_pointer_cast<StreamPipe>(shared_from_this())] {
         if (self->closing_) return;
         int rc;
@@ -370,11 +366,11 @@ void StreamPipe::OnWritten(uv_write_t* req, int status) {
 }
 
 void StreamPipe::Close(absl::Status why) {
-  if (core_->ctx().IsLoopThread()) {
+  if (core_->context().IsLoopThread()) {
     CloseOnLoop(std::move(why));
     return;
   }
-  core_->ctx().Post(
+  core_->context().Post(
       [self = std::static_pointer_cast<StreamPipe>(shared_from_this()),
        why = std::move(why)]() mutable { self->CloseOnLoop(std::move(why)); });
 }
@@ -396,8 +392,6 @@ void StreamPipe::CloseOnLoop(absl::Status why) {
 
 void StreamPipe::OnHandleClosed() {
   if (--open_handles_ > 0) return;
-  core_->DetachPipe(this, why_);
-  inbox_.clear();
   {
     std::lock_guard<std::mutex> lock(io_mu_);
     batch_.clear();
@@ -406,17 +400,13 @@ void StreamPipe::OnHandleClosed() {
     auto ready = std::move(ready_);
     ready(why_.ok() ? absl::UnavailableError("closed during handshake") : why_);
   }
-  if (on_closed) {
-    auto fn = std::move(on_closed);
-    fn();
-  }
-  core_->UntrackPipe(this);
+  FinishClose(*core_, why_, /*tracked=*/true);
   std::shared_ptr<StreamPipe> self = std::move(self_);  // may free us on return
 }
 
 // ---------------------------------------------------------------------------------------------
 
-StreamListener::StreamListener(std::shared_ptr<SocketCore> core, bool ipc,
+StreamListener::StreamListener(std::shared_ptr<PipeHost> core, bool ipc,
                                uv_stream_t* server, std::string url,
                                std::string unlink_path)
     : core_(std::move(core)),
@@ -452,7 +442,7 @@ void StreamListener::OnConnection(uv_stream_t* server, int status) {
     pipe->local_address = self->url_;
   }
   std::weak_ptr<StreamPipe> weak = pipe;
-  std::shared_ptr<SocketCore> core = self->core_;
+  std::shared_ptr<PipeHost> core = self->core_;
   pipe->Start([weak, core](absl::Status s) {
     auto p = weak.lock();
     if (!s.ok() || !p) return;
@@ -474,7 +464,7 @@ void StreamListener::Close(absl::AnyInvocable<void()> done) {
   });
 }
 
-ConnectRequest* NewConnectRequest(std::shared_ptr<SocketCore> core, bool ipc,
+ConnectRequest* NewConnectRequest(std::shared_ptr<PipeHost> core, bool ipc,
                                   const Url& url, ConnectDone done) {
   auto* cr = new ConnectRequest;
   cr->req.data = cr;

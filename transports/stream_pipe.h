@@ -30,7 +30,7 @@ class StreamPipe : public Pipe {
  public:
   // A pipe with an initialised, unconnected handle (tcp or unix) on the core's
   // loop.
-  static std::shared_ptr<StreamPipe> Create(std::shared_ptr<SocketCore> core,
+  static std::shared_ptr<StreamPipe> Create(std::shared_ptr<PipeHost> core,
                                             bool ipc);
   ~StreamPipe() override;
 
@@ -48,7 +48,7 @@ class StreamPipe : public Pipe {
   void Close(absl::Status why) override;
 
  private:
-  StreamPipe(std::shared_ptr<SocketCore> core, bool ipc);
+  StreamPipe(std::shared_ptr<PipeHost> core, bool ipc);
   void CloseOnLoop(absl::Status why);
   void Flush();
   // Sending thread: writes the queued messages itself if the pipe is idle.
@@ -65,7 +65,7 @@ class StreamPipe : public Pipe {
   void OnDirectRead(size_t n);
   void OnHandleClosed();
 
-  std::shared_ptr<SocketCore> core_;
+  std::shared_ptr<PipeHost> core_;
   const bool ipc_;
   union {
     uv_tcp_t tcp;
@@ -88,8 +88,6 @@ class StreamPipe : public Pipe {
 
   // Receive.
   StreamDecoder decoder_;
-  std::vector<Message> inbox_;
-  size_t inbox_next_ = 0;
   bool paused_ = false;
 
   // Send. The loop and direct writers (any thread) share the fields below
@@ -114,7 +112,7 @@ class StreamListener : public Listener {
   // `server` is an initialised, bound tcp or unix handle inside a uv_any_handle
   // allocated with new; the listener owns it. `unlink_path` (ipc) is removed
   // when the listener closes.
-  StreamListener(std::shared_ptr<SocketCore> core, bool ipc,
+  StreamListener(std::shared_ptr<PipeHost> core, bool ipc,
                  uv_stream_t* server, std::string url, std::string unlink_path);
   ~StreamListener() override;
   absl::Status Start();
@@ -125,7 +123,7 @@ class StreamListener : public Listener {
  private:
   static void OnConnection(uv_stream_t* server, int status);
 
-  std::shared_ptr<SocketCore> core_;
+  std::shared_ptr<PipeHost> core_;
   const bool ipc_;
   uv_stream_t* server_;
   std::string url_;
@@ -143,7 +141,7 @@ struct ConnectRequest {
   std::string remote;
 };
 // A new request with a fresh pipe (tcp or unix handle) to `url`, req.data set.
-ConnectRequest* NewConnectRequest(std::shared_ptr<SocketCore> core, bool ipc,
+ConnectRequest* NewConnectRequest(std::shared_ptr<PipeHost> core, bool ipc,
                                   const Url& url, ConnectDone done);
 void OnStreamConnected(uv_connect_t* req, int status);
 

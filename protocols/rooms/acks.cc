@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "socket/sync.h"
+#include "base/sync.h"
 
 namespace msock::internal::rooms {
 

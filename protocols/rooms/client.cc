@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "protocols/rooms/client_impl.h"
-#include "socket/sync.h"
+#include "base/sync.h"
 
 namespace msock {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "absl/time/clock.h"
-#include "socket/sync.h"
+#include "base/sync.h"
 
 namespace msock::internal::rooms {
 

@@ -1,8 +1,9 @@
 // Hub::Impl: the state behind a Hub. Connections and membership sit under mu;
 // the set of live pipes under live_mu (the receive filter runs under the
 // socket's lock and takes only that one); handlers, acks and threads have
-// their own locks. Lock order: mu -> live_mu. Nothing is sent and no user
-// callback runs while mu is held.
+// their own locks. Lock order: mu -> the socket's lock -> live_mu (the
+// Welcome is queued with a non-blocking SendTo under mu, so that no event
+// overtakes it). No user callback runs and no call blocks while mu is held.
 #ifndef MSOCK_PROTOCOLS_ROOMS_HUB_IMPL_H_
 #define MSOCK_PROTOCOLS_ROOMS_HUB_IMPL_H_
 

@@ -14,8 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "socket/socket_core.h"
-#include "socket/sync.h"
+#include "base/sync.h"
 #include "transports/stream_framing.h"
 
 namespace msock::internal {
@@ -36,7 +35,7 @@ void FlattenHeader(Message& m) {
 
 class InprocPipe : public Pipe {
  public:
-  explicit InprocPipe(std::shared_ptr<SocketCore> core)
+  explicit InprocPipe(std::shared_ptr<PipeHost> core)
       : core_(std::move(core)) {}
 
   static void Join(const std::shared_ptr<InprocPipe>& a,
@@ -47,7 +46,7 @@ class InprocPipe : public Pipe {
     b->peer_raw_ = a.get();
   }
 
-  SocketCore* core() { return core_.get(); }
+  PipeHost* core() { return core_.get(); }
 
   void Wake() override { Flush(); }
 
@@ -78,11 +77,7 @@ class InprocPipe : public Pipe {
       closed_ = true;
       peer = std::move(peer_);
     }
-    core_->DetachPipe(this, why);
-    if (on_closed) {
-      auto fn = std::move(on_closed);
-      fn();
-    }
+    FinishClose(*core_, why, /*tracked=*/false);
     if (peer) peer->Close(absl::UnavailableError("inproc peer closed"));
   }
 
@@ -130,7 +125,7 @@ class InprocPipe : public Pipe {
     }
   }
 
-  std::shared_ptr<SocketCore> core_;
+  std::shared_ptr<PipeHost> core_;
   std::mutex mu_;  // guards peer_ and the three flags
   std::shared_ptr<InprocPipe> peer_;
   InprocPipe* peer_raw_ = nullptr;  // set by Join, for SendNow
@@ -149,7 +144,7 @@ class InprocListener;
 struct Registry {
   std::mutex mu;  // guards names
   absl::flat_hash_map<std::string,
-                      std::pair<std::weak_ptr<SocketCore>, InprocListener*>>
+                      std::pair<std::weak_ptr<PipeHost>, InprocListener*>>
       names;
 };
 
@@ -179,7 +174,7 @@ class InprocListener : public Listener {
 class InprocTransport : public Transport {
  public:
   absl::StatusOr<std::unique_ptr<Listener>> Listen(
-      const Url& url, std::shared_ptr<SocketCore> core) override {
+      const Url& url, std::shared_ptr<PipeHost> core) override {
     Registry& r = GetRegistry();
     std::lock_guard<std::mutex> lock(r.mu);
     auto it = r.names.find(url.path);
@@ -192,9 +187,9 @@ class InprocTransport : public Transport {
     return std::unique_ptr<Listener>(std::move(l));
   }
 
-  void Connect(const Url& url, std::shared_ptr<SocketCore> core,
+  void Connect(const Url& url, std::shared_ptr<PipeHost> core,
                ConnectDone done) override {
-    std::shared_ptr<SocketCore> server;
+    std::shared_ptr<PipeHost> server;
     {
       Registry& r = GetRegistry();
       std::lock_guard<std::mutex> lock(r.mu);

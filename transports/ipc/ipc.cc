@@ -14,8 +14,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "socket/errors.h"
-#include "socket/socket_core.h"
+#include "base/errors.h"
 #include "transports/stream_pipe.h"
 
 namespace msock::internal {
@@ -49,10 +48,10 @@ class IpcTransport : public Transport {
   }
 
   absl::StatusOr<std::unique_ptr<Listener>> Listen(
-      const Url& url, std::shared_ptr<SocketCore> core) override {
+      const Url& url, std::shared_ptr<PipeHost> core) override {
     auto* any = new uv_any_handle;  // the listener frees it as a uv_any_handle
     uv_pipe_t* server = &any->pipe;
-    uv_pipe_init(core->ctx().loop(), server, 0);
+    uv_pipe_init(core->context().loop(), server, 0);
     std::string what = absl::StrCat("listen ", url.ToString());
     int rc = uv_pipe_bind(server, url.path.c_str());
     if (rc < 0) {
@@ -72,7 +71,7 @@ class IpcTransport : public Transport {
     return std::unique_ptr<Listener>(std::move(l));
   }
 
-  void Connect(const Url& url, std::shared_ptr<SocketCore> core,
+  void Connect(const Url& url, std::shared_ptr<PipeHost> core,
                ConnectDone done) override {
     ConnectRequest* cr =
         NewConnectRequest(std::move(core), true, url, std::move(done));

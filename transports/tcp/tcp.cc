@@ -9,8 +9,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "socket/errors.h"
-#include "socket/socket_core.h"
+#include "base/errors.h"
 #include "transports/resolve.h"
 #include "transports/stream_pipe.h"
 
@@ -24,7 +23,7 @@ class TcpTransport : public Transport {
   }
 
   absl::StatusOr<std::unique_ptr<Listener>> Listen(
-      const Url& url, std::shared_ptr<SocketCore> core) override {
+      const Url& url, std::shared_ptr<PipeHost> core) override {
     sockaddr_storage ss;
     if (!ToSockaddr(url.host, url.port, &ss)) {
       return absl::InvalidArgumentError(
@@ -32,7 +31,7 @@ class TcpTransport : public Transport {
     }
     auto* any = new uv_any_handle;  // the listener frees it as a uv_any_handle
     uv_tcp_t* server = &any->tcp;
-    uv_tcp_init(core->ctx().loop(), server);
+    uv_tcp_init(core->context().loop(), server);
     std::string what = absl::StrCat("listen ", url.ToString());
     int rc = uv_tcp_bind(server, reinterpret_cast<sockaddr*>(&ss), 0);
     if (rc < 0) {
@@ -61,7 +60,7 @@ class TcpTransport : public Transport {
     return std::unique_ptr<Listener>(std::move(l));
   }
 
-  void Connect(const Url& url, std::shared_ptr<SocketCore> core,
+  void Connect(const Url& url, std::shared_ptr<PipeHost> core,
                ConnectDone done) override {
     ConnectRequest* cr = NewConnectRequest(core, false, url, std::move(done));
     sockaddr_storage ss;
@@ -78,7 +77,7 @@ class TcpTransport : public Transport {
     hints.ai_socktype = SOCK_STREAM;
     std::string port = std::to_string(url.port);
     int rc = uv_getaddrinfo(
-        core->ctx().loop(), gai,
+        core->context().loop(), gai,
         [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
           auto* cr = static_cast<ConnectRequest*>(req->data);
           delete req;

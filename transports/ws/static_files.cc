@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "msock/url.h"
-#include "socket/sync.h"
+#include "base/sync.h"
 #include "transports/ws/ws_host.h"
 
 namespace msock {

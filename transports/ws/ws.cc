@@ -10,7 +10,6 @@
 #include <uv.h>
 
 #include "absl/strings/str_cat.h"
-#include "socket/socket_core.h"
 #include "transports/resolve.h"
 #include "transports/ws/ws_host.h"
 #include "transports/ws/ws_pipe.h"
@@ -76,8 +75,8 @@ class WsTransport : public Transport {
   }
 
   absl::StatusOr<std::unique_ptr<Listener>> Listen(
-      const Url& url, std::shared_ptr<SocketCore> core) override {
-    absl::StatusOr<WsHost*> host = WsHost::Get(core->ctx());
+      const Url& url, std::shared_ptr<PipeHost> core) override {
+    absl::StatusOr<WsHost*> host = WsHost::Get(core->context());
     if (!host.ok()) return host.status();
     absl::StatusOr<WsPort*> port = (*host)->Listen(url, core);
     if (!port.ok()) return port.status();
@@ -88,7 +87,7 @@ class WsTransport : public Transport {
         new WsListener(*host, *port, url.path, bound.ToString()));
   }
 
-  void Connect(const Url& url, std::shared_ptr<SocketCore> core,
+  void Connect(const Url& url, std::shared_ptr<PipeHost> core,
                ConnectDone done) override {
     std::shared_ptr<TlsConfig> tls;
     if (url.scheme == "wss") {
@@ -102,7 +101,7 @@ class WsTransport : public Transport {
       }
       tls = *std::move(config);
     }
-    absl::StatusOr<WsHost*> host = WsHost::Get(core->ctx());
+    absl::StatusOr<WsHost*> host = WsHost::Get(core->context());
     if (!host.ok()) {
       done(host.status());
       return;

@@ -16,8 +16,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "socket/errors.h"
-#include "socket/socket_core.h"
+#include "base/errors.h"
 #include "transports/resolve.h"
 #include "transports/ws/ws_pipe.h"
 #include "transports/ws/ws_tls.h"
@@ -247,7 +246,7 @@ absl::StatusOr<WsPort*> WsHost::Bind(const Url& url,
 }
 
 absl::StatusOr<WsPort*> WsHost::Listen(const Url& url,
-                                       std::shared_ptr<SocketCore> core) {
+                                       std::shared_ptr<PipeHost> core) {
   const SocketOptions o = core->options();
   absl::StatusOr<WsPort*> port =
       Bind(url, absl::ToInt64Microseconds(o.handshake_timeout), &o);
@@ -329,13 +328,13 @@ void WsHost::CloseIfUnused(WsPort* port) {
   ports_.erase(port->key);
 }
 
-std::shared_ptr<SocketCore> WsHost::Find(WsPort* port,
+std::shared_ptr<PipeHost> WsHost::Find(WsPort* port,
                                          const std::string& path) {
   auto it = port->paths.find(path);
   return it == port->paths.end() ? nullptr : it->second.lock();
 }
 
-std::shared_ptr<SocketCore> WsHost::AnySocket(WsPort* port) {
+std::shared_ptr<PipeHost> WsHost::AnySocket(WsPort* port) {
   for (auto& [path, weak] : port->paths) {
     if (auto core = weak.lock()) return core;
   }

@@ -30,7 +30,7 @@ struct lws;
 
 namespace msock::internal {
 
-class SocketCore;
+class PipeHost;
 class TlsConfig;
 class WsPipe;
 
@@ -53,7 +53,7 @@ struct WsPort {
   // kHandshakeTimeout of the socket that bound the port.
   int64_t handshake_timeout_us = 10'000'000;
   // Path -> the socket listening there.
-  std::map<std::string, std::weak_ptr<SocketCore>> paths;
+  std::map<std::string, std::weak_ptr<PipeHost>> paths;
   // Mount path (no trailing slash) -> the directory served there over HTTP.
   std::map<std::string, std::string> mounts;
   // Accepted connections whose upgrade request has not been answered yet.
@@ -73,7 +73,7 @@ class WsHost {
   // socket of this context listens there yet (wss://: with the TLS options of
   // `core`). Returns the port.
   absl::StatusOr<WsPort*> Listen(const Url& url,
-                                 std::shared_ptr<SocketCore> core);
+                                 std::shared_ptr<PipeHost> core);
   // Stops serving `path`; closes the listening socket when no path is left.
   void Unlisten(WsPort* port, const std::string& path);
   // Serves `dir` over HTTP under url.path (msock/static_files.h). An https://
@@ -82,11 +82,11 @@ class WsHost {
   void Unmount(WsPort* port, const std::string& path);
 
   // The socket serving `path` on `port`, or null.
-  static std::shared_ptr<SocketCore> Find(WsPort* port,
+  static std::shared_ptr<PipeHost> Find(WsPort* port,
                                           const std::string& path);
   // Any socket still listening on `port` (to count what happened to a
   // connection before it named its path), or null.
-  static std::shared_ptr<SocketCore> AnySocket(WsPort* port);
+  static std::shared_ptr<PipeHost> AnySocket(WsPort* port);
 
  private:
   explicit WsHost(Context& ctx) : ctx_(ctx) {}

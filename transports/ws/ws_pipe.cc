@@ -13,7 +13,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "socket/socket_core.h"
 
 namespace msock::internal {
 
@@ -38,7 +37,7 @@ std::string WsSubprotocol(const char* role_name) {
   return absl::StrCat(std::string(n), ".sp.nanomsg.org");
 }
 
-WsPipe::WsPipe(WsHost* host, std::shared_ptr<SocketCore> core, bool dialer)
+WsPipe::WsPipe(WsHost* host, std::shared_ptr<PipeHost> core, bool dialer)
     : host_(host),
       core_(std::move(core)),
       dialer_(dialer),
@@ -65,7 +64,7 @@ void WsPipe::Adopted(lws* wsi) {
 }
 
 std::shared_ptr<WsPipe> WsPipe::Dialing(WsHost* host,
-                                        std::shared_ptr<SocketCore> core,
+                                        std::shared_ptr<PipeHost> core,
                                         const Url& url, ConnectDone done,
                                         std::shared_ptr<TlsConfig> tls) {
   std::shared_ptr<WsPipe> p(new WsPipe(host, std::move(core), true));
@@ -186,7 +185,7 @@ int WsPipe::OnReceive(const char* data, size_t len) {
 }
 
 int WsPipe::FailTls(absl::Status why) {
-  std::shared_ptr<SocketCore> core =
+  std::shared_ptr<PipeHost> core =
       core_ ? core_ : (port_ ? WsHost::AnySocket(port_) : nullptr);
   if (core != nullptr && !absl::IsCancelled(why)) {
     core->CountReject(Reject::kBadFrame);
@@ -230,7 +229,7 @@ int WsPipe::HandleUpgradeRequest() {
   const ws::HttpHead& head = **req;
   std::string path = head.target.substr(0, head.target.find('?'));
   if (!head.HasToken("upgrade", "websocket") && ServeFile(head, path)) return 0;
-  std::shared_ptr<SocketCore> core =
+  std::shared_ptr<PipeHost> core =
       port_ == nullptr ? nullptr : WsHost::Find(port_, path);
   if (core == nullptr) {
     return Refuse(404, absl::StrCat("no msock socket at ", path),
@@ -433,9 +432,7 @@ int WsPipe::Decode(const char* data, size_t len) {
 
 void WsPipe::DeliverInbox() {
   if (inbox_next_ >= inbox_.size()) return;
-  if (core_->Deliver(this, &inbox_, &inbox_next_)) {
-    inbox_.clear();
-    inbox_next_ = 0;
+  if (Pipe::DeliverInbox(*core_)) {
     if (paused_) {
       paused_ = false;
       if (wsi_ != nullptr) lws_rx_flow_control(wsi_, 1);
@@ -507,7 +504,7 @@ int WsPipe::OnTimer() {
     return 0;
   }
   // The upgrade did not finish in time.
-  std::shared_ptr<SocketCore> core =
+  std::shared_ptr<PipeHost> core =
       core_ ? core_ : (port_ ? WsHost::AnySocket(port_) : nullptr);
   if (core) core->CountReject(Reject::kHandshakeTimeout);
   why_ = absl::DeadlineExceededError("ws: upgrade not finished in time");
@@ -527,14 +524,7 @@ void WsPipe::OnClosed() {
                          "connect ", url_.ToString(), ": connection closed"))
                    : why_);
   }
-  if (core_) {
-    core_->DetachPipe(this, why_);
-    if (on_closed) {
-      auto fn = std::move(on_closed);
-      fn();
-    }
-    core_->UntrackPipe(this);
-  }
+  if (core_) FinishClose(*core_, why_, /*tracked=*/true);
 }
 
 }  // namespace msock::internal

@@ -14,7 +14,6 @@
 #include <string>
 #include <vector>
 
-#include "socket/socket_core.h"
 #include "transports/transport.h"
 #include "transports/ws/ws_codec.h"
 #include "transports/ws/ws_host.h"
@@ -32,7 +31,7 @@ class WsPipe : public Pipe {
   // upgrade succeeded or the attempt failed. `tls` (wss://) makes it start
   // with a TLS handshake.
   static std::shared_ptr<WsPipe> Dialing(WsHost* host,
-                                         std::shared_ptr<SocketCore> core,
+                                         std::shared_ptr<PipeHost> core,
                                          const Url& url, ConnectDone done,
                                          std::shared_ptr<TlsConfig> tls);
 
@@ -54,7 +53,7 @@ class WsPipe : public Pipe {
   bool finished() const { return finished_; }
 
  private:
-  WsPipe(WsHost* host, std::shared_ptr<SocketCore> core, bool dialer);
+  WsPipe(WsHost* host, std::shared_ptr<PipeHost> core, bool dialer);
   void CloseOnLoop(absl::Status why, uint16_t code);
   int HandleUpgradeRequest();
   int HandleUpgradeResponse();
@@ -76,7 +75,7 @@ class WsPipe : public Pipe {
   uint32_t NextMask() { return static_cast<uint32_t>(rng_()); }
 
   WsHost* host_;
-  std::shared_ptr<SocketCore> core_;  // null until a listener's path matched
+  std::shared_ptr<PipeHost> core_;  // null until a listener's path matched
   const bool dialer_;
   WsPort* port_ = nullptr;  // listener side, until upgraded
   lws* wsi_ = nullptr;
@@ -96,8 +95,6 @@ class WsPipe : public Pipe {
 
   std::string head_;  // upgrade request / response being read
   std::optional<ws::FrameDecoder> decoder_;
-  std::vector<Message> inbox_;
-  size_t inbox_next_ = 0;
   bool paused_ = false;
 
   std::string raw_out_;  // bytes to write before any message (101, pongs)

@@ -1,5 +1,5 @@
 // libuv error code -> absl::Status, with the operation named in the message.
-#include "socket/errors.h"
+#include "base/errors.h"
 
 #include <uv.h>
 

@@ -1,7 +1,7 @@
 // One mapping from libuv / errno error codes to absl::Status, used by every
 // transport.
-#ifndef MSOCK_SOCKET_ERRORS_H_
-#define MSOCK_SOCKET_ERRORS_H_
+#ifndef MSOCK_BASE_ERRORS_H_
+#define MSOCK_BASE_ERRORS_H_
 
 #include <string_view>
 
@@ -15,4 +15,4 @@ absl::Status UvError(int uv_err, std::string_view what);
 
 }  // namespace msock::internal
 
-#endif  // MSOCK_SOCKET_ERRORS_H_
+#endif  // MSOCK_BASE_ERRORS_H_

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "socket/chunk.h"
+#include "base/chunk.h"
 
 namespace msock {
 namespace internal {

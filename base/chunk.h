@@ -1,8 +1,8 @@
 // The reference-counted byte buffer behind a Message body: one allocation
 // holding the count, the capacity and the bytes. Shared by clones and fan-out;
 // never written once shared.
-#ifndef MSOCK_SOCKET_CHUNK_H_
-#define MSOCK_SOCKET_CHUNK_H_
+#ifndef MSOCK_BASE_CHUNK_H_
+#define MSOCK_BASE_CHUNK_H_
 
 #include <atomic>
 #include <cstddef>
@@ -22,4 +22,4 @@ struct Chunk {
 
 }  // namespace msock::internal
 
-#endif  // MSOCK_SOCKET_CHUNK_H_
+#endif  // MSOCK_BASE_CHUNK_H_

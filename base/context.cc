@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "socket/sync.h"
+#include "base/sync.h"
 
 namespace msock {
 

@@ -1,0 +1,220 @@
+// SocketCore's pipe table (the Connector's side of the core): attaching and
+// detaching pipes, tracking pipes that hold I/O handles, and the pipe events
+// that tell the protocol and the user about them.
+#include <algorithm>
+#include <utility>
+
+#include "socket/socket_core.h"
+
+namespace msock::internal {
+
+CorePipe& SocketCore::State(Pipe& p) {
+  std::unique_ptr<PipeHostState>& slot = PipeHost::StateOf(p);
+  if (!slot) slot = std::make_unique<CorePipe>();
+  return static_cast<CorePipe&>(*slot);
+}
+
+bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
+  WakeList wake;
+  PipeEvent ev;
+  bool resume = false;
+  {
+    MutexLock lock(mu_);
+    if (closed_) return false;
+    if (spec_.max_pipes > 0 &&
+        static_cast<int>(pipes_.size()) >= spec_.max_pipes) {
+      stats_.rejected_pipe_limit++;
+      return false;
+    }
+    uint32_t id;
+    do {
+      id = next_pipe_id_;
+      next_pipe_id_ = next_pipe_id_ >= 0x7fffffff ? 1 : next_pipe_id_ + 1;
+    } while (pipes_.contains(id));
+    pipe->id = id;
+    CorePipe& s = State(*pipe);
+    s.attached = true;
+    resume = std::exchange(s.recv_blocked, false);
+    pipes_[id] = pipe;
+    order_.push_back(pipe.get());
+    stats_.pipes_opened++;
+    if (!orphans_.empty()) PlaceOrphans(&wake);
+    ev = PipeEvent{PipeEventType::kAdded, id, pipe->local_address,
+                   pipe->remote_address, absl::OkStatus()};
+    if (send_waiters_ > 0) send_cv_.notify_all();
+    peers_cv_.notify_all();
+  }
+  for (auto& p : wake) p->Wake();
+  if (resume) pipe->ResumeRecv();
+  EmitEvent(ev);
+  return true;
+}
+
+void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
+  std::shared_ptr<Pipe> keep;  // released after unlocking
+  WakeList wake;
+  PipeEvent ev;
+  {
+    MutexLock lock(mu_);
+    CorePipe& s = State(*pipe);
+    if (!s.attached) return;
+    s.attached = false;
+    s.detached = true;
+    auto it = pipes_.find(pipe->id);
+    if (it == pipes_.end()) return;
+    keep = std::move(it->second);
+    pipes_.erase(it);
+    order_.erase(std::find(order_.begin(), order_.end(), pipe));
+    stats_.pipes_closed++;
+    if (spec_.send == SendMode::kToOne && !closed_) {
+      // Messages this pipe never wrote go to another pipe, ahead of newer ones.
+      for (auto rit = s.sendq.rbegin(); rit != s.sendq.rend(); ++rit)
+        orphans_.push_front(std::move(*rit));
+      PlaceOrphans(&wake);
+    } else {
+      stats_.dropped += s.sendq.size();
+    }
+    s.sendq.clear();
+    s.sendq_bytes = 0;
+    std::erase(recv_blocked_, keep);
+    ev = PipeEvent{PipeEventType::kRemoved, pipe->id, pipe->local_address,
+                   pipe->remote_address, why};
+    peers_cv_.notify_all();
+    // A fan-out sender blocked on this pipe's full queue can go on.
+    if (send_waiters_ > 0) send_cv_.notify_all();
+    if (drain_waiters_ > 0) drain_cv_.notify_all();
+  }
+  for (auto& p : wake) p->Wake();
+  EmitEvent(ev);
+}
+
+void SocketCore::TrackPipe(const std::shared_ptr<Pipe>& pipe) {
+  MutexLock lock(mu_);
+  live_[pipe.get()] = pipe;
+}
+
+void SocketCore::UntrackPipe(Pipe* pipe) {
+  MutexLock lock(mu_);
+  live_.erase(pipe);
+  peers_cv_.notify_all();
+}
+
+int SocketCore::pipe_count() const {
+  MutexLock lock(mu_);
+  return static_cast<int>(pipes_.size());
+}
+
+absl::Status SocketCore::WaitForPeers(int n, absl::Time deadline) {
+  MutexLock lock(mu_);
+  for (;;) {
+    if (closed_)
+      return absl::CancelledError(absl::StrCat(spec_.name, " socket: closed"));
+    if (static_cast<int>(pipes_.size()) >= n) return absl::OkStatus();
+    if (deadline <= absl::Now()) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(spec_.name, " socket: ", pipes_.size(), " of ", n,
+                       " peers connected at the deadline"));
+    }
+    WaitUntil(peers_cv_, lock, deadline);
+  }
+}
+
+void SocketCore::ClosePipe(uint32_t pipe_id) {
+  std::shared_ptr<Pipe> p;
+  {
+    MutexLock lock(mu_);
+    auto it = pipes_.find(pipe_id);
+    if (it == pipes_.end()) return;
+    p = it->second;
+  }
+  p->Close(absl::OkStatus());
+}
+
+void SocketCore::CountReject(Reject why) {
+  switch (why) {
+    case Reject::kProtocol:
+      stats_.rejected_protocol++;
+      break;
+    case Reject::kBadFrame:
+      stats_.rejected_bad_frame++;
+      break;
+    case Reject::kOversize:
+      stats_.rejected_oversize++;
+      break;
+    case Reject::kHandshakeTimeout:
+      stats_.rejected_handshake_timeout++;
+      break;
+    case Reject::kPipeLimit:
+      stats_.rejected_pipe_limit++;
+      break;
+  }
+}
+
+std::vector<PipeStats> SocketCore::pipe_stats() const {
+  MutexLock lock(mu_);
+  std::vector<PipeStats> out;
+  out.reserve(order_.size());
+  for (Pipe* p : order_) {
+    const CorePipe& s = Known(*p);
+    out.push_back(PipeStats{p->id, p->remote_address, s.sendq.size(),
+                            s.sendq_bytes, s.messages_out, s.dropped});
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipe events
+
+void SocketCore::OnPipeEvent(std::function<void(const PipeEvent&)> fn) {
+  MutexLock lock(hooks_mu_);
+  event_fn_ =
+      fn ? std::make_shared<const std::function<void(const PipeEvent&)>>(
+               std::move(fn))
+         : nullptr;
+}
+
+void SocketCore::SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn) {
+  MutexLock lock(hooks_mu_);
+  proto_fn_ =
+      fn ? std::make_shared<const std::function<void(const PipeEvent&)>>(
+               std::move(fn))
+         : nullptr;
+}
+
+void SocketCore::EmitEvent(const PipeEvent& ev) {
+  std::shared_ptr<const std::function<void(const PipeEvent&)>> fn, proto;
+  {
+    MutexLock lock(hooks_mu_);
+    if (!event_fn_ && !proto_fn_) return;
+    fn = event_fn_;
+    proto = proto_fn_;
+    ++emitting_;
+  }
+  if (proto) (*proto)(ev);
+  if (fn) (*fn)(ev);
+  MutexLock lock(hooks_mu_);
+  if (--emitting_ == 0) hooks_cv_.notify_all();
+}
+
+void SocketCore::DialFailed(const std::string& url, absl::Status why) {
+  std::shared_ptr<const std::function<void(const PipeEvent&)>> fn;
+  {
+    MutexLock lock(hooks_mu_);
+    if (!event_fn_) return;
+    fn = event_fn_;
+    ++emitting_;
+  }
+  (*fn)(PipeEvent{PipeEventType::kDialFailed, 0, "", url, std::move(why)});
+  MutexLock lock(hooks_mu_);
+  if (--emitting_ == 0) hooks_cv_.notify_all();
+}
+
+void SocketCore::StopEvents(bool wait) {
+  MutexLock lock(hooks_mu_);
+  event_fn_ = nullptr;
+  proto_fn_ = nullptr;
+  if (!wait) return;
+  while (emitting_ != 0) hooks_cv_.wait(lock.native());
+}
+
+}  // namespace msock::internal
