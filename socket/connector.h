@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "msock/status.h"
 #include "base/sync.h"
+#include "msock/status.h"
 #include "transports/transport.h"
 
 namespace msock::internal {

@@ -223,8 +223,7 @@ absl::Status SocketCore::Dial(std::string_view url) {
 bool SocketCore::Drained() {
   if (!orphans_.empty()) return false;
   for (const auto& [id, p] : pipes_) {
-    if (!Known(*p).sendq.empty() || Known(*p).wake_pending)
-      return false;
+    if (!Known(*p).sendq.empty() || Known(*p).wake_pending) return false;
   }
   return true;
 }

@@ -73,8 +73,7 @@ class SocketCore final : public PipeHost,
   void UntrackPipe(Pipe* pipe) override;
   bool AttachPipe(const std::shared_ptr<Pipe>& pipe) override;
   void DetachPipe(Pipe* pipe, const absl::Status& why) override;
-  bool Deliver(Pipe* pipe, std::vector<Message>* batch,
-               size_t* next) override;
+  bool Deliver(Pipe* pipe, std::vector<Message>* batch, size_t* next) override;
   bool DeliverNow(Pipe* pipe, Message& m) override;
   size_t TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_bytes,
                   bool* drained = nullptr) override;
@@ -149,8 +148,7 @@ class SocketCore final : public PipeHost,
   bool RecvFull() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues m (from `pipe`) for receivers; true if a receiver must be
   // notified after unlocking.
-  bool QueueReceived(Pipe& pipe, Message& m)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool QueueReceived(Pipe& pipe, Message& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Releases mu_ and polls for a delivery until one comes or `until`; then
   // re-locks mu_.
   void SpinForMessage(absl::Time until) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -19,8 +19,7 @@ bool Pipe::DeliverInbox(PipeHost& host) {
   return true;
 }
 
-void Pipe::FinishClose(PipeHost& host, const absl::Status& why,
-                       bool tracked) {
+void Pipe::FinishClose(PipeHost& host, const absl::Status& why, bool tracked) {
   host.DetachPipe(this, why);
   inbox_.clear();
   inbox_next_ = 0;

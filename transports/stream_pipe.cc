@@ -232,7 +232,7 @@ void StreamPipe::ResumeRecv() {
 void StreamPipe::Wake() {
   if (TryDirectWrite()) return;
   core_->context().Post([self = std::static_pointer_cast<StreamPipe>(
-                         shared_from_this())] { self->Flush(); });
+                             shared_from_this())] { self->Flush(); });
 }
 
 bool StreamPipe::TryDirectWrite() {

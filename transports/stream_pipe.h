@@ -112,8 +112,8 @@ class StreamListener : public Listener {
   // `server` is an initialised, bound tcp or unix handle inside a uv_any_handle
   // allocated with new; the listener owns it. `unlink_path` (ipc) is removed
   // when the listener closes.
-  StreamListener(std::shared_ptr<PipeHost> core, bool ipc,
-                 uv_stream_t* server, std::string url, std::string unlink_path);
+  StreamListener(std::shared_ptr<PipeHost> core, bool ipc, uv_stream_t* server,
+                 std::string url, std::string unlink_path);
   ~StreamListener() override;
   absl::Status Start();
   std::string url() const override { return url_; }

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "protocols/rooms/client_impl.h"
 #include "base/sync.h"
+#include "protocols/rooms/client_impl.h"
 
 namespace msock {
 

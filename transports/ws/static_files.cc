@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "msock/url.h"
 #include "base/sync.h"
+#include "msock/url.h"
 #include "transports/ws/ws_host.h"
 
 namespace msock {

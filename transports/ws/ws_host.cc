@@ -328,8 +328,7 @@ void WsHost::CloseIfUnused(WsPort* port) {
   ports_.erase(port->key);
 }
 
-std::shared_ptr<PipeHost> WsHost::Find(WsPort* port,
-                                         const std::string& path) {
+std::shared_ptr<PipeHost> WsHost::Find(WsPort* port, const std::string& path) {
   auto it = port->paths.find(path);
   return it == port->paths.end() ? nullptr : it->second.lock();
 }

@@ -82,8 +82,7 @@ class WsHost {
   void Unmount(WsPort* port, const std::string& path);
 
   // The socket serving `path` on `port`, or null.
-  static std::shared_ptr<PipeHost> Find(WsPort* port,
-                                          const std::string& path);
+  static std::shared_ptr<PipeHost> Find(WsPort* port, const std::string& path);
   // Any socket still listening on `port` (to count what happened to a
   // connection before it named its path), or null.
   static std::shared_ptr<PipeHost> AnySocket(WsPort* port);
