@@ -23,7 +23,7 @@ bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
     if (closed_) return false;
     if (spec_.max_pipes > 0 &&
         static_cast<int>(pipes_.size()) >= spec_.max_pipes) {
-      stats_.rejected_pipe_limit++;
+      stats_.Add(kRejectedPipeLimit);
       return false;
     }
     uint32_t id;
@@ -37,7 +37,7 @@ bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
     resume = std::exchange(s.recv_blocked, false);
     pipes_[id] = pipe;
     order_.push_back(pipe.get());
-    stats_.pipes_opened++;
+    stats_.Add(kPipesOpened);
     if (!orphans_.empty()) PlaceOrphans(&wake);
     ev = PipeEvent{PipeEventType::kAdded, id, pipe->local_address,
                    pipe->remote_address, absl::OkStatus()};
@@ -65,14 +65,14 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
     keep = std::move(it->second);
     pipes_.erase(it);
     order_.erase(std::find(order_.begin(), order_.end(), pipe));
-    stats_.pipes_closed++;
+    stats_.Add(kPipesClosed);
     if (spec_.send == SendMode::kToOne && !closed_) {
       // Messages this pipe never wrote go to another pipe, ahead of newer ones.
       for (auto rit = s.sendq.rbegin(); rit != s.sendq.rend(); ++rit)
         orphans_.push_front(std::move(*rit));
       PlaceOrphans(&wake);
     } else {
-      stats_.dropped += s.sendq.size();
+      stats_.Add(kDropped, s.sendq.size());
     }
     s.sendq.clear();
     s.sendq_bytes = 0;
@@ -131,23 +131,7 @@ void SocketCore::ClosePipe(uint32_t pipe_id) {
 }
 
 void SocketCore::CountReject(Reject why) {
-  switch (why) {
-    case Reject::kProtocol:
-      stats_.rejected_protocol++;
-      break;
-    case Reject::kBadFrame:
-      stats_.rejected_bad_frame++;
-      break;
-    case Reject::kOversize:
-      stats_.rejected_oversize++;
-      break;
-    case Reject::kHandshakeTimeout:
-      stats_.rejected_handshake_timeout++;
-      break;
-    case Reject::kPipeLimit:
-      stats_.rejected_pipe_limit++;
-      break;
-  }
+  stats_.Add(static_cast<Stat>(kRejectedProtocol + static_cast<int>(why)));
 }
 
 std::vector<PipeStats> SocketCore::pipe_stats() const {

@@ -35,8 +35,8 @@ bool SocketCore::DeliverNow(Pipe* pipe, Message& m) {
     MutexLock lock(mu_, std::adopt_lock);
     const CorePipe* s = static_cast<const CorePipe*>(StateOf(*pipe).get());
     if (s == nullptr || !s->attached || filter_ || RecvFull()) return false;
-    stats_.messages_in++;
-    stats_.bytes_in += m.size();
+    stats_.Add(kMessagesIn);
+    stats_.Add(kBytesIn, m.size());
     m.source().push_back(pipe->id);
     notify = QueueReceived(*pipe, m);
   }
@@ -48,7 +48,7 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
                          size_t* next) {
   if (spec_.recv == RecvMode::kNone) {
     // A peer that sends to a send-only socket breaks the protocol.
-    stats_.dropped += batch->size() - *next;
+    stats_.Add(kDropped, batch->size() - *next);
     *next = batch->size();
     return true;
   }
@@ -78,20 +78,20 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
       }
       Message& m = (*batch)[*next];
       ++*next;
-      stats_.messages_in++;
-      stats_.bytes_in += m.size();
+      stats_.Add(kMessagesIn);
+      stats_.Add(kBytesIn, m.size());
       m.source().push_back(pipe->id);
       if (filter) {
         // Filters are protocol code (never user callbacks); they may take
         // the protocol's own lock (see the lock order in socket_core.h).
         RecvVerdict v = (*filter)(m, opts_.ttl);
         if (v == RecvVerdict::kDrop) {
-          stats_.dropped++;
+          stats_.Add(kDropped);
           continue;
         }
         if (v == RecvVerdict::kConsumed) continue;
         if (v == RecvVerdict::kClosePipe) {
-          stats_.rejected_bad_frame++;
+          stats_.Add(kRejectedBadFrame);
           close_pipe = true;
           *next = batch->size();
           break;

@@ -84,8 +84,8 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline,
             if (sent_on != nullptr) *sent_on = p->id;
             Known(*p).messages_out++;
             if (Post(*p, std::move(msg))) wake.push_back(p->shared_from_this());
-            stats_.messages_out++;
-            stats_.bytes_out += bytes;
+            stats_.Add(kMessagesOut);
+            stats_.Add(kBytesOut, bytes);
             break;
           }
         }
@@ -145,19 +145,19 @@ absl::Status SocketCore::SendToAll(MutexLock& lock, uint32_t except,
           s.sendq_bytes -= WireSize(s.sendq.front());
           s.sendq.pop_front();
           s.dropped++;
-          stats_.dropped++;
+          stats_.Add(kDropped);
         }
       } else {
         s.dropped++;
-        stats_.dropped++;
+        stats_.Add(kDropped);
         continue;
       }
     }
     s.messages_out++;
     if (Post(*p, msg.Clone())) wake->push_back(p->shared_from_this());
   }
-  stats_.messages_out++;
-  stats_.bytes_out += bytes;
+  stats_.Add(kMessagesOut);
+  stats_.Add(kBytesOut, bytes);
   msg = Message();
   return absl::OkStatus();
 }
@@ -192,15 +192,15 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg,
       if (closed_) return ClosedError();
       auto it = pipes_.find(path.back());
       if (it == pipes_.end()) {
-        stats_.dropped++;
+        stats_.Add(kDropped);
         return absl::UnavailableError(absl::StrCat(spec_.name, " socket: pipe ",
                                                    path.back(), " is gone"));
       }
       Pipe& p = *it->second;
       if (HasRoom(p)) {
         Known(p).messages_out++;
-        stats_.messages_out++;
-        stats_.bytes_out += WireSize(msg);
+        stats_.Add(kMessagesOut);
+        stats_.Add(kBytesOut, WireSize(msg));
         if (Post(p, std::move(msg))) target = it->second;
         break;
       }

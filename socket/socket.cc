@@ -67,82 +67,25 @@ void Socket::SetRecvFilter(RecvFilter filter) {
 }
 void Socket::ClosePipe(uint32_t pipe_id) { core_->ClosePipe(pipe_id); }
 
-absl::Status Socket::Set(OptionKey<absl::Duration> key, absl::Duration value) {
-  return core_->SetOption(key.id, value);
+template <typename T>
+absl::Status Socket::Set(OptionKey<T> key, std::type_identity_t<T> value) {
+  return core_->SetOption(key, std::move(value));
 }
-absl::Status Socket::Set(OptionKey<size_t> key, size_t value) {
-  return core_->SetOption(key.id, value);
-}
-absl::Status Socket::Set(OptionKey<int> key, int value) {
-  return core_->SetOption(key.id, value);
-}
-absl::Status Socket::Set(OptionKey<Overflow> /*key*/, Overflow value) {
-  return core_->SetOverflow(value);
-}
-absl::Status Socket::Set(OptionKey<std::string> key, std::string value) {
-  return core_->SetOption(key.id, std::move(value));
+template <typename T>
+T Socket::Get(OptionKey<T> key) const {
+  return core_->GetOption(key);
 }
 
-absl::Duration Socket::Get(OptionKey<absl::Duration> key) const {
-  SocketOptions o = core_->options();
-  switch (key.id) {
-    case opt::kSendTimeout.id:
-      return o.send_timeout;
-    case opt::kRecvTimeout.id:
-      return o.recv_timeout;
-    case opt::kReconnectMin.id:
-      return o.reconnect_min;
-    case opt::kReconnectMax.id:
-      return o.reconnect_max;
-    case opt::kHandshakeTimeout.id:
-      return o.handshake_timeout;
-    case opt::kRecvSpin.id:
-      return o.recv_spin;
-    case opt::kWsPingInterval.id:
-      return o.ws_ping_interval;
-    default:
-      return o.linger;
-  }
-}
-
-size_t Socket::Get(OptionKey<size_t> key) const {
-  SocketOptions o = core_->options();
-  switch (key.id) {
-    case opt::kSendQueueMessages.id:
-      return o.send_queue_messages;
-    case opt::kSendQueueBytes.id:
-      return o.send_queue_bytes;
-    case opt::kRecvQueueMessages.id:
-      return o.recv_queue_messages;
-    case opt::kRecvQueueBytes.id:
-      return o.recv_queue_bytes;
-    default:
-      return o.max_recv_size;
-  }
-}
-
-int Socket::Get(OptionKey<int> key) const {
-  SocketOptions o = core_->options();
-  if (key.id == opt::kWsText.id) return o.ws_text;
-  if (key.id == opt::kTlsVerifyPeer.id) return o.tls_verify_peer;
-  return o.ttl;
-}
-std::string Socket::Get(OptionKey<std::string> key) const {
-  SocketOptions o = core_->options();
-  switch (key.id) {
-    case opt::kTlsCert.id:
-      return o.tls_cert;
-    case opt::kTlsKey.id:
-      return o.tls_key;
-    case opt::kTlsCa.id:
-      return o.tls_ca;
-    default:
-      return o.tls_server_name;
-  }
-}
-Overflow Socket::Get(OptionKey<Overflow> /*key*/) const {
-  return core_->options().overflow;
-}
+#define MSOCK_SOCKET_OPTION_TYPE(T)                                            \
+  template absl::Status Socket::Set<T>(OptionKey<T>, std::type_identity_t<T>); \
+  template T Socket::Get<T>(OptionKey<T>) const;
+MSOCK_SOCKET_OPTION_TYPE(absl::Duration)
+MSOCK_SOCKET_OPTION_TYPE(size_t)
+MSOCK_SOCKET_OPTION_TYPE(int)
+MSOCK_SOCKET_OPTION_TYPE(bool)
+MSOCK_SOCKET_OPTION_TYPE(Overflow)
+MSOCK_SOCKET_OPTION_TYPE(std::string)
+#undef MSOCK_SOCKET_OPTION_TYPE
 
 SocketStats Socket::stats() const { return core_->stats(); }
 std::vector<PipeStats> Socket::pipe_stats() const {

@@ -62,145 +62,64 @@ absl::Status SocketCore::WaitOn(MutexLock& lock, std::condition_variable* cv,
 // ---------------------------------------------------------------------------------------------
 // Options and statistics
 
-absl::Status SocketCore::SetOption(int id, absl::Duration d) {
+template <typename T>
+absl::Status SocketCore::SetOption(const OptionKey<T>& key, T value) {
   MutexLock lock(mu_);
-  if (closed_) return absl::FailedPreconditionError("socket closed");
-  if (d < absl::ZeroDuration())
-    return absl::InvalidArgumentError("negative duration");
-  switch (id) {
-    case opt::kSendTimeout.id:
-      opts_.send_timeout = d;
-      break;
-    case opt::kRecvTimeout.id:
-      opts_.recv_timeout = d;
-      break;
-    case opt::kReconnectMin.id:
-      if (d == absl::ZeroDuration())
-        return absl::InvalidArgumentError("reconnect-min must be > 0");
-      opts_.reconnect_min = d;
-      break;
-    case opt::kReconnectMax.id:
-      opts_.reconnect_max = d;
-      break;
-    case opt::kHandshakeTimeout.id:
-      if (d == absl::ZeroDuration()) {
-        return absl::InvalidArgumentError("handshake-timeout must be > 0");
-      }
-      opts_.handshake_timeout = d;
-      break;
-    case opt::kLinger.id:
-      opts_.linger = d;
-      break;
-    case opt::kRecvSpin.id:
-      opts_.recv_spin = d;
-      break;
-    case opt::kWsPingInterval.id:
-      opts_.ws_ping_interval = d;
-      break;
-    default:
-      return absl::InvalidArgumentError("unknown duration option");
+  if (closed_) return ClosedError();
+  if (key.field == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown option ", key.name ? key.name : "(unnamed)"));
   }
-  return absl::OkStatus();
-}
-
-absl::Status SocketCore::SetOption(int id, size_t v) {
-  MutexLock lock(mu_);
-  if (closed_) return absl::FailedPreconditionError("socket closed");
-  if (v == 0 && id != opt::kMaxRecvSize.id) {
-    return absl::InvalidArgumentError("queue limits must be at least 1");
-  }
-  switch (id) {
-    case opt::kSendQueueMessages.id:
-      opts_.send_queue_messages = v;
-      break;
-    case opt::kSendQueueBytes.id:
-      opts_.send_queue_bytes = v;
-      break;
-    case opt::kRecvQueueMessages.id:
-      opts_.recv_queue_messages = v;
-      break;
-    case opt::kRecvQueueBytes.id:
-      opts_.recv_queue_bytes = v;
-      break;
-    case opt::kMaxRecvSize.id:
-      opts_.max_recv_size = v;
-      break;
-    default:
-      return absl::InvalidArgumentError("unknown size option");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SocketCore::SetOption(int id, int v) {
-  MutexLock lock(mu_);
-  if (closed_) return absl::FailedPreconditionError("socket closed");
-  if (id == opt::kWsText.id || id == opt::kTlsVerifyPeer.id) {
-    if (v != 0 && v != 1) {
+  if (key.check != nullptr) {
+    if (const char* why = key.check(value)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(id == opt::kWsText.id ? "ws-text" : "tls-verify-peer",
-                       " must be 0 or 1"));
+          absl::StrCat("option ", key.name, " ", why));
     }
-    (id == opt::kWsText.id ? opts_.ws_text : opts_.tls_verify_peer) = v;
-    return absl::OkStatus();
   }
-  if (id != opt::kTtl.id)
-    return absl::InvalidArgumentError("unknown int option");
-  if (v < 1 || v > 15)
-    return absl::InvalidArgumentError("ttl must be in 1..15");
-  opts_.ttl = v;
-  return absl::OkStatus();
-}
-
-absl::Status SocketCore::SetOption(int id, std::string v) {
-  MutexLock lock(mu_);
-  if (closed_) return absl::FailedPreconditionError("socket closed");
-  switch (id) {
-    case opt::kTlsCert.id:
-      opts_.tls_cert = std::move(v);
-      break;
-    case opt::kTlsKey.id:
-      opts_.tls_key = std::move(v);
-      break;
-    case opt::kTlsCa.id:
-      opts_.tls_ca = std::move(v);
-      break;
-    case opt::kTlsServerName.id:
-      opts_.tls_server_name = std::move(v);
-      break;
-    default:
-      return absl::InvalidArgumentError("unknown string option");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SocketCore::SetOverflow(Overflow v) {
-  MutexLock lock(mu_);
-  if (closed_) return absl::FailedPreconditionError("socket closed");
-  if (v != Overflow::kDropNewest && v != Overflow::kDropOldest &&
-      v != Overflow::kBlock) {
-    return absl::InvalidArgumentError("unknown overflow policy");
-  }
-  opts_.overflow = v;
-  // Senders blocked under kBlock re-check with the new policy.
+  opts_.*key.field = std::move(value);
+  // Senders blocked under kBlock re-check with the new policy and limits.
   if (send_waiters_ > 0) send_cv_.notify_all();
   return absl::OkStatus();
 }
 
+template <typename T>
+T SocketCore::GetOption(const OptionKey<T>& key) const {
+  MutexLock lock(mu_);
+  return key.field == nullptr ? T{} : opts_.*key.field;
+}
+
+#define MSOCK_OPTION_TYPE(T)                                           \
+  template absl::Status SocketCore::SetOption(const OptionKey<T>&, T); \
+  template T SocketCore::GetOption(const OptionKey<T>&) const;
+MSOCK_OPTION_TYPE(absl::Duration)
+MSOCK_OPTION_TYPE(size_t)
+MSOCK_OPTION_TYPE(int)
+MSOCK_OPTION_TYPE(bool)
+MSOCK_OPTION_TYPE(Overflow)
+MSOCK_OPTION_TYPE(std::string)
+#undef MSOCK_OPTION_TYPE
+
 SocketStats SocketCore::stats() const {
-  SocketStats s;
-  s.messages_in = stats_.messages_in;
-  s.bytes_in = stats_.bytes_in;
-  s.messages_out = stats_.messages_out;
-  s.bytes_out = stats_.bytes_out;
-  s.pipes_opened = stats_.pipes_opened;
-  s.pipes_closed = stats_.pipes_closed;
-  s.rejected_protocol = stats_.rejected_protocol;
-  s.rejected_bad_frame = stats_.rejected_bad_frame;
-  s.rejected_oversize = stats_.rejected_oversize;
-  s.rejected_handshake_timeout = stats_.rejected_handshake_timeout;
-  s.rejected_pipe_limit = stats_.rejected_pipe_limit;
-  s.dropped = stats_.dropped;
-  return s;
+  // In the order of Stat.
+  static constexpr uint64_t SocketStats::*kFields[kStatCount] = {
+      &SocketStats::messages_in,
+      &SocketStats::bytes_in,
+      &SocketStats::messages_out,
+      &SocketStats::bytes_out,
+      &SocketStats::pipes_opened,
+      &SocketStats::pipes_closed,
+      &SocketStats::rejected_protocol,
+      &SocketStats::rejected_bad_frame,
+      &SocketStats::rejected_oversize,
+      &SocketStats::rejected_handshake_timeout,
+      &SocketStats::rejected_pipe_limit,
+      &SocketStats::dropped,
+  };
+  SocketStats out;
+  for (int i = 0; i < kStatCount; ++i) {
+    out.*kFields[i] = stats_.Get(static_cast<Stat>(i));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,14 +164,14 @@ void SocketCore::Close() {
     send_cv_.notify_all();
     recv_cv_.notify_all();
     peers_cv_.notify_all();
-    stats_.dropped += orphans_.size() + recvq_.size();
+    stats_.Add(kDropped, orphans_.size() + recvq_.size());
     orphans_.clear();
     recvq_.clear();
     recvq_bytes_ = 0;
   }
   {
     MutexLock local(recv_mu_);
-    stats_.dropped += recv_local_.size() - local_next_;
+    stats_.Add(kDropped, recv_local_.size() - local_next_);
     recv_local_.clear();
     local_next_ = 0;
     local_avail_.store(false, std::memory_order_relaxed);

@@ -20,6 +20,7 @@
 #ifndef MSOCK_SOCKET_SOCKET_CORE_H_
 #define MSOCK_SOCKET_SOCKET_CORE_H_
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -39,11 +40,33 @@
 
 namespace msock::internal {
 
-struct AtomicStats {
-  std::atomic<uint64_t> messages_in{0}, bytes_in{0}, messages_out{0},
-      bytes_out{0}, pipes_opened{0}, pipes_closed{0}, rejected_protocol{0},
-      rejected_bad_frame{0}, rejected_oversize{0},
-      rejected_handshake_timeout{0}, rejected_pipe_limit{0}, dropped{0};
+// The socket's counters, one table indexed by Stat; stats() maps it onto
+// SocketStats. The kRejected* entries follow the order of Reject.
+enum Stat : int {
+  kMessagesIn,
+  kBytesIn,
+  kMessagesOut,
+  kBytesOut,
+  kPipesOpened,
+  kPipesClosed,
+  kRejectedProtocol,  // Reject::kProtocol, then one per Reject value
+  kRejectedBadFrame,
+  kRejectedOversize,
+  kRejectedHandshakeTimeout,
+  kRejectedPipeLimit,
+  kDropped,
+  kStatCount
+};
+
+class Counters {
+ public:
+  void Add(Stat s, uint64_t n = 1) {
+    v_[s].fetch_add(n, std::memory_order_relaxed);
+  }
+  uint64_t Get(Stat s) const { return v_[s].load(std::memory_order_relaxed); }
+
+ private:
+  std::array<std::atomic<uint64_t>, kStatCount> v_{};
 };
 
 // The core's state on one pipe (PipeHost::StateOf), guarded by the core's mu_.
@@ -97,11 +120,12 @@ class SocketCore final : public PipeHost,
   void SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn);
   void SetRecvFilter(RecvFilter filter);
   void ClosePipe(uint32_t pipe_id);
-  absl::Status SetOption(int id, absl::Duration d);
-  absl::Status SetOption(int id, size_t v);
-  absl::Status SetOption(int id, int v);
-  absl::Status SetOption(int id, std::string v);
-  absl::Status SetOverflow(Overflow v);
+  // One template for every option (the key names its field and its check);
+  // instantiated in socket_core.cc for the value types of msock/options.h.
+  template <typename T>
+  absl::Status SetOption(const OptionKey<T>& key, T value);
+  template <typename T>
+  T GetOption(const OptionKey<T>& key) const;
   SocketStats stats() const;
   std::vector<PipeStats> pipe_stats() const;
   absl::StatusOr<std::string> Listen(std::string_view url);
@@ -167,7 +191,7 @@ class SocketCore final : public PipeHost,
   const SocketSpec spec_;
   Context& ctx_;
   Connector connector_;
-  AtomicStats stats_;
+  Counters stats_;
 
   mutable Mutex mu_;
   SocketOptions opts_ ABSL_GUARDED_BY(mu_);

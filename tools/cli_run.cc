@@ -55,7 +55,7 @@ int ApplyTls(Socket& s, const Options& o) {
   if (!o.tls_server_name.empty()) {
     st.Update(s.Set(opt::kTlsServerName, o.tls_server_name));
   }
-  if (o.tls_insecure) st.Update(s.Set(opt::kTlsVerifyPeer, 0));
+  if (o.tls_insecure) st.Update(s.Set(opt::kTlsVerifyPeer, false));
   if (st.ok()) return kExitOk;
   Complain(Cat("cannot set the TLS options: ", st.message()));
   return kExitFailure;

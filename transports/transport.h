@@ -52,7 +52,8 @@ namespace msock::internal {
 
 class Pipe;
 
-// Why a transport refused or closed a pipe (counted in the socket's stats).
+// Why a transport refused or closed a pipe (counted in the socket's stats;
+// socket_core.h's Stat table follows this order).
 enum class Reject {
   kProtocol,
   kBadFrame,

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   if (argc > 2) options.want_id = argv[2];
   options.json = ws;  // over ws the hub speaks JSON in text frames
   msock::RoomsClient client(options);
-  if (ws) client.Set(msock::opt::kWsText, 1).IgnoreError();
+  if (ws) client.Set(msock::opt::kWsText, true).IgnoreError();
 
   std::mutex mu;
   std::set<std::string> rooms;  // guarded by mu

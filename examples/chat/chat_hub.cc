@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
 
   msock::Hub hub;
   if (url.rfind("ws://", 0) == 0) {
-    hub.Set(msock::opt::kWsText, 1).IgnoreError();  // browsers speak JSON
+    hub.Set(msock::opt::kWsText, true).IgnoreError();  // browsers speak JSON
   }
   // Middleware: logs every event and how its handler answered.
   hub.Use([](msock::RoomEvent& ev,

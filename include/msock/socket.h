@@ -43,6 +43,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -193,16 +194,13 @@ class Socket {
   // Closes the pipe with id `pipe_id`, if it still exists.
   void ClosePipe(uint32_t pipe_id);
 
-  absl::Status Set(OptionKey<absl::Duration> key, absl::Duration value);
-  absl::Status Set(OptionKey<size_t> key, size_t value);
-  absl::Status Set(OptionKey<int> key, int value);
-  absl::Status Set(OptionKey<Overflow> key, Overflow value);
-  absl::Status Set(OptionKey<std::string> key, std::string value);
-  absl::Duration Get(OptionKey<absl::Duration> key) const;
-  size_t Get(OptionKey<size_t> key) const;
-  int Get(OptionKey<int> key) const;
-  Overflow Get(OptionKey<Overflow> key) const;
-  std::string Get(OptionKey<std::string> key) const;
+  // Sets an option (msock/options.h). kInvalidArgument names the option and
+  // why the value is refused; kFailedPrecondition after Close.
+  template <typename T>
+  absl::Status Set(OptionKey<T> key, std::type_identity_t<T> value);
+  // The option's current value.
+  template <typename T>
+  T Get(OptionKey<T> key) const;
 
   SocketStats stats() const;
   // Queue lengths and drop counts of every connected pipe.
@@ -216,6 +214,20 @@ class Socket {
  private:
   std::shared_ptr<internal::SocketCore> core_;
 };
+
+// Socket::Set and Get exist for the value types of the options in
+// msock/options.h.
+#define MSOCK_SOCKET_OPTION_TYPE(T)                                     \
+  extern template absl::Status Socket::Set<T>(OptionKey<T>,             \
+                                              std::type_identity_t<T>); \
+  extern template T Socket::Get<T>(OptionKey<T>) const;
+MSOCK_SOCKET_OPTION_TYPE(absl::Duration)
+MSOCK_SOCKET_OPTION_TYPE(size_t)
+MSOCK_SOCKET_OPTION_TYPE(int)
+MSOCK_SOCKET_OPTION_TYPE(bool)
+MSOCK_SOCKET_OPTION_TYPE(Overflow)
+MSOCK_SOCKET_OPTION_TYPE(std::string)
+#undef MSOCK_SOCKET_OPTION_TYPE
 
 }  // namespace msock
 

@@ -156,8 +156,8 @@ int main(int argc, char** argv) {
   msock::Pub pub, pubtext;
   msock::Pair0 pair0, pair0text;
   msock::Pair1 pair1;
-  if (!pubtext.Set(msock::opt::kWsText, 1).ok() ||
-      !pair0text.Set(msock::opt::kWsText, 1).ok()) {
+  if (!pubtext.Set(msock::opt::kWsText, true).ok() ||
+      !pair0text.Set(msock::opt::kWsText, true).ok()) {
     Die("set ws-text", absl::InternalError("refused"));
   }
   Listen(pub.socket(), base + "/pub");

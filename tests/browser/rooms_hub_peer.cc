@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
   options.threads = 4;  // "slow" and "ask" hold one; the others go on
   msock::Hub hub(options);
   SetUpHub(hub);
-  absl::Status text = hub.Set(msock::opt::kWsText, 1);
+  absl::Status text = hub.Set(msock::opt::kWsText, true);
   if (!text.ok()) Die("set ws-text", text);
   absl::StatusOr<std::string> ws_url = hub.Listen("ws://127.0.0.1:0/hub");
   if (!ws_url.ok()) Die("listen ws", ws_url.status());

@@ -36,7 +36,7 @@ class RawPeer {
     // No quick re-dial: a closed connection stays closed during the test.
     EXPECT_TRUE(sock_.Set(opt::kReconnectMin, absl::Seconds(60)).ok());
     if (ws_text) {
-      EXPECT_TRUE(sock_.Set(opt::kWsText, 1).ok());
+      EXPECT_TRUE(sock_.Set(opt::kWsText, true).ok());
     }
     EXPECT_TRUE(sock_.Dial(url).ok());
     EXPECT_TRUE(sock_.WaitForPeers(1, Deadline(10)).ok());
@@ -127,7 +127,7 @@ TEST_P(RoomsJsonClientTest, JsonClientRoundTrip) {
   Hub hub;
   NewEchoHub(&hub);
   if (ws) {
-    ASSERT_TRUE(hub.Set(opt::kWsText, 1).ok());
+    ASSERT_TRUE(hub.Set(opt::kWsText, true).ok());
   }
   absl::StatusOr<std::string> url = hub.Listen(ListenUrlFor(GetParam()));
   ASSERT_TRUE(url.ok()) << url.status();
@@ -136,7 +136,7 @@ TEST_P(RoomsJsonClientTest, JsonClientRoundTrip) {
   auto c = std::make_unique<TestClient>();
   c->client = std::make_unique<RoomsClient>(o);
   if (ws) {
-    ASSERT_TRUE(c->client->Set(opt::kWsText, 1).ok());
+    ASSERT_TRUE(c->client->Set(opt::kWsText, true).ok());
   }
   c->client->Otherwise(c->inbox.Handler());
   absl::StatusOr<std::string> id = c->client->Connect(*url, Deadline(10));

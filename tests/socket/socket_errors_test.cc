@@ -331,6 +331,49 @@ TEST(SocketErrorsTest, OptionDefaultsAndRoundTrip) {
   EXPECT_EQ(s.Get(opt::kSendQueueMessages), size_t{1});
 }
 
+// Every option reads back what was set, and no other option moves: a Get of
+// one key once returned another option's value.
+TEST(SocketErrorsTest, EveryOptionRoundTripsAlone) {
+  Socket s(protocols::kPair1);
+  const SocketOptions d;
+  ASSERT_TRUE(s.Set(opt::kRecvSpin, absl::Microseconds(7)).ok());
+  ASSERT_TRUE(s.Set(opt::kWsPingInterval, absl::Seconds(3)).ok());
+  ASSERT_TRUE(s.Set(opt::kWsText, true).ok());
+  ASSERT_TRUE(s.Set(opt::kTlsVerifyPeer, false).ok());
+  ASSERT_TRUE(s.Set(opt::kTlsServerName, "example.test").ok());
+  ASSERT_TRUE(s.Set(opt::kTlsCa, "ca.pem").ok());
+  ASSERT_TRUE(s.Set(opt::kOverflow, Overflow::kDropOldest).ok());
+  EXPECT_EQ(s.Get(opt::kRecvSpin), absl::Microseconds(7));
+  EXPECT_EQ(s.Get(opt::kWsPingInterval), absl::Seconds(3));
+  EXPECT_TRUE(s.Get(opt::kWsText));
+  EXPECT_FALSE(s.Get(opt::kTlsVerifyPeer));
+  EXPECT_EQ(s.Get(opt::kTlsServerName), "example.test");
+  EXPECT_EQ(s.Get(opt::kTlsCa), "ca.pem");
+  EXPECT_EQ(s.Get(opt::kTlsCert), "");
+  EXPECT_EQ(s.Get(opt::kTlsKey), "");
+  EXPECT_EQ(s.Get(opt::kOverflow), Overflow::kDropOldest);
+  EXPECT_EQ(s.Get(opt::kLinger), d.linger);
+  EXPECT_EQ(s.Get(opt::kHandshakeTimeout), d.handshake_timeout);
+  EXPECT_EQ(s.Get(opt::kMaxRecvSize), d.max_recv_size);
+}
+
+TEST(SocketErrorsTest, RefusedOptionNamesItselfAndTheReason) {
+  Socket s(protocols::kPair1);
+  absl::Status st = s.Set(opt::kTtl, 16);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(), "option ttl must be in 1..15");
+  st = s.Set(opt::kSendQueueBytes, size_t{0});
+  EXPECT_EQ(st.message(), "option send-queue-bytes must be at least 1");
+  st = s.Set(opt::kOverflow, static_cast<Overflow>(42));
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  // A key the library does not know (no field) is refused, and reads as T{}.
+  constexpr OptionKey<int> kMadeUp{99, "made-up", nullptr};
+  st = s.Set(kMadeUp, 1);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(), "unknown option made-up");
+  EXPECT_EQ(s.Get(kMadeUp), 0);
+}
+
 TEST(SocketErrorsTest, PushRecvIsFailedPrecondition) {
   Socket push(protocols::kPush);
   EXPECT_EQ(push.Recv(absl::InfinitePast()).status().code(),

@@ -228,8 +228,8 @@ TEST_F(WsTransportTest, DialingAnUnknownPathFailsAndRetries) {
 
 TEST_F(WsTransportTest, TextOptionAcceptsAndSendsTextFrames) {
   Socket pair(protocols::kPair0);
-  ASSERT_TRUE(pair.Set(opt::kWsText, 1).ok());
-  EXPECT_EQ(pair.Get(opt::kWsText), 1);
+  ASSERT_TRUE(pair.Set(opt::kWsText, true).ok());
+  EXPECT_TRUE(pair.Get(opt::kWsText));
   absl::StatusOr<std::string> url = pair.Listen("ws://127.0.0.1:0/p");
   ASSERT_TRUE(url.ok());
   RawClient c(*url);

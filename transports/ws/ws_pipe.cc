@@ -394,7 +394,7 @@ int WsPipe::HandleUpgradeResponse() {
 void WsPipe::StartFrames(bool expect_masked) {
   upgraded_ = true;
   SocketOptions o = core_->options();
-  text_ = o.ws_text != 0;
+  text_ = o.ws_text;
   decoder_.emplace(ws::FrameDecoder::Options{expect_masked, o.max_recv_size,
                                              /*allow_text=*/text_});
   ping_us_ = absl::ToInt64Microseconds(o.ws_ping_interval);

@@ -129,7 +129,7 @@ absl::StatusOr<std::shared_ptr<TlsConfig>> TlsConfig::ForListener(
     return absl::InternalError(
         absl::StrCat("tls: cannot create a context: ", OpenSslError()));
   }
-  const bool verify = !o.tls_ca.empty() && o.tls_verify_peer != 0;
+  const bool verify = !o.tls_ca.empty() && o.tls_verify_peer;
   std::shared_ptr<TlsConfig> config(new TlsConfig(ctx, true, verify));
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   absl::Status s = LoadCertificate(ctx, o.tls_cert);
@@ -151,7 +151,7 @@ absl::StatusOr<std::shared_ptr<TlsConfig>> TlsConfig::ForDialer(
     return absl::InternalError(
         absl::StrCat("tls: cannot create a context: ", OpenSslError()));
   }
-  const bool verify = o.tls_verify_peer != 0;
+  const bool verify = o.tls_verify_peer;
   std::shared_ptr<TlsConfig> config(new TlsConfig(ctx, false, verify));
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   absl::Status s;
