@@ -235,13 +235,14 @@ int WsPipe::HandleUpgradeRequest() {
   }
   core_ = core;
   subprotocol_ = WsSubprotocol(core_->spec().name);
-  absl::StatusOr<std::string> key = ws::CheckUpgradeRequest(head, subprotocol_);
+  ws::UpgradeRefusal refusal = ws::UpgradeRefusal::kMalformed;
+  absl::StatusOr<std::string> key =
+      ws::CheckUpgradeRequest(head, subprotocol_, &refusal);
   if (!key.ok()) {
-    const std::string msg(key.status().message());
-    const int status = msg.rfind("426", 0) == 0 ? 426 : 400;
-    const bool wrong_protocol = msg.find("subprotocol") != std::string::npos;
-    return Refuse(status, msg,
-                  wrong_protocol ? Reject::kProtocol : Reject::kBadFrame);
+    return Refuse(
+        ws::HttpStatusFor(refusal), std::string(key.status().message()),
+        refusal == ws::UpgradeRefusal::kSubprotocol ? Reject::kProtocol
+                                                    : Reject::kBadFrame);
   }
   if (port_ != nullptr) port_->pending.erase(this);
   port_ = nullptr;
@@ -264,18 +265,19 @@ int WsPipe::HandleUpgradeResponse() {
   absl::StatusOr<std::optional<ws::HttpHead>> resp =
       ws::ParseResponseHead(head_);
   absl::Status bad;
+  ws::UpgradeRefusal refusal = ws::UpgradeRefusal::kMalformed;
   if (!resp.ok()) {
     bad = resp.status();
   } else if (!resp->has_value()) {
     return 0;
   } else {
-    bad = ws::CheckUpgradeResponse(**resp, key_, subprotocol_);
+    bad = ws::CheckUpgradeResponse(**resp, key_, subprotocol_, &refusal);
   }
   if (!bad.ok()) {
     // NNG answers 400 (no reason given) to a dialer of the wrong protocol.
     const bool wrong_protocol =
-        bad.message().find("subprotocol") != std::string::npos ||
-        (resp.ok() && resp->has_value() && (*resp)->status == 400);
+        refusal == ws::UpgradeRefusal::kSubprotocol ||
+        (refusal == ws::UpgradeRefusal::kRefused && (*resp)->status == 400);
     core_->CountReject(wrong_protocol ? Reject::kProtocol : Reject::kBadFrame);
     CloseOnLoop(
         absl::UnavailableError(absl::StrCat("ws upgrade to ", url_.ToString(),
