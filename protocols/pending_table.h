@@ -11,6 +11,8 @@
 //   Ownership: the table owns each entry's value `T` from Add until Remove (or
 //     until a visitor returns Visit::kErase). Callers never hold a pointer into
 //     the table: they act on a value only inside a visitor, under the lock.
+//     An entry someone Waits on is removed only by that waiter (Remove);
+//     kErase is for entries nobody waits on (async ones).
 //   Lock order: the table's lock is a leaf. It may be taken while the caller
 //     holds the socket's lock (receive filters, pipe hooks) or its own protocol
 //     lock, never the other way round. Visitors run under it, so they must not
@@ -20,14 +22,20 @@
 //     changes an entry (Match, Update, ForPeer, Close) wakes that entry's
 //     waiter, and Close wakes all of them.
 //
-// Example (one answer per request):
+// Example (one answer per request, as req does):
 //   PendingTable<std::optional<Message>> table(IdSpace::kSp);
-//   absl::StatusOr<uint32_t> id = table.Add(/*peer=*/0, std::nullopt);
-//   ... send the request carrying *id ...
-//   // receive filter: table.Match(id, [&](std::optional<Message>& slot) {
-//   //   slot = std::move(m); return Visit::kDone; });
-//   if (table.Wait(*id, deadline) == WaitResult::kReady) reply =
-//   table.Remove(*id);
+//   uint32_t id = table.Add(/*peer=*/0, std::nullopt).value();
+//   ... send the request carrying id ...
+//   // In the receive filter, for an answer `m` carrying `id`:
+//   //   table.Match(id, [&](std::optional<Message>& slot) {
+//   //     slot = std::move(m);
+//   //     return Visit::kDone;
+//   //   });
+//   if (table.Wait(id, deadline) == WaitResult::kReady) {
+//     Message reply = std::move(*table.Remove(id).value());
+//   }
+//
+// Users: protocols/req.cc, protocols/surveyor.cc, protocols/rooms/acks.cc.
 #ifndef MSOCK_PROTOCOLS_PENDING_TABLE_H_
 #define MSOCK_PROTOCOLS_PENDING_TABLE_H_
 
@@ -50,7 +58,7 @@
 
 namespace msock::internal {
 
-// How ids are chosen. Ids are unique among an table's pending entries; an id
+// How ids are chosen. Ids are unique among a table's pending entries; an id
 // is reused only after the counter wraps and only if its entry is gone.
 enum class IdSpace {
   // SP request and survey ids: 0x80000000 | a 31-bit counter that starts at a
@@ -67,13 +75,11 @@ class IdAllocator {
  public:
   // kSp starts at a random value, kNonZero at 1.
   explicit IdAllocator(IdSpace space);
-  // The next id Next() considers is the one `next` maps to in `space`.
-  IdAllocator(IdSpace space, uint32_t next) : space_(space), next_(next) {}
 
   // The next candidate id (the caller skips ones still in use).
   uint32_t Next();
+  // Next() goes on from the id `next` maps to in the space.
   void set_next(uint32_t next) { next_ = next; }
-  IdSpace space() const { return space_; }
 
  private:
   IdSpace space_;
@@ -82,7 +88,8 @@ class IdAllocator {
 
 // What a visitor did to an entry.
 enum class Visit {
-  kSkip,   // nothing: a Match counts the answer as late; nobody is woken
+  kSkip,   // not taken, or nothing a waiter needs to see: a Match counts the
+           // answer as late; nobody is woken
   kKeep,   // changed it; it stays pending (more answers may come)
   kDone,   // answered: no more matches, no longer counted against its peer;
            // it stays for its waiter to Remove
@@ -319,7 +326,7 @@ class PendingTable {
     if (p->second.empty()) by_peer_.erase(p);
   }
 
-  mutable std::mutex mu_;
+  mutable std::mutex mu_;  // guards every member below but limit_
   IdAllocator ids_;
   const size_t limit_;
   bool closed_ = false;
