@@ -4,84 +4,78 @@
 // resend interval until their deadline, and at once when the pipe that carried
 // them closes.
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <random>
-#include <unordered_map>
 #include <utility>
 
 #include "absl/time/clock.h"
 #include "msock/protocols/reqrep.h"
+#include "protocols/pending_table.h"
 
 namespace msock {
 
 namespace {
-constexpr uint32_t kLastWord = 0x80000000u;
 // Pipes recently closed, remembered so that a request sent on one just before
 // it closed is still resent.
 constexpr size_t kRecentlyClosed = 32;
 }  // namespace
 
-// The table of outstanding requests, shared by the Request calls and the
-// receive filter. Lock order: the socket's lock (held while the filter runs),
-// then mu.
+using internal::Visit;
+using internal::WaitResult;
+
+// What the Request calls and the receive filter share. Lock order: the
+// socket's lock (held while the filter and the pipe hook run), then mu, then
+// the table's lock.
 struct Req::State {
+  // A request in flight (the table's peer is the pipe it last went out on).
   struct Slot {
-    std::condition_variable cv;
     std::optional<Message> reply;
-    uint32_t pipe = 0;         // the pipe the request last went out on
     bool pipe_closed = false;  // that pipe closed: resend now
   };
 
+  internal::PendingTable<Slot> table{internal::IdSpace::kSp};
   std::mutex mu;
-  // Request id -> the slot of the Request call waiting for it.
-  std::unordered_map<uint32_t, Slot*> slots;
-  uint32_t next_id = 0;
-  absl::Duration resend = absl::Seconds(60);
-  uint64_t matched = 0;
-  bool closed = false;
-  std::deque<uint32_t> recently_closed;
+  absl::Duration resend = absl::Seconds(60);  // guarded by mu
+  std::deque<uint32_t> recently_closed;       // guarded by mu
 
-  // Records that the request of `slot` went out on `pipe`. Called with mu held.
-  void SentOn(Slot& slot, uint32_t pipe) {
-    slot.pipe = pipe;
-    slot.pipe_closed = std::find(recently_closed.begin(), recently_closed.end(),
-                                 pipe) != recently_closed.end();
+  // Records that request `id` went out on `pipe`.
+  void SentOn(uint32_t id, uint32_t pipe) {
+    std::lock_guard<std::mutex> lock(mu);
+    const bool gone = std::find(recently_closed.begin(), recently_closed.end(),
+                                pipe) != recently_closed.end();
+    table.SetPeer(id, pipe);
+    table.Update(id, [gone](Slot& s) {
+      s.pipe_closed = gone;
+      return Visit::kKeep;
+    });
   }
   void PipeClosed(uint32_t pipe) {
     std::lock_guard<std::mutex> lock(mu);
     recently_closed.push_back(pipe);
     if (recently_closed.size() > kRecentlyClosed) recently_closed.pop_front();
-    for (auto& [id, slot] : slots) {
-      if (slot->pipe == pipe && !slot->reply.has_value()) {
-        slot->pipe_closed = true;
-        slot->cv.notify_one();
-      }
-    }
+    // Only requests still waiting for their reply (done ones are not visited).
+    table.ForPeer(pipe, [](uint32_t, Slot& s) {
+      s.pipe_closed = true;
+      return Visit::kKeep;
+    });
   }
 };
 
 Req::Req(Context& ctx)
     : Role(protocols::kReq, ctx), state_(std::make_shared<State>()) {
-  std::random_device rd;
-  state_->next_id = rd();
   // Captures the state, not `this`: the socket may still deliver while Req is
   // destroyed.
   std::shared_ptr<State> st = state_;
   socket_.SetRecvFilter([st](Message& m, int /*ttl*/) {
     if (m.size() < 4) return RecvVerdict::kClosePipe;
     const uint32_t id = m.PopFrontWord();
-    std::lock_guard<std::mutex> lock(st->mu);
-    auto it = st->slots.find(id);
-    if (it == st->slots.end() || it->second->reply.has_value())
-      return RecvVerdict::kDrop;
-    it->second->reply.emplace(std::move(m));
-    ++st->matched;
-    it->second->cv.notify_one();
-    return RecvVerdict::kConsumed;  // handed to its Request
+    const bool taken = st->table.Match(id, [&m](State::Slot& s) {
+      s.reply.emplace(std::move(m));
+      return Visit::kDone;
+    });
+    // Late, duplicate or unsolicited replies are dropped.
+    return taken ? RecvVerdict::kConsumed : RecvVerdict::kDrop;
   });
   socket_.SetProtocolPipeHook([st](const PipeEvent& ev) {
     if (ev.type == PipeEventType::kRemoved) st->PipeClosed(ev.pipe_id);
@@ -91,11 +85,7 @@ Req::Req(Context& ctx)
 Req::~Req() { Close(); }
 
 void Req::Close() {
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    state_->closed = true;
-    for (auto& [id, slot] : state_->slots) slot->cv.notify_one();
-  }
+  state_->table.Close();
   socket_.Close();
 }
 
@@ -109,107 +99,87 @@ absl::Duration Req::resend_interval() const {
   return state_->resend;
 }
 
-uint64_t Req::replies_matched() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  return state_->matched;
-}
+uint64_t Req::replies_matched() const { return state_->table.matched(); }
 
 absl::StatusOr<Message> Req::Request(Message& msg, absl::Time deadline) {
   State& st = *state_;
-  State::Slot slot;
-  uint32_t id;
   absl::Duration resend;
   {
     std::lock_guard<std::mutex> lock(st.mu);
-    if (st.closed) return absl::FailedPreconditionError("req socket: closed");
-    do {
-      id = kLastWord | (st.next_id++ & ~kLastWord);
-    } while (st.slots.contains(id));
-    st.slots.emplace(id, &slot);
     resend = st.resend;
   }
   // Registered before sending: the reply may come before Send returns.
-  auto forget = [&] {
-    std::lock_guard<std::mutex> lock(st.mu);
-    st.slots.erase(id);
-  };
+  absl::StatusOr<uint32_t> added = st.table.Add(0, State::Slot{});
+  if (!added.ok()) return absl::FailedPreconditionError("req socket: closed");
+  const uint32_t id = *added;
 
   msg.header().insert(msg.header().begin(), id);
   Message copy = msg.Clone();  // for resending; shares the body
   uint32_t pipe = 0;
   absl::Status sent = socket_.Send(msg, deadline, &pipe);
   if (!sent.ok()) {
-    forget();
+    st.table.Remove(id);
     msg.header().erase(msg.header().begin());
     return sent;
   }
   // From here on the caller's message lives in `copy`; give it back on failure.
-  auto give_back = [&] {
+  auto fail = [&](absl::Status why) {
+    st.table.Remove(id);
     msg = std::move(copy);
     msg.header().erase(msg.header().begin());
+    return why;
+  };
+  auto closed = [&] {
+    return fail(
+        absl::CancelledError("req socket: closed while waiting for the reply"));
+  };
+  auto expired = [&] {
+    return fail(absl::DeadlineExceededError(
+        "req socket: no reply before the deadline"));
   };
 
-  std::unique_lock<std::mutex> lock(st.mu);
-  st.SentOn(slot, pipe);
+  st.SentOn(id, pipe);
   absl::Time next_resend = resend == absl::InfiniteDuration()
                                ? absl::InfiniteFuture()
                                : absl::Now() + resend;
   for (;;) {
-    if (slot.reply.has_value()) {
-      Message reply = std::move(*slot.reply);
-      st.slots.erase(id);
-      return reply;
-    }
-    if (st.closed) {
-      st.slots.erase(id);
-      lock.unlock();
-      give_back();
-      return absl::CancelledError(
-          "req socket: closed while waiting for the reply");
-    }
-    const absl::Time now = absl::Now();
-    if (now >= deadline) {
-      st.slots.erase(id);
-      lock.unlock();
-      give_back();
-      return absl::DeadlineExceededError(
-          "req socket: no reply before the deadline");
-    }
-    if (slot.pipe_closed) {
+    const WaitResult w =
+        st.table.Wait(id, std::min(deadline, next_resend),
+                      [](const State::Slot& s) { return s.pipe_closed; });
+    if (w == WaitResult::kClosed || w == WaitResult::kGone) return closed();
+    if (w == WaitResult::kReady) {
+      bool answered = false;
+      st.table.Update(id, [&answered](State::Slot& s) {
+        answered = s.reply.has_value();
+        if (!answered) s.pipe_closed = false;
+        return Visit::kKeep;
+      });
+      if (answered) {
+        std::optional<State::Slot> done = st.table.Remove(id);
+        return std::move(*done->reply);
+      }
+      if (st.table.closed()) return closed();
+      if (absl::Now() >= deadline) return expired();
       // The rep that had the request is gone: send it to another, waiting for
       // one until the deadline (or the next interval, whichever is first).
-      slot.pipe_closed = false;
-      lock.unlock();
       Message again = copy.Clone();
       absl::Status s =
           socket_.Send(again, std::min(deadline, next_resend), &pipe);
       if (absl::IsCancelled(s) || absl::IsFailedPrecondition(s)) {
-        lock.lock();
-        st.slots.erase(id);
-        lock.unlock();
-        give_back();
-        return absl::CancelledError(
-            "req socket: closed while waiting for the reply");
+        return closed();
       }
-      lock.lock();
-      if (s.ok()) st.SentOn(slot, pipe);
+      if (s.ok()) st.SentOn(id, pipe);
       next_resend = absl::Now() + resend;
       continue;
     }
-    if (now >= next_resend) {
-      lock.unlock();
-      Message again = copy.Clone();
-      // Best effort: if no pipe has room now, the next interval tries again.
-      absl::Status s = socket_.Send(again, absl::InfinitePast(), &pipe);
-      lock.lock();
-      if (s.ok()) st.SentOn(slot, pipe);
-      next_resend = now + resend;
-      continue;
-    }
-    // Wait in bounded steps so that far-off (or infinite) times never overflow.
-    const absl::Duration wait =
-        std::min({deadline - now, next_resend - now, absl::Hours(1)});
-    slot.cv.wait_for(lock, absl::ToChronoNanoseconds(wait));
+    const absl::Time now = absl::Now();
+    if (now >= deadline) return expired();
+    // The resend interval passed. Best effort: if no pipe has room now, the
+    // next interval tries again.
+    Message again = copy.Clone();
+    absl::Status s = socket_.Send(again, absl::InfinitePast(), &pipe);
+    if (s.ok()) st.SentOn(id, pipe);
+    next_resend = now + resend;
   }
 }
 

@@ -2,17 +2,12 @@
 // 31-bit survey id word (high bit set) and hands the answers carrying that id
 // to the Survey call waiting for them, until its deadline. Answers for a survey
 // that is over are dropped and counted.
-#include <algorithm>
-#include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <random>
-#include <unordered_map>
 #include <utility>
 
-#include "absl/time/clock.h"
 #include "msock/protocols/survey.h"
-#include "protocols/backtrace.h"
+#include "protocols/pending_table.h"
 
 namespace msock {
 
@@ -21,49 +16,40 @@ namespace {
 constexpr size_t kMaxPendingAnswers = 4096;
 }  // namespace
 
-// The running surveys, shared by the Survey calls and the receive filter. Lock
-// order: the socket's lock (held while the filter runs), then mu.
-struct Surveyor::State {
-  struct Slot {
-    std::condition_variable cv;
-    std::deque<Message> answers;
-  };
+using internal::Visit;
+using internal::WaitResult;
 
+// What the Survey calls and the receive filter share. Lock order: the socket's
+// lock (held while the filter runs), then the table's lock.
+struct Surveyor::State {
+  // The answers of one running survey not yet handed to its `each`.
+  using Answers = std::deque<Message>;
+
+  internal::PendingTable<Answers> table{internal::IdSpace::kSp};
   std::mutex mu;
-  std::unordered_map<uint32_t, Slot*> slots;  // survey id -> its Survey call
-  uint32_t next_id = 0;
-  absl::Duration survey_time = absl::Seconds(1);
-  bool closed = false;
+  absl::Duration survey_time = absl::Seconds(1);  // guarded by mu
 };
 
 Surveyor::Surveyor(Context& ctx)
     : Role(protocols::kSurveyor, ctx), state_(std::make_shared<State>()) {
-  std::random_device rd;
-  state_->next_id = rd();
   std::shared_ptr<State> st = state_;
   socket_.SetRecvFilter([st](Message& m, int /*ttl*/) {
     if (m.size() < 4) return RecvVerdict::kClosePipe;
     const uint32_t id = m.PopFrontWord();
-    std::lock_guard<std::mutex> lock(st->mu);
-    auto it = st->slots.find(id);
-    if (it == st->slots.end() ||
-        it->second->answers.size() >= kMaxPendingAnswers) {
-      return RecvVerdict::kDrop;  // late, unknown, or flooding
-    }
-    it->second->answers.push_back(std::move(m));
-    it->second->cv.notify_one();
-    return RecvVerdict::kConsumed;
+    const bool taken = st->table.Match(id, [&m](State::Answers& answers) {
+      if (answers.size() >= kMaxPendingAnswers) return Visit::kSkip;
+      answers.push_back(std::move(m));
+      return Visit::kKeep;  // more may come until the deadline
+    });
+    return taken ? RecvVerdict::kConsumed
+                 : RecvVerdict::kDrop;  // late, unknown, or flooding
   });
 }
 
 Surveyor::~Surveyor() { Close(); }
 
 void Surveyor::Close() {
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    state_->closed = true;
-    for (auto& [id, slot] : state_->slots) slot->cv.notify_one();
-  }
+  state_->table.Close();
   socket_.Close();
 }
 
@@ -79,46 +65,34 @@ absl::Duration Surveyor::survey_time() const {
 
 absl::Status Surveyor::Survey(Message& msg, absl::Time deadline,
                               const std::function<void(Message&)>& each) {
-  State& st = *state_;
-  State::Slot slot;
-  uint32_t id;
-  {
-    std::lock_guard<std::mutex> lock(st.mu);
-    if (st.closed)
-      return absl::FailedPreconditionError("surveyor socket: closed");
-    do {
-      id = internal::kLastWord | (st.next_id++ & ~internal::kLastWord);
-    } while (st.slots.contains(id));
-    st.slots.emplace(id, &slot);  // before sending: answers may come at once
-  }
-  msg.header().insert(msg.header().begin(), id);
+  internal::PendingTable<State::Answers>& table = state_->table;
+  // Before sending: answers may come at once.
+  absl::StatusOr<uint32_t> id = table.Add(0, State::Answers{});
+  if (!id.ok()) return absl::FailedPreconditionError("surveyor socket: closed");
+  msg.header().insert(msg.header().begin(), *id);
   absl::Status sent = socket_.Send(msg, deadline);
   if (!sent.ok()) {
     msg.header().erase(msg.header().begin());
-    std::lock_guard<std::mutex> lock(st.mu);
-    st.slots.erase(id);
+    table.Remove(*id);
     return sent;
   }
-  std::unique_lock<std::mutex> lock(st.mu);
   for (;;) {
-    while (!slot.answers.empty()) {
-      Message answer = std::move(slot.answers.front());
-      slot.answers.pop_front();
-      lock.unlock();
-      each(answer);
-      lock.lock();
-    }
-    if (st.closed) {
-      st.slots.erase(id);
+    const WaitResult w = table.Wait(
+        *id, deadline, [](const State::Answers& a) { return !a.empty(); });
+    if (w == WaitResult::kTimedOut) break;
+    if (w != WaitResult::kReady) {
+      table.Remove(*id);
       return absl::CancelledError(
           "surveyor socket: closed while the survey ran");
     }
-    const absl::Time now = absl::Now();
-    if (now >= deadline) break;
-    const absl::Duration wait = std::min(deadline - now, absl::Hours(1));
-    slot.cv.wait_for(lock, absl::ToChronoNanoseconds(wait));
+    State::Answers answers;
+    table.Update(*id, [&answers](State::Answers& a) {
+      answers.swap(a);
+      return Visit::kKeep;
+    });
+    for (Message& answer : answers) each(answer);  // outside the table's lock
   }
-  st.slots.erase(id);
+  table.Remove(*id);
   return absl::OkStatus();
 }
 

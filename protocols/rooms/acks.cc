@@ -1,157 +1,121 @@
-// AckTable: pending acknowledgements, bounded per peer; blocking waiters sleep
-// on their own condition variable, async outcomes are handed back to the
-// caller to run outside the lock.
+// AckTable: pending acknowledgements on a PendingTable (ids 1, 2, ...,
+// bounded per peer); blocking waiters sleep in the table's Wait, async
+// outcomes are handed back to the caller to run outside the lock.
 #include "protocols/rooms/acks.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "base/sync.h"
 
 namespace msock::internal::rooms {
 
 absl::StatusOr<uint32_t> AckTable::Add(uint32_t peer, AckCallback cb) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (closed_) return absl::CancelledError("rooms: closed");
-  auto& ids = by_peer_[peer];
-  if (ids.size() >= limit_) {
+  Slot slot;
+  slot.peer = peer;
+  slot.cb = std::move(cb);
+  absl::StatusOr<uint32_t> id = table_.Add(peer, std::move(slot));
+  if (absl::IsFailedPrecondition(id.status())) {
+    return absl::CancelledError("rooms: closed");
+  }
+  if (absl::IsResourceExhausted(id.status())) {
     return absl::ResourceExhaustedError(
         absl::StrCat("rooms: ", limit_, " acks already pending"));
   }
-  uint32_t id;
-  do {
-    id = next_id_++;
-  } while (id == 0 || slots_.contains(id));
-  auto slot = std::make_unique<Slot>();
-  slot->peer = peer;
-  slot->cb = std::move(cb);
-  slots_.emplace(id, std::move(slot));
-  ids.insert(id);
   return id;
 }
 
 bool AckTable::SetTimer(uint32_t id, uint64_t timer) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = slots_.find(id);
-  if (it == slots_.end() || it->second->done) return false;
-  it->second->timer = timer;
-  return true;
-}
-
-void AckTable::Unlink(uint32_t id, uint32_t peer) {
-  auto it = by_peer_.find(peer);
-  if (it == by_peer_.end()) return;
-  it->second.erase(id);
-  if (it->second.empty()) by_peer_.erase(it);
+  bool set = false;
+  table_.Update(id, [&](Slot& slot) {
+    // A finished async slot is gone; a finished blocking one has no timer.
+    set = slot.cb != nullptr;
+    if (set) slot.timer = timer;
+    return Visit::kSkip;
+  });
+  return set;
 }
 
 absl::StatusOr<std::string> AckTable::Wait(uint32_t id, absl::Time deadline) {
-  Lock lock(mu_);
-  auto it = slots_.find(id);
-  if (it == slots_.end()) return absl::InternalError("rooms: unknown ack id");
-  Slot& slot = *it->second;
-  while (!slot.done) {
-    if (WaitUntil(slot.cv, lock, deadline) && !slot.done) {
-      Unlink(id, slot.peer);
-      slots_.erase(id);
-      ++timed_out_;
-      return absl::DeadlineExceededError("rooms: no ack before the deadline");
-    }
+  const WaitResult w = table_.Wait(id, deadline);
+  if (w == WaitResult::kGone) {
+    return absl::InternalError("rooms: unknown ack id");
   }
-  absl::StatusOr<std::string> result = std::move(slot.result);
-  slots_.erase(id);
-  return result;
+  // Removed whatever woke us: an ack that came just after the deadline still
+  // counts.
+  std::optional<Slot> slot = table_.Remove(id);
+  if (slot.has_value() && slot->done) return std::move(slot->result);
+  if (w == WaitResult::kClosed) {
+    return absl::CancelledError("rooms: closed while waiting");
+  }
+  ++timed_out_;
+  return absl::DeadlineExceededError("rooms: no ack before the deadline");
 }
 
 uint64_t AckTable::Abandon(uint32_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = slots_.find(id);
-  if (it == slots_.end()) return 0;
-  const uint64_t timer = it->second->timer;
-  Unlink(id, it->second->peer);
-  slots_.erase(it);
-  return timer;
+  std::optional<Slot> slot = table_.Remove(id);
+  return slot.has_value() ? slot->timer : 0;
 }
 
-std::optional<AckTable::Done> AckTable::Finish(
-    uint32_t id, Slot& slot, absl::StatusOr<std::string> result) {
-  Unlink(id, slot.peer);
+Visit AckTable::Finish(Slot& slot, absl::StatusOr<std::string> result,
+                       std::optional<Done>& out) {
   if (!slot.cb) {
     slot.done = true;
     slot.result = std::move(result);
-    slot.cv.notify_one();
-    return std::nullopt;  // the waiter removes the slot
+    return Visit::kDone;  // its waiter removes it
   }
-  Done d{std::move(slot.cb), std::move(result), slot.timer, slot.peer};
-  slots_.erase(id);
-  return d;
+  out = Done{std::move(slot.cb), std::move(result), slot.timer, slot.peer};
+  return Visit::kErase;
 }
 
 std::optional<AckTable::Done> AckTable::Complete(
     uint32_t peer, uint32_t id, absl::StatusOr<std::string> result) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = slots_.find(id);
-  if (it == slots_.end() || it->second->done || it->second->peer != peer) {
-    ++late_;
-    return std::nullopt;
-  }
-  return Finish(id, *it->second, std::move(result));
+  std::optional<Done> out;
+  // Late, already finished or from another peer: counted in late().
+  table_.MatchFrom(peer, id, [&](Slot& slot) {
+    return Finish(slot, std::move(result), out);
+  });
+  return out;
 }
 
 std::vector<AckTable::Done> AckTable::FailPeer(uint32_t peer,
                                                const absl::Status& why) {
   std::vector<Done> out;
-  std::lock_guard<std::mutex> lock(mu_);
-  auto p = by_peer_.find(peer);
-  if (p == by_peer_.end()) return out;
-  const absl::flat_hash_set<uint32_t> ids = p->second;
-  for (uint32_t id : ids) {
-    auto it = slots_.find(id);
-    if (it == slots_.end()) continue;
-    if (auto d = Finish(id, *it->second, why)) out.push_back(std::move(*d));
-  }
+  table_.ForPeer(peer, [&](uint32_t, Slot& slot) {
+    std::optional<Done> d;
+    const Visit v = Finish(slot, why, d);
+    if (d) out.push_back(std::move(*d));
+    return v;
+  });
   return out;
 }
 
 std::optional<AckTable::Done> AckTable::Expire(uint32_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = slots_.find(id);
-  if (it == slots_.end() || it->second->done || !it->second->cb) {
-    return std::nullopt;
-  }
-  ++timed_out_;
-  it->second->timer = 0;  // it is this timer firing
-  return Finish(
-      id, *it->second,
-      absl::DeadlineExceededError("rooms: no ack before the deadline"));
+  std::optional<Done> out;
+  table_.Update(id, [&](Slot& slot) {
+    if (!slot.cb) return Visit::kSkip;  // blocking: its Wait has the deadline
+    ++timed_out_;
+    slot.timer = 0;  // it is this timer firing
+    return Finish(
+        slot, absl::DeadlineExceededError("rooms: no ack before the deadline"),
+        out);
+  });
+  return out;
 }
 
 std::vector<AckTable::Done> AckTable::CancelAll() {
   std::vector<Done> out;
-  std::lock_guard<std::mutex> lock(mu_);
-  closed_ = true;
-  std::vector<uint32_t> ids;
-  for (auto& [id, slot] : slots_) {
-    if (!slot->done) ids.push_back(id);
-  }
-  for (uint32_t id : ids) {
-    auto it = slots_.find(id);
-    if (auto d = Finish(id, *it->second,
-                        absl::CancelledError("rooms: closed while waiting"))) {
-      out.push_back(std::move(*d));
-    }
-  }
+  table_.Close([&](uint32_t, Slot& slot) {
+    std::optional<Done> d;
+    const Visit v =
+        Finish(slot, absl::CancelledError("rooms: closed while waiting"), d);
+    if (d) out.push_back(std::move(*d));
+    return v;
+  });
   return out;
 }
 
-uint64_t AckTable::late() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return late_;
-}
+uint64_t AckTable::late() const { return table_.late(); }
 
-uint64_t AckTable::timed_out() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return timed_out_;
-}
+uint64_t AckTable::timed_out() const { return timed_out_; }
 
 }  // namespace msock::internal::rooms

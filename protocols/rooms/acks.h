@@ -1,23 +1,21 @@
 // AckTable: the acknowledgements a Hub or RoomsClient waits for (Emit, Join,
-// Leave), keyed by a 32-bit id and bounded per peer. A caller either blocks in
-// Wait or gets an async callback back from Complete / FailPeer / Expire /
-// CancelAll to run outside the table's lock.
+// Leave), keyed by a non-zero 32-bit id and bounded per peer, on a
+// PendingTable. A caller either blocks in Wait or gets an async callback back
+// from Complete / FailPeer / Expire / CancelAll to run outside the table's
+// lock.
 #ifndef MSOCK_PROTOCOLS_ROOMS_ACKS_H_
 #define MSOCK_PROTOCOLS_ROOMS_ACKS_H_
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "msock/protocols/rooms.h"
+#include "protocols/pending_table.h"
 
 namespace msock::internal::rooms {
 
@@ -32,7 +30,8 @@ class AckTable {
     uint32_t peer = 0;
   };
 
-  explicit AckTable(size_t per_peer_limit) : limit_(per_peer_limit) {}
+  explicit AckTable(size_t per_peer_limit)
+      : limit_(per_peer_limit), table_(IdSpace::kNonZero, per_peer_limit) {}
 
   // Reserves an id for an ack expected from `peer`: `cb` null for a caller
   // that will Wait, else the async callback. kResourceExhausted when `peer`
@@ -68,24 +67,17 @@ class AckTable {
     bool done = false;
     absl::StatusOr<std::string> result;
     uint64_t timer = 0;
-    std::condition_variable cv;
   };
 
-  // Finishes slot `it` with `result` (mu_ held): wakes a blocking caller, or
-  // removes an async slot and returns its outcome.
-  std::optional<Done> Finish(uint32_t id, Slot& slot,
-                             absl::StatusOr<std::string> result);
-  void Unlink(uint32_t id, uint32_t peer);
+  // Finishes `slot` with `result` (under the table's lock): a blocking
+  // caller's slot becomes done and its Wait wakes; an async slot is erased and
+  // its outcome goes to `out`.
+  static Visit Finish(Slot& slot, absl::StatusOr<std::string> result,
+                      std::optional<Done>& out);
 
   const size_t limit_;
-  mutable std::mutex mu_;
-  bool closed_ = false;
-  uint32_t next_id_ = 1;
-  absl::flat_hash_map<uint32_t, std::unique_ptr<Slot>> slots_;
-  // Unfinished slot ids per peer (the per-peer limit counts these).
-  absl::flat_hash_map<uint32_t, absl::flat_hash_set<uint32_t>> by_peer_;
-  uint64_t late_ = 0;
-  uint64_t timed_out_ = 0;
+  PendingTable<Slot> table_;
+  std::atomic<uint64_t> timed_out_{0};
 };
 
 }  // namespace msock::internal::rooms

@@ -72,19 +72,38 @@ std::string ErrorResponse(int status, std::string_view reason,
 // The head of a 200 response carrying `length` bytes of `content_type`.
 std::string FileResponseHead(std::string_view content_type, size_t length);
 
+// Why an upgrade failed, so that what to answer and which rejection to count
+// never depend on an error's text (its message is for people).
+enum class UpgradeRefusal {
+  kMalformed,    // not a valid upgrade request / 101 reply
+  kVersion,      // Sec-WebSocket-Version is not 13 (a listener answers 426)
+  kSubprotocol,  // no subprotocol asked for or answered, or a wrong one
+  kRefused,      // the listener answered with a status other than 101
+};
+
+// The HTTP status a listener answers a refused upgrade request with.
+inline int HttpStatusFor(UpgradeRefusal why) {
+  return why == UpgradeRefusal::kVersion ? 426 : 400;
+}
+
 // Checks a parsed upgrade request against what the listener offers. On success
 // returns the Sec-WebSocket-Key; otherwise the HTTP status to answer with
 // (400 bad upgrade / wrong or missing subprotocol, 426 wrong version) and a
 // reason, as kInvalidArgument with the status code in the message prefix
-// "400: ...". `subprotocol` is our own name, e.g. "rep.sp.nanomsg.org".
+// "400: ...", and (if `why` is not null) the kind of failure in *why (left
+// alone on success).
+// `subprotocol` is our own name, e.g. "rep.sp.nanomsg.org".
 absl::StatusOr<std::string> CheckUpgradeRequest(const HttpHead& req,
-                                                std::string_view subprotocol);
+                                                std::string_view subprotocol,
+                                                UpgradeRefusal* why = nullptr);
 // Checks the listener's reply to our upgrade request (status 101, Upgrade,
 // Connection, Sec-WebSocket-Accept for `key`, Sec-WebSocket-Protocol equal to
 // `subprotocol`). kUnavailable with the status and reason for a non-101
-// answer, kDataLoss for a malformed 101.
+// answer (*why = kRefused), kDataLoss for a malformed 101 (*why = kSubprotocol
+// for a missing or wrong subprotocol, else kMalformed).
 absl::Status CheckUpgradeResponse(const HttpHead& resp, std::string_view key,
-                                  std::string_view subprotocol);
+                                  std::string_view subprotocol,
+                                  UpgradeRefusal* why = nullptr);
 
 // ---- frames ----
 

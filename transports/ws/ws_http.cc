@@ -294,10 +294,6 @@ std::string SanitizeReason(std::string_view reason) {
   return out;
 }
 
-std::string StatusError(int status, std::string_view why) {
-  return Cat(status, ": ", why);
-}
-
 }  // namespace
 
 // ---- HTTP heads ----
@@ -411,31 +407,34 @@ std::string FileResponseHead(std::string_view content_type, size_t length) {
 }
 
 absl::StatusOr<std::string> CheckUpgradeRequest(const HttpHead& req,
-                                                std::string_view subprotocol) {
-  auto fail = [](int status, std::string_view why) {
-    return absl::InvalidArgumentError(StatusError(status, why));
+                                                std::string_view subprotocol,
+                                                UpgradeRefusal* why) {
+  using R = UpgradeRefusal;
+  auto fail = [why](std::string_view text, R kind = R::kMalformed) {
+    if (why != nullptr) *why = kind;
+    return absl::InvalidArgumentError(Cat(HttpStatusFor(kind), ": ", text));
   };
   if (req.method != "GET") {
-    return fail(400,
-                Cat("a WebSocket upgrade must be a GET, not ", req.method));
+    return fail(Cat("a WebSocket upgrade must be a GET, not ", req.method));
   }
-  if (req.Find("host") == nullptr) return fail(400, "no Host header");
+  if (req.Find("host") == nullptr) return fail("no Host header");
   if (!req.HasToken("upgrade", "websocket")) {
-    return fail(400, "not a WebSocket upgrade (no Upgrade: websocket)");
+    return fail("not a WebSocket upgrade (no Upgrade: websocket)");
   }
   if (!req.HasToken("connection", "upgrade")) {
-    return fail(400, "no 'upgrade' in the Connection header");
+    return fail("no 'upgrade' in the Connection header");
   }
   const std::string* version = req.Find("sec-websocket-version");
   if (version == nullptr || *version != "13") {
-    return fail(426, Cat("Sec-WebSocket-Version '", version ? *version : "",
-                         "' is not supported, only 13"));
+    return fail(Cat("Sec-WebSocket-Version '", version ? *version : "",
+                    "' is not supported, only 13"),
+                R::kVersion);
   }
   const std::string* key = req.Find("sec-websocket-key");
   int keys = 0;
   for (const auto& h : req.headers) keys += h.first == "sec-websocket-key";
   if (key == nullptr || keys != 1 || !IsKeyOf16Bytes(*key)) {
-    return fail(400, "missing or bad Sec-WebSocket-Key");
+    return fail("missing or bad Sec-WebSocket-Key");
   }
   // The dialer names the protocol it wants us to be: NNG and nanomsg send one
   // token, a browser may offer a list.
@@ -452,23 +451,25 @@ absl::StatusOr<std::string> CheckUpgradeRequest(const HttpHead& req,
       return *key;
     }
   }
-  if (!asked) {
-    return fail(400, Cat("no subprotocol asked for (Sec-WebSocket-Protocol); "
-                         "this listener is \"",
-                         subprotocol, "\""));
-  }
-  return fail(400, Cat("wrong subprotocol: asked for \"", asked_for,
-                       "\", this listener is \"", subprotocol, "\""));
+  const std::string wanted =
+      asked ? Cat("wrong subprotocol: asked for \"", asked_for, "\", ")
+            : "no subprotocol asked for (Sec-WebSocket-Protocol); ";
+  return fail(Cat(wanted, "this listener is \"", subprotocol, "\""),
+              R::kSubprotocol);
 }
 
 absl::Status CheckUpgradeResponse(const HttpHead& resp, std::string_view key,
-                                  std::string_view subprotocol) {
+                                  std::string_view subprotocol,
+                                  UpgradeRefusal* why) {
+  using R = UpgradeRefusal;
   if (resp.status != 101) {
+    if (why != nullptr) *why = R::kRefused;
     return absl::UnavailableError(
         Cat("WebSocket upgrade refused: ", resp.status, " ", resp.reason));
   }
-  auto bad = [](std::string_view why) {
-    return absl::DataLossError(Cat("bad WebSocket upgrade reply: ", why));
+  auto bad = [why](std::string_view text, R kind = R::kMalformed) {
+    if (why != nullptr) *why = kind;
+    return absl::DataLossError(Cat("bad WebSocket upgrade reply: ", text));
   };
   if (!resp.HasToken("upgrade", "websocket")) {
     return bad("no Upgrade: websocket");
@@ -483,7 +484,8 @@ absl::Status CheckUpgradeResponse(const HttpHead& resp, std::string_view key,
   const std::string* proto = resp.Find("sec-websocket-protocol");
   if (proto == nullptr || *proto != subprotocol) {
     return bad(Cat("subprotocol \"", proto ? *proto : "", "\", asked for \"",
-                   subprotocol, "\""));
+                   subprotocol, "\""),
+               R::kSubprotocol);
   }
   // We offer no extension, so the listener may not choose one (RFC 6455 4.1).
   const std::string* ext = resp.Find("sec-websocket-extensions");

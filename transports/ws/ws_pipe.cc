@@ -6,10 +6,7 @@
 
 #include <libwebsockets.h>
 
-#include <cctype>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -237,13 +234,14 @@ int WsPipe::HandleUpgradeRequest() {
   }
   core_ = core;
   subprotocol_ = WsSubprotocol(core_->spec().name);
-  absl::StatusOr<std::string> key = ws::CheckUpgradeRequest(head, subprotocol_);
+  ws::UpgradeRefusal refusal = ws::UpgradeRefusal::kMalformed;
+  absl::StatusOr<std::string> key =
+      ws::CheckUpgradeRequest(head, subprotocol_, &refusal);
   if (!key.ok()) {
-    const std::string msg(key.status().message());
-    const int status = msg.rfind("426", 0) == 0 ? 426 : 400;
-    const bool wrong_protocol = msg.find("subprotocol") != std::string::npos;
-    return Refuse(status, msg,
-                  wrong_protocol ? Reject::kProtocol : Reject::kBadFrame);
+    return Refuse(
+        ws::HttpStatusFor(refusal), std::string(key.status().message()),
+        refusal == ws::UpgradeRefusal::kSubprotocol ? Reject::kProtocol
+                                                    : Reject::kBadFrame);
   }
   if (port_ != nullptr) port_->pending.erase(this);
   port_ = nullptr;
@@ -262,117 +260,23 @@ int WsPipe::HandleUpgradeRequest() {
   return rest.empty() ? 0 : Decode(rest.data(), rest.size());
 }
 
-namespace {
-
-std::string_view ContentType(std::string_view path) {
-  const size_t dot = path.rfind('.');
-  const std::string_view ext =
-      dot == std::string_view::npos ? "" : path.substr(dot + 1);
-  if (ext == "html" || ext == "htm") return "text/html; charset=utf-8";
-  if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
-  if (ext == "css") return "text/css; charset=utf-8";
-  if (ext == "json") return "application/json";
-  if (ext == "txt" || ext == "md") return "text/plain; charset=utf-8";
-  if (ext == "svg") return "image/svg+xml";
-  if (ext == "png") return "image/png";
-  if (ext == "ico") return "image/x-icon";
-  if (ext == "wasm") return "application/wasm";
-  return "application/octet-stream";
-}
-
-// "/a/b%20c" -> "/a/b c"; false for a bad escape, an escaped '/' or NUL, or a
-// ".." segment.
-bool DecodePath(std::string_view in, std::string* out) {
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size() || !std::isxdigit(in[i + 1]) ||
-          !std::isxdigit(in[i + 2])) {
-        return false;
-      }
-      c = static_cast<char>(
-          std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
-      if (c == '/' || c == '\0') return false;
-      i += 2;
-    }
-    if (c == '\\') return false;
-    out->push_back(c);
-  }
-  return out->find("/../") == std::string::npos &&
-         !(out->size() >= 3 && out->compare(out->size() - 3, 3, "/..") == 0);
-}
-
-constexpr size_t kMaxFileSize = size_t{64} << 20;
-
-}  // namespace
-
-bool WsPipe::ServeFile(const ws::HttpHead& head, const std::string& path) {
-  if (port_ == nullptr) return false;
-  // The longest mount that is a prefix of the path, on a segment boundary.
-  const std::string* dir = nullptr;
-  size_t prefix = 0;
-  for (const auto& [mount, d] : port_->mounts) {
-    if (path.compare(0, mount.size(), mount) == 0 &&
-        (path.size() == mount.size() || path[mount.size()] == '/') &&
-        (dir == nullptr || mount.size() > prefix)) {
-      dir = &d;
-      prefix = mount.size();
-    }
-  }
-  if (dir == nullptr) return false;
-  closing_ = true;
-  close_after_write_ = true;
-  if (head.method != "GET" && head.method != "HEAD") {
-    raw_out_ += ws::ErrorResponse(405, "Method Not Allowed",
-                                  "only GET and HEAD are served here");
-    RequestWrite();
-    return true;
-  }
-  std::string rel;
-  if (!DecodePath(std::string_view(path).substr(prefix), &rel)) {
-    raw_out_ += ws::ErrorResponse(400, "Bad Request", "bad path");
-    RequestWrite();
-    return true;
-  }
-  if (rel.empty() || rel.back() == '/') rel += "index.html";
-  if (rel[0] != '/') rel.insert(rel.begin(), '/');
-  const std::string file = *dir + rel;
-  std::ifstream in(file, std::ios::binary);
-  std::error_code ec;
-  const bool regular = std::filesystem::is_regular_file(file, ec);
-  const uintmax_t size = regular ? std::filesystem::file_size(file, ec) : 0;
-  if (!in || !regular || ec || size > kMaxFileSize) {
-    raw_out_ +=
-        ws::ErrorResponse(404, "Not Found", absl::StrCat("no file at ", path));
-    RequestWrite();
-    return true;
-  }
-  raw_out_ += ws::FileResponseHead(ContentType(rel), size);
-  if (head.method == "GET") {
-    const size_t at = raw_out_.size();
-    raw_out_.resize(at + size);
-    in.read(&raw_out_[at], static_cast<std::streamsize>(size));
-  }
-  RequestWrite();
-  return true;
-}
-
 int WsPipe::HandleUpgradeResponse() {
   absl::StatusOr<std::optional<ws::HttpHead>> resp =
       ws::ParseResponseHead(head_);
   absl::Status bad;
+  ws::UpgradeRefusal refusal = ws::UpgradeRefusal::kMalformed;
   if (!resp.ok()) {
     bad = resp.status();
   } else if (!resp->has_value()) {
     return 0;
   } else {
-    bad = ws::CheckUpgradeResponse(**resp, key_, subprotocol_);
+    bad = ws::CheckUpgradeResponse(**resp, key_, subprotocol_, &refusal);
   }
   if (!bad.ok()) {
     // NNG answers 400 (no reason given) to a dialer of the wrong protocol.
     const bool wrong_protocol =
-        bad.message().find("subprotocol") != std::string::npos ||
-        (resp.ok() && resp->has_value() && (*resp)->status == 400);
+        refusal == ws::UpgradeRefusal::kSubprotocol ||
+        (refusal == ws::UpgradeRefusal::kRefused && (*resp)->status == 400);
     core_->CountReject(wrong_protocol ? Reject::kProtocol : Reject::kBadFrame);
     CloseOnLoop(
         absl::UnavailableError(absl::StrCat("ws upgrade to ", url_.ToString(),

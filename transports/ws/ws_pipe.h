@@ -65,7 +65,7 @@ class WsPipe : public Pipe {
   // After the upgrade: the options of the socket, the decoder, the pings.
   void StartFrames(bool expect_masked);
   // A plain GET for a file under one of the port's mounts; false if the path
-  // is under none.
+  // is under none. In static_files.cc, with the rest of the file server.
   bool ServeFile(const ws::HttpHead& head, const std::string& path);
   void DeliverInbox();
   // Refuses an upgrade request with an HTTP error, then closes.
