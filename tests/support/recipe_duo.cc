@@ -95,94 +95,76 @@ class PipelineDuo : public Duo {
   Pull pull_;
 };
 
-// a = Req (sends requests), b = Rep. Each SendA runs a Request on a thread;
-// RecvA gives the reply to the oldest.
-class ReqRepDuo : public Duo {
+// What an asking socket does, on a thread of the duo's: asks with a 5 s
+// margin, puts every answer in `out`.
+void Ask(Req& req, Message& m, absl::Time d, Answers& out) {
+  out.Put(req.Request(m, d + absl::Seconds(5)));
+}
+void Ask(Surveyor& s, Message& m, absl::Time d, Answers& out) {
+  s.Survey(m, d + absl::Seconds(5), [&out](Message& a) {
+     out.Put(std::move(a));
+   }).IgnoreError();
+}
+// An ask whose deadline has passed, on the caller's thread; answers dropped.
+absl::Status AskAtOnce(Req& req, Message& m, absl::Time d) {
+  return req.Request(m, d).status();
+}
+absl::Status AskAtOnce(Surveyor& s, Message& m, absl::Time d) {
+  return s.Survey(m, d, [](Message&) {});
+}
+
+// a = an asker (Req, Surveyor), b = its answerer (Rep, Respondent). Each SendA
+// asks on a thread of its own; RecvA gives the oldest answer; SendB answers
+// the last message b received.
+template <typename A, typename B>
+class AskingDuo : public Duo {
  public:
-  ~ReqRepDuo() override {
-    req_.Close();  // wakes the Requests still waiting
+  ~AskingDuo() override {
+    a_.Close();  // wakes the asks still waiting
     for (auto& t : threads_) t.join();
   }
-  internal::Role& a() override { return req_; }
-  internal::Role& b() override { return rep_; }
+  internal::Role& a() override { return a_; }
+  internal::Role& b() override { return b_; }
   absl::Status SendA(Message& m, absl::Time d) override {
+    if (d <= absl::Now()) return AskAtOnce(a_, m, d);
     auto owned = std::make_shared<Message>(std::move(m));
-    threads_.emplace_back([this, owned, d] {
-      answers_.Put(req_.Request(*owned, d + absl::Seconds(5)));
-    });
+    threads_.emplace_back([this, owned, d] { Ask(a_, *owned, d, answers_); });
     return absl::OkStatus();
   }
   absl::StatusOr<Message> RecvB(absl::Time d) override {
-    absl::StatusOr<Message> q = rep_.Recv(d);
+    absl::StatusOr<Message> q = b_.Recv(d);
     if (q.ok()) last_ = q->Clone();
     return q;
   }
   bool both_ways() const override { return true; }
   absl::Status SendB(Message& m, absl::Time d) override {
-    if (!last_) return absl::FailedPreconditionError("no request to answer");
-    return rep_.Reply(*last_, m, d);
+    if (!last_) return absl::FailedPreconditionError("nothing to answer");
+    return b_.Reply(*last_, m, d);
   }
   absl::StatusOr<Message> RecvA(absl::Time d) override {
     return answers_.Take(d);
   }
-  const SocketSpec& mismatched() const override { return protocols::kPush; }
-  const char* name() const override { return "req"; }
   bool streams() const override { return false; }
 
  private:
-  Req req_;
-  Rep rep_;
+  A a_;
+  B b_;
   std::optional<Message> last_;
   Answers answers_;
   std::vector<std::thread> threads_;
 };
 
-// a = Surveyor, b = Respondent: like ReqRepDuo, with surveys.
-class SurveyDuo : public Duo {
+class ReqRepDuo : public AskingDuo<Req, Rep> {
  public:
-  ~SurveyDuo() override {
-    surveyor_.Close();
-    for (auto& t : threads_) t.join();
-  }
-  internal::Role& a() override { return surveyor_; }
-  internal::Role& b() override { return resp_; }
-  absl::Status SendA(Message& m, absl::Time d) override {
-    if (d <= absl::Now()) {  // a survey that ends at once: no thread
-      return surveyor_.Survey(m, d, [](Message&) {});
-    }
-    auto owned = std::make_shared<Message>(std::move(m));
-    threads_.emplace_back([this, owned, d] {
-      surveyor_
-          .Survey(*owned, d + absl::Seconds(5),
-                  [this](Message& a) { answers_.Put(std::move(a)); })
-          .IgnoreError();
-    });
-    return absl::OkStatus();
-  }
-  absl::StatusOr<Message> RecvB(absl::Time d) override {
-    absl::StatusOr<Message> q = resp_.Recv(d);
-    if (q.ok()) last_ = q->Clone();
-    return q;
-  }
-  bool both_ways() const override { return true; }
-  absl::Status SendB(Message& m, absl::Time d) override {
-    if (!last_) return absl::FailedPreconditionError("no survey to answer");
-    return resp_.Reply(*last_, m, d);
-  }
-  absl::StatusOr<Message> RecvA(absl::Time d) override {
-    return answers_.Take(d);
-  }
+  const SocketSpec& mismatched() const override { return protocols::kPush; }
+  const char* name() const override { return "req"; }
+};
+
+class SurveyDuo : public AskingDuo<Surveyor, Respondent> {
+ public:
   const SocketSpec& mismatched() const override { return protocols::kReq; }
   const char* name() const override { return "surveyor"; }
   bool fan_out() const override { return true; }
-  bool streams() const override { return false; }
-
- private:
-  Surveyor surveyor_;
-  Respondent resp_;
-  std::optional<Message> last_;
-  Answers answers_;
-  std::vector<std::thread> threads_;
 };
 
 class PubSubDuo : public Duo {
