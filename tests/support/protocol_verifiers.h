@@ -27,9 +27,11 @@ void VerifyBodyIntact(Duo& duo, std::string_view scheme);
 // statistics count them. Only for duos that stream().
 void VerifyOrder(Duo& duo, std::string_view scheme, int count);
 
-// a refuses a raw socket of duo.mismatched(): both sides count the refusal,
-// no pipe opens; then b still connects and gets a message.
-void VerifyRejectsWrongPeer(Duo& duo, std::string_view scheme);
+// a refuses a raw socket of duo.mismatched(): a counts the refusal, no pipe
+// opens, and (with `dialer_notices`) the refused dialer counts it too; then b
+// still connects and gets a message.
+void VerifyRejectsWrongPeer(Duo& duo, std::string_view scheme,
+                            bool dialer_notices = true);
 
 // A send before any peer: waits for one (streams: until its deadline, the
 // caller keeping the message; requests and surveys: until a peer comes), or
