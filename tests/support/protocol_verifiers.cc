@@ -17,8 +17,8 @@ namespace {
 
 // Prepares both sockets for `scheme` and listens with a; returns the bound URL.
 std::string ListenA(Duo& duo, std::string_view scheme) {
-  PrepareFor(duo.a().socket(), scheme);
-  PrepareFor(duo.b().socket(), scheme);
+  PrepareFor(duo.a(), scheme);
+  PrepareFor(duo.b(), scheme);
   absl::StatusOr<std::string> url = duo.a().Listen(ListenUrlFor(scheme));
   EXPECT_TRUE(url.ok()) << url.status();
   return url.value_or("inproc://listen-failed");
@@ -26,8 +26,8 @@ std::string ListenA(Duo& duo, std::string_view scheme) {
 
 // Prepares and connects a and b. Returns false (after a failure) if it failed.
 bool MarryDuo(Duo& duo, std::string_view scheme) {
-  PrepareFor(duo.a().socket(), scheme);
-  PrepareFor(duo.b().socket(), scheme);
+  PrepareFor(duo.a(), scheme);
+  PrepareFor(duo.b(), scheme);
   absl::StatusOr<std::string> url =
       Marry(duo.a(), duo.b(), scheme, Deadline(10));
   EXPECT_TRUE(url.ok()) << url.status();
@@ -46,7 +46,7 @@ void ExpectAToB(Duo& duo, const std::string& body, absl::Time send_deadline) {
 }  // namespace
 
 void VerifyRecipeName(Duo& duo) {
-  EXPECT_STREQ(duo.a().socket().spec().name, duo.name());
+  EXPECT_STREQ(duo.a().spec().name, duo.name());
 }
 
 void VerifySendRecv(Duo& duo, std::string_view scheme) {
@@ -97,7 +97,7 @@ void VerifyRejectsWrongPeer(Duo& duo, std::string_view scheme,
   ASSERT_TRUE(WaitUntil([&] { return duo.a().stats().rejected_protocol >= 1; },
                         Deadline(10)))
       << "listener accepted a " << duo.mismatched().name << " peer";
-  EXPECT_EQ(duo.a().socket().pipe_count(), 0);
+  EXPECT_EQ(duo.a().pipe_count(), 0);
   EXPECT_EQ(duo.a().stats().pipes_opened, 0u);
   EXPECT_EQ(
       duo.a().WaitForPeers(1, absl::Now() + absl::Milliseconds(100)).code(),

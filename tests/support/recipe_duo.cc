@@ -1,6 +1,7 @@
 // The duos of every protocol recipe (tests/support/recipe_duo.h): a typed
-// socket pair each, with the request and survey duos running each call on a
-// thread of its own so that the verifiers can send and receive as for streams.
+// socket pair each, the request and survey duos running each call on a thread
+// of its own so that the verifiers can send and receive as for streams; and
+// raw socket pairs (RawSocket) of each recipe.
 #include "tests/support/recipe_duo.h"
 
 #include <condition_variable>
@@ -52,8 +53,8 @@ class PairDuo : public Duo {
  public:
   PairDuo(const SocketSpec& mismatch, const char* name)
       : mismatch_(mismatch), name_(name) {}
-  internal::Role& a() override { return a_; }
-  internal::Role& b() override { return b_; }
+  Socket& a() override { return a_.socket(); }
+  Socket& b() override { return b_.socket(); }
   absl::Status SendA(Message& m, absl::Time d) override {
     return a_.Send(m, d);
   }
@@ -74,8 +75,8 @@ class PairDuo : public Duo {
 
 class PipelineDuo : public Duo {
  public:
-  internal::Role& a() override { return push_; }
-  internal::Role& b() override { return pull_; }
+  Socket& a() override { return push_.socket(); }
+  Socket& b() override { return pull_.socket(); }
   absl::Status SendA(Message& m, absl::Time d) override {
     return push_.Send(m, d);
   }
@@ -123,8 +124,8 @@ class AskingDuo : public Duo {
     a_.Close();  // wakes the asks still waiting
     for (auto& t : threads_) t.join();
   }
-  internal::Role& a() override { return a_; }
-  internal::Role& b() override { return b_; }
+  Socket& a() override { return a_.socket(); }
+  Socket& b() override { return b_.socket(); }
   absl::Status SendA(Message& m, absl::Time d) override {
     if (d <= absl::Now()) return AskAtOnce(a_, m, d);
     auto owned = std::make_shared<Message>(std::move(m));
@@ -170,8 +171,8 @@ class SurveyDuo : public AskingDuo<Surveyor, Respondent> {
 class PubSubDuo : public Duo {
  public:
   PubSubDuo() { sub_.Subscribe(""); }
-  internal::Role& a() override { return pub_; }
-  internal::Role& b() override { return sub_; }
+  Socket& a() override { return pub_.socket(); }
+  Socket& b() override { return sub_.socket(); }
   absl::Status SendA(Message& m, absl::Time d) override {
     return pub_.Send(m, d);
   }
@@ -198,11 +199,67 @@ class BusDuo : public PairDuo<Bus> {
   bool fan_out() const override { return true; }
 };
 
+// What a raw duo is made of: the cooked specs of a and b, and how it behaves.
+struct RawRecipe {
+  const SocketSpec& a;
+  const SocketSpec& b;
+  const SocketSpec& mismatch;
+  bool both_ways;
+  bool fan_out;
+  bool asks;  // a is a raw req / surveyor: it must add the request id itself
+};
+
+// A RawSocket pair: messages go as they are, except that a raw asker's carry
+// an id word (bit 31 set) and b answers with the header it received.
+class RawDuo : public Duo {
+ public:
+  explicit RawDuo(const RawRecipe& r)
+      : r_(r), a_(RawSocket(r.a)), b_(RawSocket(r.b)) {}
+  Socket& a() override { return a_; }
+  Socket& b() override { return b_; }
+  absl::Status SendA(Message& m, absl::Time d) override {
+    // A message a failed send left with the caller has its id already.
+    if (r_.asks && m.header().empty())
+      m.header().push_back(0x80000000u | next_id_++);
+    return a_.Send(m, d);
+  }
+  absl::StatusOr<Message> RecvB(absl::Time d) override {
+    absl::StatusOr<Message> q = b_.Recv(d);
+    if (q.ok() && r_.asks) last_ = q->Clone();
+    return q;
+  }
+  bool both_ways() const override { return r_.both_ways; }
+  absl::Status SendB(Message& m, absl::Time d) override {
+    if (!r_.both_ways) return absl::UnimplementedError("b cannot send");
+    if (r_.asks) {
+      if (!last_) return absl::FailedPreconditionError("nothing to answer");
+      for (uint32_t w : last_->header()) m.header().push_back(w);
+    }
+    return b_.Send(m, d);
+  }
+  absl::StatusOr<Message> RecvA(absl::Time d) override {
+    if (!r_.both_ways) return absl::UnimplementedError("a cannot receive");
+    return a_.Recv(d);
+  }
+  const SocketSpec& mismatched() const override { return r_.mismatch; }
+  const char* name() const override { return r_.a.name; }
+  bool fan_out() const override { return r_.fan_out; }
+
+ private:
+  const RawRecipe r_;
+  Socket a_;
+  Socket b_;
+  uint32_t next_id_ = 1;
+  std::optional<Message> last_;
+};
+
 }  // namespace
 
 const std::vector<std::string>& RecipeNames() {
   static const std::vector<std::string> names = {
-      "pair0", "pair1", "pushpull", "reqrep", "pubsub", "bus", "survey"};
+      "pair0",     "pair1",  "pushpull", "reqrep",      "pubsub",
+      "bus",       "survey", "rawpair0", "rawpushpull", "rawreqrep",
+      "rawpubsub", "rawbus", "rawsurvey"};
   return names;
 }
 
@@ -216,6 +273,28 @@ std::unique_ptr<Duo> MakeDuo(std::string_view recipe) {
     return std::make_unique<PairDuo<Pair0>>(protocols::kPair1, "pair0");
   if (recipe == "pair1")
     return std::make_unique<PairDuo<Pair1>>(protocols::kPair0, "pair1");
+  using protocols::kBus, protocols::kPair0, protocols::kPair1, protocols::kPub,
+      protocols::kPull, protocols::kPush, protocols::kRep, protocols::kReq,
+      protocols::kRespondent, protocols::kSub, protocols::kSurveyor;
+  // a, b, mismatch, both_ways, fan_out, asks
+  if (recipe == "rawpair0")
+    return std::make_unique<RawDuo>(
+        RawRecipe{kPair0, kPair0, kPair1, true, false, false});
+  if (recipe == "rawpushpull")
+    return std::make_unique<RawDuo>(
+        RawRecipe{kPush, kPull, kPush, false, false, false});
+  if (recipe == "rawreqrep")
+    return std::make_unique<RawDuo>(
+        RawRecipe{kReq, kRep, kPush, true, false, true});
+  if (recipe == "rawpubsub")
+    return std::make_unique<RawDuo>(
+        RawRecipe{kPub, kSub, kBus, false, true, false});
+  if (recipe == "rawbus")
+    return std::make_unique<RawDuo>(
+        RawRecipe{kBus, kBus, kPub, true, true, false});
+  if (recipe == "rawsurvey")
+    return std::make_unique<RawDuo>(
+        RawRecipe{kSurveyor, kRespondent, kReq, true, true, true});
   ADD_FAILURE() << "MakeDuo: unknown recipe \"" << recipe << "\"";
   return nullptr;
 }

@@ -13,7 +13,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "msock/message.h"
-#include "msock/protocols/role.h"
 #include "msock/socket.h"
 
 namespace msock::test {
@@ -23,8 +22,8 @@ namespace msock::test {
 class Duo {
  public:
   virtual ~Duo() = default;
-  virtual internal::Role& a() = 0;  // listens; always sends
-  virtual internal::Role& b() = 0;  // dials; always receives
+  virtual Socket& a() = 0;  // listens; always sends
+  virtual Socket& b() = 0;  // dials; always receives
   virtual absl::Status SendA(Message& m, absl::Time d) = 0;
   virtual absl::StatusOr<Message> RecvB(absl::Time d) = 0;
   // b can answer a: SendB / RecvA work (else they return kUnimplemented).
@@ -45,7 +44,9 @@ class Duo {
 };
 
 // The recipe names MakeDuo knows: pair0, pair1, pushpull, reqrep, pubsub, bus,
-// survey.
+// survey (typed classes), and rawpair0, rawpushpull, rawreqrep, rawpubsub,
+// rawbus, rawsurvey (RawSocket: a raw asker's messages carry an id word, and
+// b answers with the header it received).
 const std::vector<std::string>& RecipeNames();
 
 // A new duo of `recipe`. An unknown name is a test failure (ADD_FAILURE) and
