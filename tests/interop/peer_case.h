@@ -2,11 +2,6 @@
 // that run msock sockets against nngcat / nanocat peers: which tool (and which
 // protocol variant of it), which transport (tcp, ipc or ws) and who listens;
 // the fixture checks the tool is installed and starts peers for the case.
-//   class PushInteropTest : public PeerInteropTest {};
-//   TEST_P(PushInteropTest, X) { Push p; ChildProcess* peer = StartToolPeer(
-//       p.socket(), [&](bool l, const std::string& u) { ... }); ... }
-//   INSTANTIATE_TEST_SUITE_P(Peers, PushInteropTest,
-//       ::testing::ValuesIn(PeerCases(...)), PeerCaseName);
 #ifndef MSOCK_TESTS_INTEROP_PEER_CASE_H_
 #define MSOCK_TESTS_INTEROP_PEER_CASE_H_
 
@@ -60,6 +55,21 @@ std::vector<PeerCase> PairPeerCases(const std::vector<Transport>& transports);
 void NoOtherLines(const ChildProcess& peer,
                   const std::vector<std::string>& lines);
 
+// Example:
+//   using PushInteropTest = PeerInteropTest;
+//   TEST_P(PushInteropTest, X) {
+//     Push p;
+//     ChildProcess* peer = StartToolPeer(
+//         p.socket(), [&](bool listen, const std::string& url) {
+//           return Argv("pull", listen, url, {"-Q"});
+//         });
+//     ASSERT_NE(peer, nullptr);
+//     ASSERT_TRUE(PeersUp(p.socket(), 1));
+//     ...
+//   }
+//   INSTANTIATE_TEST_SUITE_P(Peers, PushInteropTest,
+//                            ::testing::ValuesIn(AllPeerCases()),
+//                            PeerCaseName);
 class PeerInteropTest : public ::testing::TestWithParam<PeerCase> {
  protected:
   // Fails the test if the case's tool is missing or the scratch directory

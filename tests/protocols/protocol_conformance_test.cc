@@ -1,10 +1,8 @@
-// The protocol conformance suite: every recipe (pair0, pair1, push/pull,
-// req/rep, pub/sub, bus, surveyor/respondent) over every transport (inproc,
-// ipc, tcp, ws, wss), through the typed classes and as raw sockets, with the
-// verifiers of
-// tests/support/protocol_verifiers.h: send/receive, body integrity, ordering,
-// statistics and refusal of a peer speaking another protocol. Also checks at
-// compile time that each typed class exposes only what its role allows.
+// The protocol conformance suite: every recipe (typed classes and raw sockets)
+// over every transport (inproc, ipc, tcp, ws, wss), each test one verifier of
+// tests/support/protocol_verifiers.h (send/receive, body integrity, ordering,
+// refusal of a wrong peer, sending before a peer). Also checks at compile time
+// that each typed class exposes only what its role allows.
 #include <memory>
 #include <string>
 #include <tuple>

@@ -1,4 +1,5 @@
-// Implementation of Marry, PrepareFor and FastRedial (tests/support/marry.h).
+// Implementation of Marry, PrepareFor and FastRedial (tests/support/marry.h):
+// listen, dial, wait on both sides, each failure named by its step.
 #include "tests/support/marry.h"
 
 #include "absl/strings/str_cat.h"

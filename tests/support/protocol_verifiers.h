@@ -2,8 +2,6 @@
 // a fresh Duo (recipe_duo.h) over one transport scheme ("inproc", "ipc",
 // "tcp", "ws", "wss"). They report through gtest (ASSERT / EXPECT), so call
 // them from a test body; a fatal failure ends the verifier, not the test.
-//   std::unique_ptr<Duo> duo = MakeDuo("pushpull");
-//   VerifySendRecv(*duo, "tcp");
 #ifndef MSOCK_TESTS_SUPPORT_PROTOCOL_VERIFIERS_H_
 #define MSOCK_TESTS_SUPPORT_PROTOCOL_VERIFIERS_H_
 
@@ -12,6 +10,11 @@
 #include "tests/support/recipe_duo.h"
 
 namespace msock::test {
+
+// Example:
+//   std::unique_ptr<Duo> duo = MakeDuo("pushpull");
+//   ASSERT_NE(duo, nullptr);
+//   VerifySendRecv(*duo, "tcp");
 
 // a's socket carries the recipe's spec name.
 void VerifyRecipeName(Duo& duo);
