@@ -28,10 +28,9 @@ std::string ListenA(Duo& duo, std::string_view scheme) {
 bool MarryDuo(Duo& duo, std::string_view scheme) {
   PrepareFor(duo.a(), scheme);
   PrepareFor(duo.b(), scheme);
-  absl::StatusOr<std::string> url =
-      Marry(duo.a(), duo.b(), scheme, Deadline(10));
-  EXPECT_TRUE(url.ok()) << url.status();
-  return url.ok();
+  absl::Status connected = duo.Connect(scheme, Deadline(10));
+  EXPECT_TRUE(connected.ok()) << connected;
+  return connected.ok();
 }
 
 // a sends `body`; b must receive it.

@@ -14,6 +14,7 @@
 
 #include "gtest/gtest.h"
 #include "msock/msock.h"
+#include "tests/support/marry.h"
 
 namespace msock::test {
 namespace {
@@ -253,17 +254,93 @@ class RawDuo : public Duo {
   std::optional<Message> last_;
 };
 
+// A typed duo with a Device between its sockets: a's peer is the device's
+// front (which dials a), b dials the device's back. Only Connect goes through
+// the device; a test connecting a and b itself bypasses it.
+class DeviceDuo : public Duo {
+ public:
+  DeviceDuo(std::unique_ptr<Duo> inner, const SocketSpec& front,
+            const SocketSpec& back)
+      : inner_(std::move(inner)),
+        front_(RawSocket(front)),
+        back_(RawSocket(back)) {}
+  ~DeviceDuo() override {
+    front_.Close();  // ends Device
+    back_.Close();
+    if (device_.joinable()) device_.join();
+  }
+  Socket& a() override { return inner_->a(); }
+  Socket& b() override { return inner_->b(); }
+  absl::Status SendA(Message& m, absl::Time d) override {
+    return inner_->SendA(m, d);
+  }
+  absl::StatusOr<Message> RecvB(absl::Time d) override {
+    return inner_->RecvB(d);
+  }
+  bool both_ways() const override { return inner_->both_ways(); }
+  absl::Status SendB(Message& m, absl::Time d) override {
+    return inner_->SendB(m, d);
+  }
+  absl::StatusOr<Message> RecvA(absl::Time d) override {
+    return inner_->RecvA(d);
+  }
+  const SocketSpec& mismatched() const override { return inner_->mismatched(); }
+  const char* name() const override { return inner_->name(); }
+  bool fan_out() const override { return inner_->fan_out(); }
+  bool streams() const override { return inner_->streams(); }
+  absl::Status Connect(std::string_view scheme, absl::Time deadline) override {
+    PrepareFor(front_, scheme);
+    PrepareFor(back_, scheme);
+    absl::StatusOr<std::string> a_url = Marry(a(), front_, scheme, deadline);
+    if (!a_url.ok()) return a_url.status();
+    absl::StatusOr<std::string> b_url = Marry(back_, b(), scheme, deadline);
+    if (!b_url.ok()) return b_url.status();
+    device_ = std::thread([this] { Device(front_, back_).IgnoreError(); });
+    return absl::OkStatus();
+  }
+
+ private:
+  std::unique_ptr<Duo> inner_;
+  Socket front_;
+  Socket back_;
+  std::thread device_;
+};
+
 }  // namespace
 
 const std::vector<std::string>& RecipeNames() {
   static const std::vector<std::string> names = {
-      "pair0",     "pair1",  "pushpull", "reqrep",      "pubsub",
-      "bus",       "survey", "rawpair0", "rawpushpull", "rawreqrep",
-      "rawpubsub", "rawbus", "rawsurvey"};
+      "pair0",     "pair1",     "pushpull",  "reqrep",      "pubsub",
+      "bus",       "survey",    "rawpair0",  "rawpushpull", "rawreqrep",
+      "rawpubsub", "rawbus",    "rawsurvey", "devpair0",    "devpushpull",
+      "devreqrep", "devpubsub", "devbus",    "devsurvey"};
   return names;
 }
 
+absl::Status Duo::Connect(std::string_view scheme, absl::Time deadline) {
+  return Marry(a(), b(), scheme, deadline).status();
+}
+
 std::unique_ptr<Duo> MakeDuo(std::string_view recipe) {
+  // dev<recipe>: the device's front faces a's kind of peer, its back b's.
+  struct DeviceEnds {
+    const char* recipe;
+    const SocketSpec& front;
+    const SocketSpec& back;
+  };
+  static const DeviceEnds kDevices[] = {
+      {"pair0", protocols::kPair0, protocols::kPair0},
+      {"pushpull", protocols::kPull, protocols::kPush},
+      {"reqrep", protocols::kRep, protocols::kReq},
+      {"pubsub", protocols::kSub, protocols::kPub},
+      {"bus", protocols::kBus, protocols::kBus},
+      {"survey", protocols::kRespondent, protocols::kSurveyor}};
+  if (recipe.substr(0, 3) == "dev") {
+    for (const DeviceEnds& d : kDevices) {
+      if (recipe.substr(3) != d.recipe) continue;
+      return std::make_unique<DeviceDuo>(MakeDuo(d.recipe), d.front, d.back);
+    }
+  }
   if (recipe == "pushpull") return std::make_unique<PipelineDuo>();
   if (recipe == "reqrep") return std::make_unique<ReqRepDuo>();
   if (recipe == "survey") return std::make_unique<SurveyDuo>();

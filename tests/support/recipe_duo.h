@@ -41,12 +41,18 @@ class Duo {
   // Many sends may be queued before anything is received, and arrive in order
   // (not so for requests and surveys, each waiting for its answer).
   virtual bool streams() const { return true; }
+  // Connects b to a over `scheme` and waits until messages can flow: by
+  // default Marry(a, b); a device duo puts its device in between. Sockets are
+  // prepared for the scheme (PrepareFor) beforehand.
+  virtual absl::Status Connect(std::string_view scheme, absl::Time deadline);
 };
 
 // The recipe names MakeDuo knows: pair0, pair1, pushpull, reqrep, pubsub, bus,
 // survey (typed classes), and rawpair0, rawpushpull, rawreqrep, rawpubsub,
 // rawbus, rawsurvey (RawSocket: a raw asker's messages carry an id word, and
-// b answers with the header it received).
+// b answers with the header it received), and devpair0, devpushpull,
+// devreqrep, devpubsub, devbus, devsurvey (the typed duo with a Device
+// between a and b in Connect).
 const std::vector<std::string>& RecipeNames();
 
 // A new duo of `recipe`. An unknown name is a test failure (ADD_FAILURE) and
