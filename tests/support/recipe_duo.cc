@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include "gtest/gtest.h"
@@ -74,27 +75,37 @@ class PairDuo : public Duo {
   const char* name_;
 };
 
-class PipelineDuo : public Duo {
+// a only sends, b only receives: push/pull, pub/sub (b subscribed to all).
+template <typename A, typename B>
+class OneWayDuo : public Duo {
  public:
-  Socket& a() override { return push_.socket(); }
-  Socket& b() override { return pull_.socket(); }
-  absl::Status SendA(Message& m, absl::Time d) override {
-    return push_.Send(m, d);
+  OneWayDuo(const SocketSpec& mismatch, const char* name, bool fan_out)
+      : mismatch_(mismatch), name_(name), fan_out_(fan_out) {
+    if constexpr (std::is_same_v<B, Sub>) b_.Subscribe("");
   }
-  absl::StatusOr<Message> RecvB(absl::Time d) override { return pull_.Recv(d); }
+  Socket& a() override { return a_.socket(); }
+  Socket& b() override { return b_.socket(); }
+  absl::Status SendA(Message& m, absl::Time d) override {
+    return a_.Send(m, d);
+  }
+  absl::StatusOr<Message> RecvB(absl::Time d) override { return b_.Recv(d); }
   bool both_ways() const override { return false; }
   absl::Status SendB(Message&, absl::Time) override {
-    return absl::UnimplementedError("pull cannot send");
+    return absl::UnimplementedError("b cannot send");
   }
   absl::StatusOr<Message> RecvA(absl::Time) override {
-    return absl::UnimplementedError("push cannot receive");
+    return absl::UnimplementedError("a cannot receive");
   }
-  const SocketSpec& mismatched() const override { return protocols::kPush; }
-  const char* name() const override { return "push"; }
+  const SocketSpec& mismatched() const override { return mismatch_; }
+  const char* name() const override { return name_; }
+  bool fan_out() const override { return fan_out_; }
 
  private:
-  Push push_;
-  Pull pull_;
+  A a_;
+  B b_;
+  const SocketSpec& mismatch_;
+  const char* name_;
+  bool fan_out_;
 };
 
 // What an asking socket does, on a thread of the duo's: asks with a 5 s
@@ -167,31 +178,6 @@ class SurveyDuo : public AskingDuo<Surveyor, Respondent> {
   const SocketSpec& mismatched() const override { return protocols::kReq; }
   const char* name() const override { return "surveyor"; }
   bool fan_out() const override { return true; }
-};
-
-class PubSubDuo : public Duo {
- public:
-  PubSubDuo() { sub_.Subscribe(""); }
-  Socket& a() override { return pub_.socket(); }
-  Socket& b() override { return sub_.socket(); }
-  absl::Status SendA(Message& m, absl::Time d) override {
-    return pub_.Send(m, d);
-  }
-  absl::StatusOr<Message> RecvB(absl::Time d) override { return sub_.Recv(d); }
-  bool both_ways() const override { return false; }
-  absl::Status SendB(Message&, absl::Time) override {
-    return absl::UnimplementedError("sub cannot send");
-  }
-  absl::StatusOr<Message> RecvA(absl::Time) override {
-    return absl::UnimplementedError("pub cannot receive");
-  }
-  const SocketSpec& mismatched() const override { return protocols::kBus; }
-  const char* name() const override { return "pub"; }
-  bool fan_out() const override { return true; }
-
- private:
-  Pub pub_;
-  Sub sub_;
 };
 
 class BusDuo : public PairDuo<Bus> {
@@ -341,10 +327,16 @@ std::unique_ptr<Duo> MakeDuo(std::string_view recipe) {
       return std::make_unique<DeviceDuo>(MakeDuo(d.recipe), d.front, d.back);
     }
   }
-  if (recipe == "pushpull") return std::make_unique<PipelineDuo>();
+  if (recipe == "pushpull") {
+    return std::make_unique<OneWayDuo<Push, Pull>>(protocols::kPush, "push",
+                                                   /*fan_out=*/false);
+  }
   if (recipe == "reqrep") return std::make_unique<ReqRepDuo>();
   if (recipe == "survey") return std::make_unique<SurveyDuo>();
-  if (recipe == "pubsub") return std::make_unique<PubSubDuo>();
+  if (recipe == "pubsub") {
+    return std::make_unique<OneWayDuo<Pub, Sub>>(protocols::kBus, "pub",
+                                                 /*fan_out=*/true);
+  }
   if (recipe == "bus") return std::make_unique<BusDuo>();
   if (recipe == "pair0")
     return std::make_unique<PairDuo<Pair0>>(protocols::kPair1, "pair0");
@@ -353,25 +345,20 @@ std::unique_ptr<Duo> MakeDuo(std::string_view recipe) {
   using protocols::kBus, protocols::kPair0, protocols::kPair1, protocols::kPub,
       protocols::kPull, protocols::kPush, protocols::kRep, protocols::kReq,
       protocols::kRespondent, protocols::kSub, protocols::kSurveyor;
-  // a, b, mismatch, both_ways, fan_out, asks
-  if (recipe == "rawpair0")
-    return std::make_unique<RawDuo>(
-        RawRecipe{kPair0, kPair0, kPair1, true, false, false});
-  if (recipe == "rawpushpull")
-    return std::make_unique<RawDuo>(
-        RawRecipe{kPush, kPull, kPush, false, false, false});
-  if (recipe == "rawreqrep")
-    return std::make_unique<RawDuo>(
-        RawRecipe{kReq, kRep, kPush, true, false, true});
-  if (recipe == "rawpubsub")
-    return std::make_unique<RawDuo>(
-        RawRecipe{kPub, kSub, kBus, false, true, false});
-  if (recipe == "rawbus")
-    return std::make_unique<RawDuo>(
-        RawRecipe{kBus, kBus, kPub, true, true, false});
-  if (recipe == "rawsurvey")
-    return std::make_unique<RawDuo>(
-        RawRecipe{kSurveyor, kRespondent, kReq, true, true, true});
+  struct RawEntry {
+    const char* recipe;
+    RawRecipe raw;  // a, b, mismatch, both_ways, fan_out, asks
+  };
+  static const RawEntry kRaws[] = {
+      {"rawpair0", {kPair0, kPair0, kPair1, true, false, false}},
+      {"rawpushpull", {kPush, kPull, kPush, false, false, false}},
+      {"rawreqrep", {kReq, kRep, kPush, true, false, true}},
+      {"rawpubsub", {kPub, kSub, kBus, false, true, false}},
+      {"rawbus", {kBus, kBus, kPub, true, true, false}},
+      {"rawsurvey", {kSurveyor, kRespondent, kReq, true, true, true}}};
+  for (const RawEntry& e : kRaws) {
+    if (recipe == e.recipe) return std::make_unique<RawDuo>(e.raw);
+  }
   ADD_FAILURE() << "MakeDuo: unknown recipe \"" << recipe << "\"";
   return nullptr;
 }
