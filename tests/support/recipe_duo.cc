@@ -1,7 +1,7 @@
-// The duos of every protocol recipe (tests/support/recipe_duo.h): a typed
-// socket pair each, the request and survey duos running each call on a thread
-// of its own so that the verifiers can send and receive as for streams; and
-// raw socket pairs (RawSocket) of each recipe.
+// The duos of every protocol recipe (tests/support/recipe_duo.h): typed
+// socket pairs (request and survey duos ask on threads of their own, so that
+// the verifiers send and receive as for streams), raw socket pairs, and typed
+// pairs with a Device between them.
 #include "tests/support/recipe_duo.h"
 
 #include <condition_variable>
