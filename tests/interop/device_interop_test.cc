@@ -29,6 +29,7 @@
 #include "msock/msock.h"
 #include "tests/interop/interop_util.h"
 #include "tests/interop/pattern_util.h"
+#include "tests/interop/peer_case.h"
 
 #ifndef MSOCK_NNG_PEER_PATH
 #define MSOCK_NNG_PEER_PATH ""
@@ -200,48 +201,31 @@ TEST_P(NngDeviceInteropTest, BacktraceOnTheWire) {
 INSTANTIATE_TEST_SUITE_P(Roles, NngDeviceInteropTest,
                          ::testing::ValuesIn(DeviceCases()), DeviceCaseName);
 
-// msock Req -> msock device -> nngcat / nanocat --rep.
-struct ToolDeviceCase {
-  Tool tool;
-  Transport transport;
-  bool device_listens;
-};
+// msock Req -> msock device -> nngcat / nanocat --rep. The case's listener is
+// the device (kMsock: it listens on both sides).
+using ToolDeviceInteropTest = PeerInteropTest;
 
-std::string ToolDeviceCaseName(
-    const ::testing::TestParamInfo<ToolDeviceCase>& info) {
-  const ToolDeviceCase& c = info.param;
+std::string ToolDeviceCaseName(const ::testing::TestParamInfo<PeerCase>& info) {
+  const PeerCase& c = info.param;
   return ToolName(c.tool) + "_" + TransportName(c.transport) +
-         (c.device_listens ? "_DeviceListens" : "_PeersListen");
+         (c.msock_listens() ? "_DeviceListens" : "_PeersListen");
 }
 
-class ToolDeviceInteropTest : public ::testing::TestWithParam<ToolDeviceCase> {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(ToolAvailable(ToolPath(GetParam().tool)))
-        << ToolPath(GetParam().tool) << " missing";
-    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed";
-  }
-  ScratchDir dir_;
-};
-
 TEST_P(ToolDeviceInteropTest, MsockReqThroughDeviceToPeerRep) {
-  const ToolDeviceCase& c = GetParam();
+  const PeerCase& c = GetParam();
   RunningDevice dev;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> rep =
-      StartPeer(dev.back(), c.transport, dir_, c.device_listens,
-                [&](bool listen, const std::string& url) {
-                  return ToolArgv(c.tool, "rep", listen, url,
-                                  {"--data", "pong-from-peer", "-Q"});
-                });
-  ASSERT_TRUE(rep.ok()) << rep.status();
-  absl::Status up = dev.back().WaitForPeers(1, absl::Now() + kWait);
-  ASSERT_TRUE(up.ok()) << up << "; stderr: " << (*rep)->err();
+  ChildProcess* rep =
+      StartToolPeer(dev.back(), [&](bool listen, const std::string& url) {
+        return Argv("rep", listen, url, {"--data", "pong-from-peer", "-Q"});
+      });
+  ASSERT_NE(rep, nullptr);
+  ASSERT_TRUE(PeersUp(dev.back(), 1));
   dev.Start();
 
   // The Req side: the device's front listens and the Req dials, or the other
   // way round.
   Req req;
-  if (c.device_listens) {
+  if (c.msock_listens()) {
     absl::StatusOr<std::string> url =
         dev.front().Listen(MsockListenUrl(c.transport, dir_));
     ASSERT_TRUE(url.ok()) << url.status();
@@ -255,12 +239,12 @@ TEST_P(ToolDeviceInteropTest, MsockReqThroughDeviceToPeerRep) {
   for (const char* body : {"ping-1", "ping-2"}) {
     Message m(body);
     absl::StatusOr<Message> r = req.Request(m, absl::Now() + kWait);
-    ASSERT_TRUE(r.ok()) << r.status() << "; " << (*rep)->command()
-                        << " stderr: " << (*rep)->err();
+    ASSERT_TRUE(r.ok()) << r.status() << "; " << rep->command()
+                        << " stderr: " << rep->err();
     EXPECT_EQ(r->body(), "pong-from-peer");
     std::vector<std::string> other;
-    EXPECT_TRUE(ReadUntilLine(**rep, Quoted(body), kWait, &other))
-        << (*rep)->command() << " did not print " << body;
+    EXPECT_TRUE(ReadUntilLine(*rep, Quoted(body), kWait, &other))
+        << rep->command() << " did not print " << body;
     for (const std::string& l : other) ADD_FAILURE() << "rep printed " << l;
   }
   EXPECT_EQ(req.replies_matched(), 2u);
@@ -269,17 +253,8 @@ TEST_P(ToolDeviceInteropTest, MsockReqThroughDeviceToPeerRep) {
   EXPECT_EQ(dev.back().stats().dropped, 0u);
 }
 
-std::vector<ToolDeviceCase> ToolDeviceCases() {
-  std::vector<ToolDeviceCase> cases;
-  for (Tool tool : {Tool::kNngcat, Tool::kNanocat}) {
-    for (const DeviceCase& d : DeviceCases())
-      cases.push_back({tool, d.transport, d.device_listens});
-  }
-  return cases;
-}
-
 INSTANTIATE_TEST_SUITE_P(Peers, ToolDeviceInteropTest,
-                         ::testing::ValuesIn(ToolDeviceCases()),
+                         ::testing::ValuesIn(AllPeerCases()),
                          ToolDeviceCaseName);
 
 // The other device kinds between the two tools, one on each side:

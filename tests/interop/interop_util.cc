@@ -24,7 +24,15 @@ namespace msock::testing {
 bool ToolAvailable(const char* path) { return access(path, X_OK) == 0; }
 
 std::string TransportName(Transport t) {
-  return t == Transport::kTcp ? "tcp" : "ipc";
+  switch (t) {
+    case Transport::kTcp:
+      return "tcp";
+    case Transport::kIpc:
+      return "ipc";
+    case Transport::kWs:
+      return "ws";
+  }
+  return "?";
 }
 
 std::string ScratchDir::NewPath(const std::string& stem) {

@@ -29,7 +29,9 @@ inline constexpr absl::Duration kWait = absl::Seconds(10);
 // failure.
 bool ToolAvailable(const char* path);
 
-enum class Transport { kTcp, kIpc };
+// kWs: only for the ws suites, through StartWsPeer (ws_interop_util.h); the
+// URL helpers here know tcp and ipc.
+enum class Transport { kTcp, kIpc, kWs };
 std::string TransportName(Transport t);
 
 // A fresh scratch directory (test::ScratchDir: made with mkdtemp, removed with

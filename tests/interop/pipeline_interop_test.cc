@@ -11,86 +11,34 @@
 #include "gtest/gtest.h"
 #include "msock/msock.h"
 #include "tests/interop/interop_util.h"
+#include "tests/interop/peer_case.h"
 
 namespace msock::testing {
 namespace {
 
-struct PipelineCase {
-  const char* tool;  // kNngcat or kNanocat
-  Transport transport;
-  bool msock_listens;
-};
-
-std::string CaseName(const ::testing::TestParamInfo<PipelineCase>& info) {
-  const PipelineCase& c = info.param;
-  return std::string(c.tool == kNngcat ? "Nngcat" : "Nanocat") + "_" +
-         TransportName(c.transport) +
-         (c.msock_listens ? "_MsockListens" : "_PeerListens");
-}
-
-// The peer's protocol flag and its listen / dial flag.
-std::vector<std::string> PeerArgs(const PipelineCase& c,
-                                  const std::string& proto, bool peer_listens,
-                                  const std::string& url) {
-  bool nng = c.tool == kNngcat;
-  return {c.tool, nng ? "--" + proto + "0" : "--" + proto,
-          peer_listens ? (nng ? "--listen" : "--bind")
-                       : (nng ? "--dial" : "--connect"),
-          url};
-}
-
-class PipelineInteropTest : public ::testing::TestWithParam<PipelineCase> {
+class PipelineInteropTest : public PeerInteropTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(ToolAvailable(GetParam().tool))
-        << GetParam().tool
-        << " is required (Debian packages nng-utils / nanomsg-utils)";
-    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed";
-  }
-
-  // Connects `role` to a peer running `proto` (pull / push) with `extra`
-  // arguments; the peer process is kept in peer_. With `wait`, also waits until
-  // the pipe is up. Returns false (after recording a failure) if that did not
-  // work.
+  // Connects `role` to a peer running `proto` (pull / push; nngcat is given
+  // the versioned --pull0 / --push0) with `extra` arguments; the peer process
+  // is kept in peer_. With `wait`, also waits until the pipe is up. Returns
+  // false (after recording a failure) if that did not work.
   template <typename R>
   bool Connect(R& role, const std::string& proto,
                const std::vector<std::string>& extra, bool wait) {
-    const PipelineCase& c = GetParam();
-    if (c.msock_listens) {
-      absl::StatusOr<std::string> url =
-          role.Listen(MsockListenUrl(c.transport, dir_));
-      EXPECT_TRUE(url.ok()) << url.status();
-      if (!url.ok()) return false;
-      std::vector<std::string> argv = PeerArgs(c, proto, false, *url);
-      argv.insert(argv.end(), extra.begin(), extra.end());
-      absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-          ChildProcess::Start(argv);
-      EXPECT_TRUE(child.ok()) << child.status();
-      if (!child.ok()) return false;
-      peer_ = *std::move(child);
-    } else {
-      absl::StatusOr<ListeningPeer> peer =
-          StartListeningPeer(c.transport, dir_, [&](const std::string& url) {
-            std::vector<std::string> argv = PeerArgs(c, proto, true, url);
-            argv.insert(argv.end(), extra.begin(), extra.end());
-            return argv;
-          });
-      EXPECT_TRUE(peer.ok()) << peer.status();
-      if (!peer.ok()) return false;
-      peer_ = std::move(peer->child);
-      absl::Status dialed = role.Dial(peer->url);
-      EXPECT_TRUE(dialed.ok()) << dialed;
-      if (!dialed.ok()) return false;
-    }
+    const std::string versioned =
+        GetParam().tool == Tool::kNngcat ? proto + "0" : proto;
+    peer_ = StartToolPeer(role.socket(),
+                          [&](bool peer_listens, const std::string& url) {
+                            return Argv(versioned, peer_listens, url, extra);
+                          });
+    if (peer_ == nullptr) return false;
     if (!wait) return true;
-    absl::Status s = role.WaitForPeers(1, absl::Now() + kWait);
-    EXPECT_TRUE(s.ok()) << s << "; peer " << peer_->command()
-                        << " stderr: " << peer_->err();
-    return s.ok();
+    ::testing::AssertionResult up = PeersUp(role.socket(), 1);
+    EXPECT_TRUE(up);
+    return static_cast<bool>(up);
   }
 
-  ScratchDir dir_;
-  std::unique_ptr<ChildProcess> peer_;
+  ChildProcess* peer_ = nullptr;
 };
 
 TEST_P(PipelineInteropTest, MsockPushToPeerPull) {
@@ -120,7 +68,7 @@ TEST_P(PipelineInteropTest, PeerPushToMsockPull) {
   // (nanomsg 1.1.5 has no linger), so it sends repeatedly; nngcat sends exactly
   // once.
   std::vector<std::string> extra = {"--data", "from-peer"};
-  if (GetParam().tool == kNanocat)
+  if (GetParam().tool == Tool::kNanocat)
     extra.insert(extra.end(), {"--interval", "0.2"});
   // No WaitForPeers: a one-shot pusher may be gone again before it would
   // return.
@@ -132,17 +80,8 @@ TEST_P(PipelineInteropTest, PeerPushToMsockPull) {
   EXPECT_EQ(pull.stats().rejected_protocol, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Peers, PipelineInteropTest,
-    ::testing::Values(PipelineCase{kNngcat, Transport::kTcp, true},
-                      PipelineCase{kNngcat, Transport::kTcp, false},
-                      PipelineCase{kNngcat, Transport::kIpc, true},
-                      PipelineCase{kNngcat, Transport::kIpc, false},
-                      PipelineCase{kNanocat, Transport::kTcp, true},
-                      PipelineCase{kNanocat, Transport::kTcp, false},
-                      PipelineCase{kNanocat, Transport::kIpc, true},
-                      PipelineCase{kNanocat, Transport::kIpc, false}),
-    CaseName);
+INSTANTIATE_TEST_SUITE_P(Peers, PipelineInteropTest,
+                         ::testing::ValuesIn(AllPeerCases()), PeerCaseName);
 
 }  // namespace
 }  // namespace msock::testing

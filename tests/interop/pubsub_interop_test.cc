@@ -19,63 +19,29 @@
 #include "msock/msock.h"
 #include "tests/interop/interop_util.h"
 #include "tests/interop/pattern_util.h"
+#include "tests/interop/peer_case.h"
 
 namespace msock::testing {
 namespace {
 
-struct PubSubCase {
-  Tool tool;
-  Transport transport;
-  bool msock_listens;
-};
-
-std::string CaseName(const ::testing::TestParamInfo<PubSubCase>& info) {
-  const PubSubCase& c = info.param;
-  return ToolName(c.tool) + "_" + TransportName(c.transport) +
-         (c.msock_listens ? "_MsockListens" : "_PeerListens");
-}
-
-std::vector<PubSubCase> AllCases() {
-  std::vector<PubSubCase> cases;
-  for (Tool tool : {Tool::kNngcat, Tool::kNanocat}) {
-    for (Transport t : {Transport::kTcp, Transport::kIpc}) {
-      for (bool msock_listens : {true, false})
-        cases.push_back({tool, t, msock_listens});
-    }
-  }
-  return cases;
-}
-
-class PubSubInteropTest : public ::testing::TestWithParam<PubSubCase> {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(ToolAvailable(ToolPath(GetParam().tool)))
-        << ToolPath(GetParam().tool) << " missing";
-    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed";
-  }
-  ScratchDir dir_;
-};
+using PubSubInteropTest = PeerInteropTest;
 
 // Two peer publishers (news and sports) -> one msock Sub subscribed to "news:".
 TEST_P(PubSubInteropTest, PeerPubToMsockSubWithPrefix) {
-  const PubSubCase& c = GetParam();
+  const PeerCase& c = GetParam();
   Sub sub;
   sub.Subscribe("news:");
-  std::vector<std::unique_ptr<ChildProcess>> pubs;
+  std::vector<ChildProcess*> pubs;
   for (const char* body : {"news:hit", "sports:miss"}) {
-    absl::StatusOr<std::unique_ptr<ChildProcess>> pub =
-        StartPeer(sub.socket(), c.transport, dir_, c.msock_listens,
-                  [&](bool listen, const std::string& url) {
-                    return ToolArgv(
-                        c.tool, "pub", listen, url,
-                        {"--data", body, "--interval", RepeatInterval(c.tool)});
-                  });
-    ASSERT_TRUE(pub.ok()) << pub.status();
-    pubs.push_back(*std::move(pub));
+    ChildProcess* pub =
+        StartToolPeer(sub.socket(), [&](bool listen, const std::string& url) {
+          return Argv("pub", listen, url,
+                      {"--data", body, "--interval", RepeatInterval(c.tool)});
+        });
+    ASSERT_NE(pub, nullptr);
+    pubs.push_back(pub);
   }
-  absl::Status up = sub.WaitForPeers(2, absl::Now() + kWait);
-  ASSERT_TRUE(up.ok()) << up << "; stderr: " << pubs[0]->err() << " / "
-                       << pubs[1]->err();
+  ASSERT_TRUE(PeersUp(sub.socket(), 2));
 
   for (int i = 0; i < 2; ++i) {
     absl::StatusOr<Message> m = sub.Recv(absl::Now() + kWait);
@@ -103,19 +69,14 @@ TEST_P(PubSubInteropTest, PeerPubToMsockSubWithPrefix) {
 
 // msock Pub -> peer sub subscribed to "news:".
 TEST_P(PubSubInteropTest, MsockPubToPeerSubWithPrefix) {
-  const PubSubCase& c = GetParam();
   Pub pub;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-      StartPeer(pub.socket(), c.transport, dir_, c.msock_listens,
-                [&](bool listen, const std::string& url) {
-                  return ToolArgv(c.tool, "sub", listen, url,
-                                  {"--subscribe", "news:", "-Q"});
-                });
-  ASSERT_TRUE(child.ok()) << child.status();
-  ChildProcess& peer = **child;
-  absl::Status up = pub.WaitForPeers(1, absl::Now() + kWait);
-  ASSERT_TRUE(up.ok()) << up << "; " << peer.command()
-                       << " stderr: " << peer.err();
+  ChildProcess* child =
+      StartToolPeer(pub.socket(), [&](bool listen, const std::string& url) {
+        return Argv("sub", listen, url, {"--subscribe", "news:", "-Q"});
+      });
+  ASSERT_NE(child, nullptr);
+  ChildProcess& peer = *child;
+  ASSERT_TRUE(PeersUp(pub.socket(), 1));
 
   // The pipe is up on msock's side; the peer may still be finishing its own
   // side of the handshake, so publish rounds until the first one shows up. A
@@ -153,7 +114,7 @@ TEST_P(PubSubInteropTest, MsockPubToPeerSubWithPrefix) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Peers, PubSubInteropTest,
-                         ::testing::ValuesIn(AllCases()), CaseName);
+                         ::testing::ValuesIn(AllPeerCases()), PeerCaseName);
 
 }  // namespace
 }  // namespace msock::testing

@@ -13,57 +13,19 @@
 #include "msock/msock.h"
 #include "msock/protocols/reqrep.h"
 #include "tests/interop/interop_util.h"
+#include "tests/interop/peer_case.h"
 
 namespace msock::testing {
 namespace {
 
-enum class Peer { kNngcat, kNanocat };
-
-struct ReqRepCase {
-  Peer peer;
-  Transport transport;
-};
-
-const char* Tool(Peer p) { return p == Peer::kNngcat ? kNngcat : kNanocat; }
-
-std::string CaseName(const ::testing::TestParamInfo<ReqRepCase>& info) {
-  return std::string(info.param.peer == Peer::kNngcat ? "Nngcat" : "Nanocat") +
-         "_" + TransportName(info.param.transport);
-}
-
-std::vector<ReqRepCase> AllCases() {
-  std::vector<ReqRepCase> cases;
-  for (Peer p : {Peer::kNngcat, Peer::kNanocat}) {
-    for (Transport t : {Transport::kTcp, Transport::kIpc})
-      cases.push_back({p, t});
-  }
-  return cases;
-}
-
-class ReqRepInteropTest : public ::testing::TestWithParam<ReqRepCase> {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(ToolAvailable(Tool(GetParam().peer)))
-        << Tool(GetParam().peer) << " missing";
-    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed";
-  }
-  ScratchDir dir_;
-};
+using ReqRepInteropTest = PeerInteropTest;
 
 // msock Req -> peer rep.
 TEST_P(ReqRepInteropTest, MsockReqPeerRep) {
-  const ReqRepCase& c = GetParam();
+  const PeerCase& c = GetParam();
   absl::StatusOr<ListeningPeer> lp =
       StartListeningPeer(c.transport, dir_, [&](const std::string& url) {
-        std::vector<std::string> argv = {
-            Tool(c.peer),
-            "--rep",
-            c.peer == Peer::kNngcat ? "--listen" : "--bind",
-            url,
-            "--data",
-            "pong",
-            "-Q"};
-        return argv;
+        return Argv("rep", /*listen=*/true, url, {"--data", "pong", "-Q"});
       });
   ASSERT_TRUE(lp.ok()) << lp.status();
   Req req;
@@ -92,14 +54,13 @@ TEST_P(ReqRepInteropTest, MsockReqPeerRep) {
 
 // Peer req -> msock Rep.
 TEST_P(ReqRepInteropTest, PeerReqMsockRep) {
-  const ReqRepCase& c = GetParam();
+  const PeerCase& c = GetParam();
   Rep rep;
   absl::StatusOr<std::string> url =
       rep.Listen(MsockListenUrl(c.transport, dir_));
   ASSERT_TRUE(url.ok()) << url.status();
   absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(
-      {Tool(c.peer), "--req", c.peer == Peer::kNngcat ? "--dial" : "--connect",
-       *url, "--data", "ping", "-Q"});
+      Argv("req", /*listen=*/false, *url, {"--data", "ping", "-Q"}));
   ASSERT_TRUE(child.ok()) << child.status();
   ChildProcess& peer = **child;
 
@@ -121,8 +82,12 @@ TEST_P(ReqRepInteropTest, PeerReqMsockRep) {
   EXPECT_EQ(rep.stats().rejected_bad_frame, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Peers, ReqRepInteropTest,
-                         ::testing::ValuesIn(AllCases()), CaseName);
+INSTANTIATE_TEST_SUITE_P(
+    Peers, ReqRepInteropTest,
+    ::testing::ValuesIn(PeerCases({Tool::kNngcat, Tool::kNanocat},
+                                  {Transport::kTcp, Transport::kIpc},
+                                  {Listener::kPerTest})),
+    PeerCaseName);
 
 }  // namespace
 }  // namespace msock::testing

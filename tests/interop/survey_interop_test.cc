@@ -18,56 +18,25 @@
 #include "msock/msock.h"
 #include "tests/interop/interop_util.h"
 #include "tests/interop/pattern_util.h"
+#include "tests/interop/peer_case.h"
 
 namespace msock::testing {
 namespace {
 
-struct SurveyCase {
-  Tool tool;
-  Transport transport;
-  bool msock_listens;
-};
-
-std::string CaseName(const ::testing::TestParamInfo<SurveyCase>& info) {
-  const SurveyCase& c = info.param;
-  return ToolName(c.tool) + "_" + TransportName(c.transport) +
-         (c.msock_listens ? "_MsockListens" : "_PeerListens");
-}
-
-std::vector<SurveyCase> AllCases() {
-  std::vector<SurveyCase> cases;
-  for (Tool tool : {Tool::kNngcat, Tool::kNanocat}) {
-    for (Transport t : {Transport::kTcp, Transport::kIpc}) {
-      for (bool msock_listens : {true, false})
-        cases.push_back({tool, t, msock_listens});
-    }
-  }
-  return cases;
-}
-
-class SurveyInteropTest : public ::testing::TestWithParam<SurveyCase> {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(ToolAvailable(ToolPath(GetParam().tool)))
-        << ToolPath(GetParam().tool) << " missing";
-    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed";
-  }
-  ScratchDir dir_;
-};
+using SurveyInteropTest = PeerInteropTest;
 
 // Peer surveyor -> msock Respondent; the peer prints the answer.
 TEST_P(SurveyInteropTest, PeerSurveyorMsockRespondent) {
-  const SurveyCase& c = GetParam();
+  const PeerCase& c = GetParam();
   Respondent resp;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child = StartPeer(
-      resp.socket(), c.transport, dir_, c.msock_listens,
-      [&](bool listen, const std::string& url) {
-        return ToolArgv(
-            c.tool, "surveyor", listen, url,
+  ChildProcess* child =
+      StartToolPeer(resp.socket(), [&](bool listen, const std::string& url) {
+        return Argv(
+            "surveyor", listen, url,
             {"--data", "who?", "--interval", RepeatInterval(c.tool), "-Q"});
       });
-  ASSERT_TRUE(child.ok()) << child.status();
-  ChildProcess& peer = **child;
+  ASSERT_NE(child, nullptr);
+  ChildProcess& peer = *child;
 
   // Answer surveys until the peer prints an answer: one normally does, but an
   // answer to a survey the peer has already replaced by its next one (it
@@ -102,16 +71,14 @@ TEST_P(SurveyInteropTest, PeerSurveyorMsockRespondent) {
 
 // msock Surveyor -> peer respondent; Survey returns the peer's answer.
 TEST_P(SurveyInteropTest, MsockSurveyorPeerRespondent) {
-  const SurveyCase& c = GetParam();
   Surveyor surveyor;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-      StartPeer(surveyor.socket(), c.transport, dir_, c.msock_listens,
-                [&](bool listen, const std::string& url) {
-                  return ToolArgv(c.tool, "respondent", listen, url,
-                                  {"--data", "yes-from-peer", "-Q"});
-                });
-  ASSERT_TRUE(child.ok()) << child.status();
-  ChildProcess& peer = **child;
+  ChildProcess* child = StartToolPeer(surveyor.socket(), [&](bool listen,
+                                                             const std::string&
+                                                                 url) {
+    return Argv("respondent", listen, url, {"--data", "yes-from-peer", "-Q"});
+  });
+  ASSERT_NE(child, nullptr);
+  ChildProcess& peer = *child;
   absl::Status up = surveyor.WaitForPeers(1, absl::Now() + kWait);
   ASSERT_TRUE(up.ok()) << up << "; " << peer.command()
                        << " stderr: " << peer.err();
@@ -200,7 +167,7 @@ INSTANTIATE_TEST_SUITE_P(Transports, MixedSurveyInteropTest,
                          });
 
 INSTANTIATE_TEST_SUITE_P(Peers, SurveyInteropTest,
-                         ::testing::ValuesIn(AllCases()), CaseName);
+                         ::testing::ValuesIn(AllPeerCases()), PeerCaseName);
 
 }  // namespace
 }  // namespace msock::testing

@@ -31,6 +31,7 @@
 #include "msock/msock.h"
 #include "tests/interop/interop_util.h"
 #include "tests/interop/pattern_util.h"
+#include "tests/interop/peer_case.h"
 #include "tests/interop/ws_interop_util.h"
 
 namespace msock::testing {
@@ -331,25 +332,7 @@ TEST_F(WsEdgeTest, SharedPortTwoSocketsByPath) {
 
 constexpr size_t kLarge = 200 * 1024;
 
-struct LargeCase {
-  Tool tool;
-  bool msock_listens;
-};
-
-void PrintTo(const LargeCase& c, std::ostream* os) {
-  *os << ToolName(c.tool)
-      << (c.msock_listens ? " dials msock" : " listens, msock dials");
-}
-
-class WsLargeInteropTest : public ::testing::TestWithParam<LargeCase> {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(ToolAvailable(ToolPath(GetParam().tool)))
-        << ToolPath(GetParam().tool) << " missing";
-    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed";
-  }
-  ScratchDir dir_;
-};
+using WsLargeInteropTest = PeerInteropTest;
 
 // What a relay carried, for failure messages.
 std::string Traffic(TcpRelay& relay) {
@@ -394,13 +377,13 @@ void ExpectMsockFrames(const std::string& stream, size_t payload, bool masked) {
 // msock (or the tool's --file), the reply from the tool's --file (or msock).
 // The tool prints what it got with --raw; both sides compare byte for byte.
 TEST_P(WsLargeInteropTest, RequestAndReplyIntact) {
-  const LargeCase& c = GetParam();
+  const PeerCase& c = GetParam();
   const std::string request = RandomBytes(kLarge, 1);
   const std::string reply = RandomBytes(kLarge, 2);
   std::unique_ptr<TcpRelay> relay;
   std::unique_ptr<ChildProcess> peer;
 
-  if (c.msock_listens) {
+  if (c.msock_listens()) {
     // tool --req --file request -> relay -> msock Rep, which replies `reply`.
     Rep rep;
     ASSERT_TRUE(rep.Set(opt::kMaxRecvSize, size_t{1} << 20).ok());
@@ -473,22 +456,17 @@ TEST_P(WsLargeInteropTest, RequestAndReplyIntact) {
   EXPECT_EQ(down[0].substr(0, 4), up[0].substr(0, 4)) << "request id echo";
   EXPECT_TRUE(down[0].substr(4) == reply);
   // msock's own frames; the tool's are recorded for the report.
-  const std::string& msock_stream = c.msock_listens ? s2c : c2s;
-  const std::string& tool_stream = c.msock_listens ? c2s : s2c;
-  ExpectMsockFrames(msock_stream, kLarge + 4, /*masked=*/!c.msock_listens);
+  const std::string& msock_stream = c.msock_listens() ? s2c : c2s;
+  const std::string& tool_stream = c.msock_listens() ? c2s : s2c;
+  ExpectMsockFrames(msock_stream, kLarge + 4, /*masked=*/!c.msock_listens());
   RecordProperty("tool_frames", DescribeFrames(WsFramesOf(tool_stream)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Peers, WsLargeInteropTest,
-                         ::testing::Values(LargeCase{Tool::kNngcat, true},
-                                           LargeCase{Tool::kNngcat, false},
-                                           LargeCase{Tool::kNanocat, true},
-                                           LargeCase{Tool::kNanocat, false}),
-                         [](const ::testing::TestParamInfo<LargeCase>& info) {
-                           return ToolName(info.param.tool) +
-                                  (info.param.msock_listens ? "_MsockListens"
-                                                            : "_PeerListens");
-                         });
+                         ::testing::ValuesIn(PeerCases(
+                             {Tool::kNngcat, Tool::kNanocat}, {Transport::kWs},
+                             {Listener::kMsock, Listener::kPeer})),
+                         PeerCaseName);
 
 }  // namespace
 }  // namespace msock::testing

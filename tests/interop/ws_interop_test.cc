@@ -25,67 +25,31 @@
 #include "msock/msock.h"
 #include "tests/interop/interop_util.h"
 #include "tests/interop/pattern_util.h"
+#include "tests/interop/peer_case.h"
 #include "tests/interop/ws_interop_util.h"
 
 namespace msock::testing {
 namespace {
 
-struct WsCase {
-  Tool tool;
-  bool msock_listens;
-};
+using WsInteropTest = PeerInteropTest;
 
-std::string CaseName(const ::testing::TestParamInfo<WsCase>& info) {
-  return ToolName(info.param.tool) +
-         (info.param.msock_listens ? "_MsockListens" : "_PeerListens");
+std::vector<PeerCase> AllCases() {
+  return PeerCases({Tool::kNngcat, Tool::kNanocat}, {Transport::kWs},
+                   {Listener::kMsock, Listener::kPeer});
 }
-
-// Readable parameters in test listings (and no padding bytes in them).
-void PrintTo(const WsCase& c, std::ostream* os) {
-  *os << ToolName(c.tool)
-      << (c.msock_listens ? " dials msock" : " listens, msock dials");
-}
-
-std::vector<WsCase> AllCases() {
-  std::vector<WsCase> cases;
-  for (Tool tool : {Tool::kNngcat, Tool::kNanocat}) {
-    for (bool msock_listens : {true, false})
-      cases.push_back({tool, msock_listens});
-  }
-  return cases;
-}
-
-// Checks every line in `lines` was expected; reports the others.
-void NoOtherLines(const ChildProcess& peer,
-                  const std::vector<std::string>& lines) {
-  for (const std::string& line : lines)
-    ADD_FAILURE() << "unexpected output of " << peer.command() << ": " << line;
-}
-
-class WsInteropTest : public ::testing::TestWithParam<WsCase> {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(ToolAvailable(ToolPath(GetParam().tool)))
-        << ToolPath(GetParam().tool) << " missing";
-  }
-};
 
 // ---- req / rep ----
 
 // msock Req -> peer rep answering "pong".
 TEST_P(WsInteropTest, MsockReqPeerRep) {
-  const WsCase& c = GetParam();
   Req req;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child = StartWsPeer(
-      req.socket(), c.tool, c.msock_listens, "/reqrep",
-      [&](bool listen, const std::string& url) {
-        return ToolArgv(c.tool, "rep", listen, url, {"--data", "pong", "-Q"});
+  ChildProcess* child = StartToolPeer(
+      req.socket(), "/reqrep", [&](bool listen, const std::string& url) {
+        return Argv("rep", listen, url, {"--data", "pong", "-Q"});
       });
-  ASSERT_TRUE(child.ok()) << child.status();
-  ChildProcess& peer = **child;
-  absl::Status up = req.WaitForPeers(1, absl::Now() + kWait);
-  ASSERT_TRUE(up.ok()) << up << "; " << peer.command()
-                       << " stderr: " << peer.err();
+  ASSERT_NE(child, nullptr);
+  ChildProcess& peer = *child;
+  ASSERT_TRUE(PeersUp(req.socket(), 1));
 
   for (const char* body : {"ping", "ping-2"}) {
     Message m(body);
@@ -108,15 +72,13 @@ TEST_P(WsInteropTest, MsockReqPeerRep) {
 
 // Peer req sending "ping" once -> msock Rep.
 TEST_P(WsInteropTest, PeerReqMsockRep) {
-  const WsCase& c = GetParam();
   Rep rep;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child = StartWsPeer(
-      rep.socket(), c.tool, c.msock_listens, "/reqrep",
-      [&](bool listen, const std::string& url) {
-        return ToolArgv(c.tool, "req", listen, url, {"--data", "ping", "-Q"});
+  ChildProcess* child = StartToolPeer(
+      rep.socket(), "/reqrep", [&](bool listen, const std::string& url) {
+        return Argv("req", listen, url, {"--data", "ping", "-Q"});
       });
-  ASSERT_TRUE(child.ok()) << child.status();
-  ChildProcess& peer = **child;
+  ASSERT_NE(child, nullptr);
+  ChildProcess& peer = *child;
 
   absl::StatusOr<Message> q = rep.Recv(absl::Now() + kWait);
   ASSERT_TRUE(q.ok()) << q.status() << "; " << peer.command()
@@ -142,25 +104,21 @@ TEST_P(WsInteropTest, PeerReqMsockRep) {
 // subscribed to "news:". Only news may come through; sports is filtered at the
 // Sub (subscriptions never travel on the wire).
 TEST_P(WsInteropTest, PeerPubMsockSubWithPrefix) {
-  const WsCase& c = GetParam();
+  const PeerCase& c = GetParam();
   Sub sub;
   sub.Subscribe("news:");
-  std::vector<std::unique_ptr<ChildProcess>> pubs;
+  std::vector<ChildProcess*> pubs;
   for (const char* body : {"news:hit", "sports:miss"}) {
     // A message sent before the Sub's pipe is up is lost: repeat.
-    absl::StatusOr<std::unique_ptr<ChildProcess>> pub = StartWsPeer(
-        sub.socket(), c.tool, c.msock_listens, "/pubsub",
-        [&](bool listen, const std::string& url) {
-          return ToolArgv(
-              c.tool, "pub", listen, url,
-              {"--data", body, "--interval", RepeatInterval(c.tool)});
+    ChildProcess* pub = StartToolPeer(
+        sub.socket(), "/pubsub", [&](bool listen, const std::string& url) {
+          return Argv("pub", listen, url,
+                      {"--data", body, "--interval", RepeatInterval(c.tool)});
         });
-    ASSERT_TRUE(pub.ok()) << pub.status();
-    pubs.push_back(*std::move(pub));
+    ASSERT_NE(pub, nullptr);
+    pubs.push_back(pub);
   }
-  absl::Status up = sub.WaitForPeers(2, absl::Now() + kWait);
-  ASSERT_TRUE(up.ok()) << up << "; stderr: " << pubs[0]->err() << " / "
-                       << pubs[1]->err();
+  ASSERT_TRUE(PeersUp(sub.socket(), 2));
 
   for (int i = 0; i < 2; ++i) {
     absl::StatusOr<Message> m = sub.Recv(absl::Now() + kWait);
@@ -185,19 +143,14 @@ TEST_P(WsInteropTest, PeerPubMsockSubWithPrefix) {
 // msock Pub -> peer sub subscribed to "news:". A "sports:" message goes before
 // every "news:" one; the peer must print only news.
 TEST_P(WsInteropTest, MsockPubPeerSubWithPrefix) {
-  const WsCase& c = GetParam();
   Pub pub;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-      StartWsPeer(pub.socket(), c.tool, c.msock_listens, "/pubsub",
-                  [&](bool listen, const std::string& url) {
-                    return ToolArgv(c.tool, "sub", listen, url,
-                                    {"--subscribe", "news:", "-Q"});
-                  });
-  ASSERT_TRUE(child.ok()) << child.status();
-  ChildProcess& peer = **child;
-  absl::Status up = pub.WaitForPeers(1, absl::Now() + kWait);
-  ASSERT_TRUE(up.ok()) << up << "; " << peer.command()
-                       << " stderr: " << peer.err();
+  ChildProcess* child = StartToolPeer(
+      pub.socket(), "/pubsub", [&](bool listen, const std::string& url) {
+        return Argv("sub", listen, url, {"--subscribe", "news:", "-Q"});
+      });
+  ASSERT_NE(child, nullptr);
+  ChildProcess& peer = *child;
+  ASSERT_TRUE(PeersUp(pub.socket(), 1));
 
   // The peer may still be finishing its side of the upgrade: publish rounds
   // until the first news line shows up.
@@ -233,18 +186,17 @@ TEST_P(WsInteropTest, MsockPubPeerSubWithPrefix) {
 // ---- push / pull ----
 
 TEST_P(WsInteropTest, PeerPushMsockPull) {
-  const WsCase& c = GetParam();
+  const PeerCase& c = GetParam();
   Pull pull;
   // Repeated: a tool closing right after a one-shot send may lose it.
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child = StartWsPeer(
-      pull.socket(), c.tool, c.msock_listens, "/pipeline",
-      [&](bool listen, const std::string& url) {
-        return ToolArgv(
-            c.tool, "push", listen, url,
+  ChildProcess* child = StartToolPeer(
+      pull.socket(), "/pipeline", [&](bool listen, const std::string& url) {
+        return Argv(
+            "push", listen, url,
             {"--data", "job-from-peer", "--interval", RepeatInterval(c.tool)});
       });
-  ASSERT_TRUE(child.ok()) << child.status();
-  ChildProcess& peer = **child;
+  ASSERT_NE(child, nullptr);
+  ChildProcess& peer = *child;
   absl::StatusOr<Message> m = pull.Recv(absl::Now() + kWait);
   ASSERT_TRUE(m.ok()) << m.status() << "; " << peer.command()
                       << " stderr: " << peer.err();
@@ -254,18 +206,14 @@ TEST_P(WsInteropTest, PeerPushMsockPull) {
 }
 
 TEST_P(WsInteropTest, MsockPushPeerPull) {
-  const WsCase& c = GetParam();
   Push push;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-      StartWsPeer(push.socket(), c.tool, c.msock_listens, "/pipeline",
-                  [&](bool listen, const std::string& url) {
-                    return ToolArgv(c.tool, "pull", listen, url, {"-Q"});
-                  });
-  ASSERT_TRUE(child.ok()) << child.status();
-  ChildProcess& peer = **child;
-  absl::Status up = push.WaitForPeers(1, absl::Now() + kWait);
-  ASSERT_TRUE(up.ok()) << up << "; " << peer.command()
-                       << " stderr: " << peer.err();
+  ChildProcess* child = StartToolPeer(
+      push.socket(), "/pipeline", [&](bool listen, const std::string& url) {
+        return Argv("pull", listen, url, {"-Q"});
+      });
+  ASSERT_NE(child, nullptr);
+  ChildProcess& peer = *child;
+  ASSERT_TRUE(PeersUp(push.socket(), 1));
   const std::vector<std::string> bodies = {"job-1", "job-2 with spaces",
                                            "job-3"};
   for (const std::string& body : bodies)
@@ -280,105 +228,17 @@ TEST_P(WsInteropTest, MsockPushPeerPull) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Peers, WsInteropTest, ::testing::ValuesIn(AllCases()),
-                         CaseName);
+                         PeerCaseName);
 
 // ---- pair ----
 
-enum class PairPeer { kNngcatPair0, kNngcatPair1, kNanocatPair };
+using WsPairInteropTest = PairPeerInteropTest;
 
-struct WsPairCase {
-  PairPeer peer;
-  bool msock_listens;
-};
-
-Tool PairTool(PairPeer p) {
-  return p == PairPeer::kNanocatPair ? Tool::kNanocat : Tool::kNngcat;
-}
-
-const char* PairPeerName(PairPeer p) {
-  return p == PairPeer::kNngcatPair0   ? "NngcatPair0"
-         : p == PairPeer::kNngcatPair1 ? "NngcatPair1"
-                                       : "NanocatPair";
-}
-
-std::string PairCaseName(const ::testing::TestParamInfo<WsPairCase>& info) {
-  return std::string(PairPeerName(info.param.peer)) +
-         (info.param.msock_listens ? "_MsockListens" : "_PeerListens");
-}
-
-void PrintTo(const WsPairCase& c, std::ostream* os) {
-  *os << PairPeerName(c.peer)
-      << (c.msock_listens ? " dials msock" : " listens, msock dials");
-}
-
-class WsPairInteropTest : public ::testing::TestWithParam<WsPairCase> {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(ToolAvailable(ToolPath(PairTool(GetParam().peer))))
-        << ToolPath(PairTool(GetParam().peer)) << " missing";
-  }
-
-  // The peer sends "from-peer" every interval and prints what it receives.
-  void RunBothDirections(PairRole& pair) {
-    const WsPairCase& c = GetParam();
-    const Tool tool = PairTool(c.peer);
-    // `nngcat --pair` is broken in 1.5.2: name the version.
-    const std::string proto = c.peer == PairPeer::kNngcatPair0   ? "pair0"
-                              : c.peer == PairPeer::kNngcatPair1 ? "pair1"
-                                                                 : "pair";
-    absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-        StartWsPeer(pair.socket(), tool, c.msock_listens, "/pair",
-                    [&](bool listen, const std::string& url) {
-                      return ToolArgv(tool, proto, listen, url,
-                                      {"--data", "from-peer", "--interval",
-                                       RepeatInterval(tool), "-Q"});
-                    });
-    ASSERT_TRUE(child.ok()) << child.status();
-    ChildProcess& peer = **child;
-    absl::Status s = pair.WaitForPeers(1, absl::Now() + kWait);
-    ASSERT_TRUE(s.ok()) << s << "; " << peer.command()
-                        << " stderr: " << peer.err();
-
-    absl::StatusOr<Message> m = pair.Recv(absl::Now() + kWait);
-    ASSERT_TRUE(m.ok()) << m.status() << "; " << peer.command()
-                        << " stderr: " << peer.err();
-    EXPECT_EQ(m->body(), "from-peer");
-
-    ASSERT_TRUE(pair.Send("from-msock", absl::Now() + kWait).ok());
-    std::vector<std::string> other;
-    EXPECT_TRUE(ReadUntilLine(peer, Quoted("from-msock"), kWait, &other))
-        << peer.command() << " printed " << other.size()
-        << " other lines; stderr: " << peer.err();
-    NoOtherLines(peer, other);
-
-    SocketStats st = pair.stats();
-    EXPECT_EQ(st.rejected_protocol, 0u);
-    EXPECT_EQ(st.rejected_bad_frame, 0u);
-  }
-};
-
-TEST_P(WsPairInteropTest, BothDirections) {
-  if (GetParam().peer == PairPeer::kNngcatPair1) {
-    Pair1 pair;
-    RunBothDirections(pair);
-  } else {
-    Pair0 pair;
-    RunBothDirections(pair);
-  }
-}
-
-std::vector<WsPairCase> AllPairCases() {
-  std::vector<WsPairCase> cases;
-  for (PairPeer p : {PairPeer::kNngcatPair0, PairPeer::kNngcatPair1,
-                     PairPeer::kNanocatPair}) {
-    for (bool msock_listens : {true, false})
-      cases.push_back({p, msock_listens});
-  }
-  return cases;
-}
+TEST_P(WsPairInteropTest, BothDirections) { RunBothDirections("/pair"); }
 
 INSTANTIATE_TEST_SUITE_P(Peers, WsPairInteropTest,
-                         ::testing::ValuesIn(AllPairCases()), PairCaseName);
+                         ::testing::ValuesIn(PairPeerCases({Transport::kWs})),
+                         PeerCaseName);
 
 // ---- nanocat and paths ----
 

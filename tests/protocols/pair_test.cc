@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "msock/msock.h"
+#include "tests/support/marry.h"
 #include "tests/support/test_support.h"
 
 namespace msock {
@@ -51,13 +52,10 @@ class PairTest : public ::testing::TestWithParam<std::string> {
 
 template <typename P>
 void OnlyOnePeer(const std::string& transport) {
-  P listener;
-  absl::StatusOr<std::string> url = listener.Listen(ListenUrlFor(transport));
+  P listener, first, second;
+  absl::StatusOr<std::string> url =
+      test::Marry(listener, first, transport, Deadline(10));
   ASSERT_TRUE(url.ok()) << url.status();
-  P first, second;
-  ASSERT_TRUE(first.Dial(*url).ok());
-  ASSERT_TRUE(first.WaitForPeers(1, Deadline(10)).ok());
-  ASSERT_TRUE(listener.WaitForPeers(1, Deadline(10)).ok());
   ASSERT_TRUE(second.Set(opt::kReconnectMin, absl::Milliseconds(20)).ok());
   ASSERT_TRUE(second.Dial(*url).ok());
   ASSERT_TRUE(WaitUntil(

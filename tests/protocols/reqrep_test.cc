@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "msock/msock.h"
+#include "tests/support/marry.h"
 #include "tests/support/test_support.h"
 
 namespace msock {
@@ -29,24 +30,19 @@ class ReqRepTest : public ::testing::TestWithParam<std::string> {
 
   // Listens with `rep`, dials with `req`, waits until both see the pipe.
   void Connect(Req& req, Rep& rep) {
-    absl::StatusOr<std::string> url = rep.Listen(ListenUrlFor(transport()));
+    absl::StatusOr<std::string> url =
+        test::Marry(rep, req, transport(), Deadline(10));
     ASSERT_TRUE(url.ok()) << url.status();
-    ASSERT_TRUE(req.Dial(*url).ok());
-    ASSERT_TRUE(req.WaitForPeers(1, Deadline(10)).ok());
-    ASSERT_TRUE(rep.WaitForPeers(1, Deadline(10)).ok());
   }
 
   // A raw req socket (no request ids, no matching) dialed to `rep` and
   // connected.
   std::unique_ptr<Socket> RawReq(Rep& rep, EventLog* log = nullptr) {
-    absl::StatusOr<std::string> url = rep.Listen(ListenUrlFor(transport()));
-    EXPECT_TRUE(url.ok()) << url.status();
     auto raw = std::make_unique<Socket>(protocols::kReq);
     if (log != nullptr) raw->OnPipeEvent(log->Fn());
-    EXPECT_TRUE(raw->Set(opt::kReconnectMin, absl::Milliseconds(10)).ok());
-    EXPECT_TRUE(raw->Dial(url.value_or("inproc://listen-failed")).ok());
-    EXPECT_TRUE(raw->WaitForPeers(1, Deadline(10)).ok());
-    EXPECT_TRUE(rep.WaitForPeers(1, Deadline(10)).ok());
+    absl::StatusOr<std::string> url =
+        test::Marry(rep, *raw, transport(), Deadline(10));
+    EXPECT_TRUE(url.ok()) << url.status();
     return raw;
   }
 
