@@ -29,7 +29,7 @@
 // Wire: one protobuf Envelope (protocols/proto/rooms.proto) per SP message;
 // binary on inproc, ipc, tcp and ws binary frames; protobuf's JSON mapping for
 // clients whose Hello was JSON (browsers, over ws text frames: set
-// opt::kWsText = 1 on the hub). protocols/rooms/WIRE.md describes it.
+// opt::kWsText = true on the hub). protocols/rooms/WIRE.md describes it.
 //
 // Threading: every member is thread-safe. Each Hub and RoomsClient has a
 // dispatcher thread that receives and runs the event handlers (and the hub's
