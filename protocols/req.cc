@@ -15,6 +15,7 @@
 
 #include "absl/time/clock.h"
 #include "msock/protocols/reqrep.h"
+#include "socket/socket_access.h"
 
 namespace msock {
 
@@ -71,21 +72,22 @@ Req::Req(Context& ctx)
   // Captures the state, not `this`: the socket may still deliver while Req is
   // destroyed.
   std::shared_ptr<State> st = state_;
-  socket_.SetRecvFilter([st](Message& m, int /*ttl*/) {
-    if (m.size() < 4) return RecvVerdict::kClosePipe;
+  internal::SocketAccess::SetRecvFilter(socket_, [st](Message& m, int /*ttl*/) {
+    if (m.size() < 4) return internal::RecvVerdict::kClosePipe;
     const uint32_t id = m.PopFrontWord();
     std::lock_guard<std::mutex> lock(st->mu);
     auto it = st->slots.find(id);
     if (it == st->slots.end() || it->second->reply.has_value())
-      return RecvVerdict::kDrop;
+      return internal::RecvVerdict::kDrop;
     it->second->reply.emplace(std::move(m));
     ++st->matched;
     it->second->cv.notify_one();
-    return RecvVerdict::kConsumed;  // handed to its Request
+    return internal::RecvVerdict::kConsumed;  // handed to its Request
   });
-  socket_.SetProtocolPipeHook([st](const PipeEvent& ev) {
-    if (ev.type == PipeEventType::kRemoved) st->PipeClosed(ev.pipe_id);
-  });
+  internal::SocketAccess::SetProtocolPipeHook(
+      socket_, [st](const PipeEvent& ev) {
+        if (ev.type == PipeEventType::kRemoved) st->PipeClosed(ev.pipe_id);
+      });
 }
 
 Req::~Req() { Close(); }
@@ -137,7 +139,8 @@ absl::StatusOr<Message> Req::Request(Message& msg, absl::Time deadline) {
   msg.header().insert(msg.header().begin(), id);
   Message copy = msg.Clone();  // for resending; shares the body
   uint32_t pipe = 0;
-  absl::Status sent = socket_.Send(msg, deadline, &pipe);
+  absl::Status sent =
+      internal::SocketAccess::Send(socket_, msg, deadline, &pipe);
   if (!sent.ok()) {
     forget();
     msg.header().erase(msg.header().begin());
@@ -181,8 +184,8 @@ absl::StatusOr<Message> Req::Request(Message& msg, absl::Time deadline) {
       slot.pipe_closed = false;
       lock.unlock();
       Message again = copy.Clone();
-      absl::Status s =
-          socket_.Send(again, std::min(deadline, next_resend), &pipe);
+      absl::Status s = internal::SocketAccess::Send(
+          socket_, again, std::min(deadline, next_resend), &pipe);
       if (absl::IsCancelled(s) || absl::IsFailedPrecondition(s)) {
         lock.lock();
         st.slots.erase(id);
@@ -200,7 +203,8 @@ absl::StatusOr<Message> Req::Request(Message& msg, absl::Time deadline) {
       lock.unlock();
       Message again = copy.Clone();
       // Best effort: if no pipe has room now, the next interval tries again.
-      absl::Status s = socket_.Send(again, absl::InfinitePast(), &pipe);
+      absl::Status s = internal::SocketAccess::Send(
+          socket_, again, absl::InfinitePast(), &pipe);
       lock.lock();
       if (s.ok()) st.SentOn(slot, pipe);
       next_resend = now + resend;

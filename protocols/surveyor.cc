@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "msock/protocols/survey.h"
 #include "protocols/backtrace.h"
+#include "socket/socket_access.h"
 
 namespace msock {
 
@@ -41,18 +42,18 @@ Surveyor::Surveyor(Context& ctx)
   std::random_device rd;
   state_->next_id = rd();
   std::shared_ptr<State> st = state_;
-  socket_.SetRecvFilter([st](Message& m, int /*ttl*/) {
-    if (m.size() < 4) return RecvVerdict::kClosePipe;
+  internal::SocketAccess::SetRecvFilter(socket_, [st](Message& m, int /*ttl*/) {
+    if (m.size() < 4) return internal::RecvVerdict::kClosePipe;
     const uint32_t id = m.PopFrontWord();
     std::lock_guard<std::mutex> lock(st->mu);
     auto it = st->slots.find(id);
     if (it == st->slots.end() ||
         it->second->answers.size() >= kMaxPendingAnswers) {
-      return RecvVerdict::kDrop;  // late, unknown, or flooding
+      return internal::RecvVerdict::kDrop;  // late, unknown, or flooding
     }
     it->second->answers.push_back(std::move(m));
     it->second->cv.notify_one();
-    return RecvVerdict::kConsumed;
+    return internal::RecvVerdict::kConsumed;
   });
 }
 

@@ -6,8 +6,8 @@
 // process.
 //
 // Example:
-//   msock::Context ctx;                   // a private loop thread
-//   msock::Push push(ctx);                // sockets on it
+//   msock::Context ctx;     // a private loop thread
+//   msock::Push push(ctx);  // sockets on it (declared after: closed first)
 //   ctx.Post([] { /* runs on the loop thread */ });
 //
 // Thread-safety: every member is thread-safe. A Context must outlive the

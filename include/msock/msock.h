@@ -1,5 +1,6 @@
 // msock/msock.h: everything a user of msock needs, in one include.
 //
+// Example:
 //   #include "msock/msock.h"
 //   msock::Pull pull;
 //   std::string url = pull.Listen("tcp://127.0.0.1:0").value();

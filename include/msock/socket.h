@@ -3,38 +3,39 @@
 //
 // A Socket is three parts a protocol recipe configures (see SocketSpec):
 //   - a Connector: dials and listens on any number of URLs, keeps the table of
-//   pipes (one pipe
-//     per connected peer), limits their number, re-dials with exponential
-//     back-off;
+//     pipes (one pipe per connected peer), limits their number, re-dials with
+//     exponential back-off;
 //   - a Sender: kNone (cannot send), kToOne (round robin over pipes with room;
-//   messages queued on
-//     a pipe that dies go to another), kToAll (every pipe gets the message, one
-//     shared body; a full pipe is handled per the kOverflow option: drop the
-//     new message or its oldest one, counted per pipe, or block), kToDest
-//     (SendTo a path), kByHeader (to the pipe named by the first header word);
+//     messages queued on a pipe that dies go to another), kToAll (every pipe
+//     gets the message, one shared body; a full pipe is handled per the
+//     kOverflow option: drop the new message or its oldest one, counted per
+//     pipe, or block), kToDest (SendTo a path), kByHeader (to the pipe named
+//     by the first header word);
 //   - a Receiver: kNone or kAll (fair-queued from every pipe into one bounded
-//   queue).
+//     queue).
 // Every received message carries its source path (the pipe it came through).
 //
 // Most users want the typed classes of msock/protocols/*.h (Push, Pull, Pair0,
-// Pair1), which expose only what their role allows. Socket is for protocols,
-// devices and tests.
+// Pub, Req, ...), which expose only what their role allows. Socket is for
+// devices, raw sockets and tests. The hooks protocols install on a socket
+// (receive filter, pipe hook) are not part of this API.
 //
 // Example:
 //   msock::Socket pull(msock::protocols::kPull);
-//   absl::StatusOr<std::string> url = pull.Listen("tcp://127.0.0.1:0");  //
-//   port 0 -> bound URL msock::Socket push(msock::protocols::kPush);
-//   push.Dial(*url).IgnoreError();
+//   // Port 0: the socket picks a free port and returns the bound URL.
+//   std::string url = pull.Listen("tcp://127.0.0.1:0").value();
+//   msock::Socket push(msock::protocols::kPush);
+//   absl::Status s = push.Dial(url);  // connects in the background
 //   msock::Message m("job");
-//   push.Send(m, absl::Now() + absl::Seconds(1)).IgnoreError();
-//   absl::StatusOr<msock::Message> got = pull.Recv(absl::Now() +
-//   absl::Seconds(1));
+//   absl::Time deadline = absl::Now() + absl::Seconds(1);
+//   if (s.ok()) s = push.Send(m, deadline);  // waits for the connection
+//   absl::StatusOr<msock::Message> got = pull.Recv(deadline);  // "job"
 //
-// Thread-safety: every member is thread-safe; several threads may Send and Recv
-// at once. Blocking calls take a deadline (absl::InfiniteFuture() waits for
-// ever; absl::InfinitePast() never waits); the overloads without one use the
-// send / recv timeout options. Close() wakes every blocked call with kCancelled
-// and always returns.
+// Thread-safety: every member is thread-safe; several threads may Send and
+// Recv at once. Blocking calls take a deadline (absl::InfiniteFuture() waits
+// for ever; absl::InfinitePast() never waits); the overloads without one use
+// the send / recv timeout options. Close() wakes every blocked call with
+// kCancelled and always returns.
 #ifndef MSOCK_SOCKET_H_
 #define MSOCK_SOCKET_H_
 
@@ -59,17 +60,6 @@ namespace msock {
 enum class SendMode { kNone, kToOne, kToAll, kToDest, kByHeader };
 enum class RecvMode { kNone, kAll };
 
-// What a receiving socket does with a message that just arrived on a pipe
-// (before it is queued): keep it, drop it (counted in stats().dropped), close
-// that pipe (counted in stats().rejected_bad_frame), or nothing because the
-// filter took it itself (kConsumed: e.g. req hands a reply to the thread
-// waiting for it; neither queued nor counted as dropped). The filter may change
-// the message (strip header words). It gets the socket's kTtl value. It runs on
-// the I/O thread (or an inproc sender's thread) under the socket's lock: it
-// must be quick, must not block and must not call the socket.
-enum class RecvVerdict { kKeep, kDrop, kClosePipe, kConsumed };
-using RecvFilter = std::function<RecvVerdict(Message& msg, int ttl)>;
-
 // The constant part of a protocol: who it is, whom it talks to, and how it
 // routes.
 struct SocketSpec {
@@ -82,7 +72,8 @@ struct SocketSpec {
   RecvMode recv;
 };
 
-// Why a pipe was refused or closed by this socket.
+// Counters of a socket since it was made: traffic, pipes, and why pipes or
+// messages were refused.
 struct SocketStats {
   uint64_t messages_in = 0;
   uint64_t bytes_in = 0;
@@ -91,13 +82,14 @@ struct SocketStats {
   uint64_t pipes_opened = 0;
   uint64_t pipes_closed = 0;
   uint64_t rejected_protocol = 0;  // peer spoke another SP protocol
-  uint64_t rejected_bad_frame =
-      0;  // bad connection header, bad frame, filter said close
+  // Bad connection header, bad frame, or the protocol refused a message.
+  uint64_t rejected_bad_frame = 0;
   uint64_t rejected_oversize = 0;  // message over kMaxRecvSize
-  uint64_t rejected_handshake_timeout =
-      0;                             // no SP header within kHandshakeTimeout
+  // No SP header within kHandshakeTimeout.
+  uint64_t rejected_handshake_timeout = 0;
   uint64_t rejected_pipe_limit = 0;  // socket already had max_pipes pipes
-  uint64_t dropped = 0;  // messages dropped (kToAll full queue, filter, ...)
+  // Messages dropped (kToAll full queue, protocol filter, ...).
+  uint64_t dropped = 0;
 };
 
 // One pipe's queue and losses (Socket::pipe_stats).
@@ -126,12 +118,16 @@ struct PipeEvent {
 
 namespace internal {
 class SocketCore;
+class SocketAccess;  // protocol plumbing (socket/socket_access.h)
 }  // namespace internal
 
 class Socket {
  public:
   // A socket on `ctx` (which must outlive it), following `spec`.
   explicit Socket(const SocketSpec& spec, Context& ctx = Context::Default());
+  // Moving keeps the same socket (pipes, queues, options); the moved-from
+  // Socket may only be destroyed or assigned to. Assigning closes the socket
+  // assigned to first.
   Socket(Socket&&) noexcept;
   Socket& operator=(Socket&&) noexcept;
   ~Socket();  // Close()
@@ -155,27 +151,26 @@ class Socket {
   // block and deadline already past), kCancelled (closed while waiting),
   // kFailedPrecondition (closed / role cannot send).
   absl::Status Send(Message& msg, absl::Time deadline);
-  absl::Status Send(Message& msg);  // deadline = now + kSendTimeout
+  // Same, with deadline = now + the kSendTimeout option.
+  absl::Status Send(Message& msg);
+  // Same, never waiting: kUnavailable when no pipe has room now.
   absl::Status TrySend(Message& msg) { return Send(msg, absl::InfinitePast()); }
-  // Same as Send; for kToOne sockets *sent_on receives the id of the pipe the
-  // message was queued on (req uses it to resend when that pipe dies).
-  absl::Status Send(Message& msg, absl::Time deadline, uint32_t* sent_on);
-  // kToAll sockets: sends to every pipe except `except_pipe` (a bus device
-  // forwarding what came in on that pipe).
-  absl::Status SendExcept(uint32_t except_pipe, Message& msg,
-                          absl::Time deadline);
   // Sends to the pipe named by path.back() (kToDest sockets). kUnavailable if
-  // that pipe is gone (counted in stats().dropped).
+  // that pipe is gone (counted in stats().dropped); otherwise as Send.
   absl::Status SendTo(const Path& path, Message& msg, absl::Time deadline);
 
-  // Receives the next message (fair across pipes). Same errors as Send.
+  // Receives the next message (fair across pipes). Its source() ends with the
+  // id of the pipe it came on. Errors as Send.
   absl::StatusOr<Message> Recv(absl::Time deadline);
-  absl::StatusOr<Message> Recv();  // deadline = now + kRecvTimeout
+  // Same, with deadline = now + the kRecvTimeout option.
+  absl::StatusOr<Message> Recv();
+  // Same, never waiting: kUnavailable when nothing is queued.
   absl::StatusOr<Message> TryRecv() { return Recv(absl::InfinitePast()); }
 
-  // Waits until at least `n` pipes are connected. kDeadlineExceeded,
-  // kCancelled.
+  // Waits until at least `n` pipes are connected. Errors: kDeadlineExceeded,
+  // kCancelled, kFailedPrecondition (closed).
   absl::Status WaitForPeers(int n, absl::Time deadline);
+  // Pipes connected now.
   int pipe_count() const;
 
   // Calls `fn` on every pipe added or removed, and on every failed dial
@@ -184,15 +179,11 @@ class Socket {
   // Replaces any earlier observer; pass nullptr to remove it. Events stop when
   // Close starts; none runs after Close returns.
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
-  // For protocol code: like OnPipeEvent, but a separate slot that the user's
-  // observer does not replace; it runs first. Same rules.
-  void SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn);
-  // Installs a receive filter (protocols use it: pair1's hop count, sub's
-  // prefixes).
-  void SetRecvFilter(RecvFilter filter);
-  // Closes the pipe with id `pipe_id`, if it still exists.
+  // Closes the pipe with id `pipe_id`, if it still exists (no-op otherwise).
   void ClosePipe(uint32_t pipe_id);
 
+  // Options (msock/options.h). Set errors: kInvalidArgument (value out of
+  // range), kFailedPrecondition (closed).
   absl::Status Set(OptionKey<absl::Duration> key, absl::Duration value);
   absl::Status Set(OptionKey<size_t> key, size_t value);
   absl::Status Set(OptionKey<int> key, int value);
@@ -204,6 +195,7 @@ class Socket {
   Overflow Get(OptionKey<Overflow> key) const;
   std::string Get(OptionKey<std::string> key) const;
 
+  // A snapshot of the socket's counters.
   SocketStats stats() const;
   // Queue lengths and drop counts of every connected pipe.
   std::vector<PipeStats> pipe_stats() const;
@@ -214,6 +206,8 @@ class Socket {
   void Close();
 
  private:
+  friend class internal::SocketAccess;
+
   std::shared_ptr<internal::SocketCore> core_;
 };
 

@@ -34,7 +34,7 @@
 //   front.Listen("tcp://127.0.0.1:5555").IgnoreError();
 //   back.Listen("tcp://127.0.0.1:5556").IgnoreError();
 //   std::thread dev([&] { msock::Device(front, back).IgnoreError(); });
-//   ...  // Req clients dial 5555, Rep workers dial 5556
+//   // ... Req clients dial 5555, Rep workers dial 5556 ...
 //   front.Close();  // Device returns
 //   dev.join();
 #ifndef MSOCK_PROTOCOLS_DEVICE_H_

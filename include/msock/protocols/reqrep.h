@@ -10,17 +10,20 @@
 //   msock::Rep rep;
 //   std::string url = rep.Listen("tcp://127.0.0.1:0").value();
 //   msock::Req req;
-//   req.Dial(url).IgnoreError();
+//   req.Dial(url).IgnoreError();  // Request waits for the connection
 //   std::thread server([&] {
-//     auto q = rep.Recv(absl::Now() + absl::Seconds(5));
+//     absl::Time deadline = absl::Now() + absl::Seconds(5);
+//     absl::StatusOr<msock::Message> q = rep.Recv(deadline);
 //     msock::Message answer("pong");
-//     if (q.ok()) {
-//       rep.Reply(*q, answer, absl::Now() + absl::Seconds(5)).IgnoreError();
-//     }
+//     if (q.ok()) rep.Reply(*q, answer, deadline).IgnoreError();
 //   });
 //   msock::Message ping("ping");
-//   auto r = req.Request(ping, absl::Now() + absl::Seconds(5));  // "pong"
+//   absl::StatusOr<msock::Message> r =
+//       req.Request(ping, absl::Now() + absl::Seconds(5));  // "pong"
 //   server.join();
+//
+// Thread-safe. Surface: msock/protocols/role.h; Req sends only through
+// Request, Rep through Reply.
 #ifndef MSOCK_PROTOCOLS_REQREP_H_
 #define MSOCK_PROTOCOLS_REQREP_H_
 
@@ -95,11 +98,8 @@ class Rep : public internal::Role {
   // (default 8 words) are dropped (stats().dropped); a payload that ends before
   // a word with bit 31 set closes that pipe (stats().rejected_bad_frame), as
   // NNG does. Same errors as Socket::Recv.
-  absl::StatusOr<Message> Recv(absl::Time deadline) {
-    return socket_.Recv(deadline);
-  }
-  absl::StatusOr<Message> Recv() { return socket_.Recv(); }
-  absl::StatusOr<Message> TryRecv() { return socket_.TryRecv(); }
+  using Role::Recv;
+  using Role::TryRecv;
 
   // Sends `reply` back to where `request` came from, with request's backtrace
   // in front. On success reply is left empty; on error the caller keeps it as

@@ -12,17 +12,21 @@
 //   msock::Respondent resp;
 //   std::string url = resp.Listen("tcp://127.0.0.1:0").value();
 //   msock::Surveyor surveyor;
-//   surveyor.Dial(url).IgnoreError();
-//   surveyor.WaitForPeers(1, absl::Now() + absl::Seconds(5)).IgnoreError();
+//   absl::Status s = surveyor.Dial(url);
+//   if (s.ok()) s = surveyor.WaitForPeers(1, absl::Now() + absl::Seconds(5));
 //   std::thread answer([&] {
-//     auto q = resp.Recv(absl::Now() + absl::Seconds(5));
+//     absl::Time deadline = absl::Now() + absl::Seconds(5);
+//     absl::StatusOr<msock::Message> q = resp.Recv(deadline);
 //     msock::Message yes("yes");
-//     if (q.ok()) resp.Reply(*q, yes, absl::Now() +
-//     absl::Seconds(1)).IgnoreError();
+//     if (q.ok()) resp.Reply(*q, yes, deadline).IgnoreError();
 //   });
 //   msock::Message who("who?");
-//   auto answers = surveyor.Survey(who, absl::Now() + absl::Seconds(1));
+//   absl::StatusOr<std::vector<msock::Message>> answers =
+//       surveyor.Survey(who, absl::Now() + absl::Seconds(1));
 //   answer.join();  // answers->size() == 1, (*answers)[0].body() == "yes"
+//
+// Thread-safe. Surface: msock/protocols/role.h; Surveyor sends only through
+// Survey, Respondent through Reply.
 #ifndef MSOCK_PROTOCOLS_SURVEY_H_
 #define MSOCK_PROTOCOLS_SURVEY_H_
 
@@ -92,11 +96,8 @@ class Respondent : public internal::Role {
 
   // The next survey. A backtrace longer than kTtl words is dropped
   // (stats().dropped); a payload ending before its last word closes the pipe.
-  absl::StatusOr<Message> Recv(absl::Time deadline) {
-    return socket_.Recv(deadline);
-  }
-  absl::StatusOr<Message> Recv() { return socket_.Recv(); }
-  absl::StatusOr<Message> TryRecv() { return socket_.TryRecv(); }
+  using Role::Recv;
+  using Role::TryRecv;
 
   // Sends `answer` to the surveyor that sent `survey`, with its backtrace in
   // front. On success answer is left empty; on error the caller keeps it.
