@@ -138,38 +138,43 @@ class Socket {
   // port). Errors: kInvalidArgument (bad URL), kAlreadyExists (address in use),
   // kFailedPrecondition (closed), kUnavailable (other bind failure, with the
   // system's reason).
-  absl::StatusOr<std::string> Listen(std::string_view url);
+  [[nodiscard]] absl::StatusOr<std::string> Listen(std::string_view url);
   // Starts dialing `url` in the background: connects, and re-dials with
   // back-off whenever the connection fails or is lost. Returns once the URL is
   // checked; use WaitForPeers to know when a peer is there. Errors:
   // kInvalidArgument, kFailedPrecondition.
-  absl::Status Dial(std::string_view url);
+  [[nodiscard]] absl::Status Dial(std::string_view url);
 
   // Queues `msg` for sending. On success the socket owns the message (msg is
   // left empty); on error the caller keeps it. Blocks while no pipe can take
   // it, until the deadline. Errors: kDeadlineExceeded, kUnavailable (would
   // block and deadline already past), kCancelled (closed while waiting),
   // kFailedPrecondition (closed / role cannot send).
-  absl::Status Send(Message& msg, absl::Time deadline);
+  [[nodiscard]] absl::Status Send(Message& msg, absl::Time deadline);
   // Same, with deadline = now + the kSendTimeout option.
-  absl::Status Send(Message& msg);
+  [[nodiscard]] absl::Status Send(Message& msg);
   // Same, never waiting: kUnavailable when no pipe has room now.
-  absl::Status TrySend(Message& msg) { return Send(msg, absl::InfinitePast()); }
+  [[nodiscard]] absl::Status TrySend(Message& msg) {
+    return Send(msg, absl::InfinitePast());
+  }
   // Sends to the pipe named by path.back() (kToDest sockets). kUnavailable if
   // that pipe is gone (counted in stats().dropped); otherwise as Send.
-  absl::Status SendTo(const Path& path, Message& msg, absl::Time deadline);
+  [[nodiscard]] absl::Status SendTo(const Path& path, Message& msg,
+                                    absl::Time deadline);
 
   // Receives the next message (fair across pipes). Its source() ends with the
   // id of the pipe it came on. Errors as Send.
-  absl::StatusOr<Message> Recv(absl::Time deadline);
+  [[nodiscard]] absl::StatusOr<Message> Recv(absl::Time deadline);
   // Same, with deadline = now + the kRecvTimeout option.
-  absl::StatusOr<Message> Recv();
+  [[nodiscard]] absl::StatusOr<Message> Recv();
   // Same, never waiting: kUnavailable when nothing is queued.
-  absl::StatusOr<Message> TryRecv() { return Recv(absl::InfinitePast()); }
+  [[nodiscard]] absl::StatusOr<Message> TryRecv() {
+    return Recv(absl::InfinitePast());
+  }
 
   // Waits until at least `n` pipes are connected. Errors: kDeadlineExceeded,
   // kCancelled, kFailedPrecondition (closed).
-  absl::Status WaitForPeers(int n, absl::Time deadline);
+  [[nodiscard]] absl::Status WaitForPeers(int n, absl::Time deadline);
   // Pipes connected now.
   int pipe_count() const;
 
@@ -184,11 +189,12 @@ class Socket {
 
   // Options (msock/options.h). Set errors: kInvalidArgument (value out of
   // range), kFailedPrecondition (closed).
-  absl::Status Set(OptionKey<absl::Duration> key, absl::Duration value);
-  absl::Status Set(OptionKey<size_t> key, size_t value);
-  absl::Status Set(OptionKey<int> key, int value);
-  absl::Status Set(OptionKey<Overflow> key, Overflow value);
-  absl::Status Set(OptionKey<std::string> key, std::string value);
+  [[nodiscard]] absl::Status Set(OptionKey<absl::Duration> key,
+                                 absl::Duration value);
+  [[nodiscard]] absl::Status Set(OptionKey<size_t> key, size_t value);
+  [[nodiscard]] absl::Status Set(OptionKey<int> key, int value);
+  [[nodiscard]] absl::Status Set(OptionKey<Overflow> key, Overflow value);
+  [[nodiscard]] absl::Status Set(OptionKey<std::string> key, std::string value);
   absl::Duration Get(OptionKey<absl::Duration> key) const;
   size_t Get(OptionKey<size_t> key) const;
   int Get(OptionKey<int> key) const;

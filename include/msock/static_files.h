@@ -40,7 +40,7 @@ class StaticFiles {
   // wss:// socket listening there yet), kAlreadyExists (that path is already
   // served, or the address serves the other scheme), kUnavailable (cannot
   // bind).
-  static absl::StatusOr<std::unique_ptr<StaticFiles>> Serve(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<StaticFiles>> Serve(
       std::string_view url, std::string dir, Context& ctx = Context::Default());
   ~StaticFiles();
   StaticFiles(const StaticFiles&) = delete;

@@ -41,7 +41,7 @@ struct Url {
 // Thread-safe. kInvalidArgument (with the reason) for a malformed URL or an
 // unknown scheme.
 
-absl::StatusOr<Url> ParseUrl(std::string_view url);
+[[nodiscard]] absl::StatusOr<Url> ParseUrl(std::string_view url);
 
 }  // namespace msock
 

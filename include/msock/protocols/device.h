@@ -54,7 +54,7 @@ Socket RawSocket(const SocketSpec& cooked, Context& ctx = Context::Default());
 // kInvalidArgument if a and b are not the two ends of one protocol. Messages
 // that cannot be forwarded (the far side closed) are counted in the receiving
 // socket's stats().dropped. Blocks: run it on a thread of its own.
-absl::Status Device(Socket& a, Socket& b);
+[[nodiscard]] absl::Status Device(Socket& a, Socket& b);
 
 }  // namespace msock
 

@@ -75,7 +75,7 @@ class Sub : public internal::Role {
   void Subscribe(std::string_view prefix);
   // Removes a prefix. kNotFound if it was not subscribed. Messages already
   // queued are still delivered.
-  absl::Status Unsubscribe(std::string_view prefix);
+  [[nodiscard]] absl::Status Unsubscribe(std::string_view prefix);
   std::vector<std::string> subscriptions() const;
   // Messages discarded because no subscription matched.
   uint64_t filtered_out() const;

@@ -64,9 +64,10 @@ class Req : public internal::Role {
   // dropped and counted in stats().dropped), kUnavailable (deadline already
   // past and no peer could take it), kCancelled (Close() while waiting),
   // kFailedPrecondition (closed).
-  absl::StatusOr<Message> Request(Message& msg, absl::Time deadline);
+  [[nodiscard]] absl::StatusOr<Message> Request(Message& msg,
+                                                absl::Time deadline);
   // Same, with deadline = now + the kRecvTimeout option.
-  absl::StatusOr<Message> Request(Message& msg) {
+  [[nodiscard]] absl::StatusOr<Message> Request(Message& msg) {
     return Request(msg, absl::Now() + Get(opt::kRecvTimeout));
   }
 
@@ -106,10 +107,10 @@ class Rep : public internal::Role {
   // given. kUnavailable if that pipe is gone (the requester will resend the
   // request on another pipe); kDeadlineExceeded if the pipe stayed full;
   // kFailedPrecondition if closed.
-  absl::Status Reply(const Message& request, Message& reply,
-                     absl::Time deadline);
+  [[nodiscard]] absl::Status Reply(const Message& request, Message& reply,
+                                   absl::Time deadline);
   // Same, with deadline = now + the kSendTimeout option.
-  absl::Status Reply(const Message& request, Message& reply) {
+  [[nodiscard]] absl::Status Reply(const Message& request, Message& reply) {
     return Reply(request, reply, absl::Now() + Get(opt::kSendTimeout));
   }
 };

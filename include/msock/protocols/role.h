@@ -49,19 +49,22 @@ class Role {
 
   // Socket::Listen: the bound URL, or kInvalidArgument, kAlreadyExists,
   // kUnavailable, kFailedPrecondition.
-  absl::StatusOr<std::string> Listen(std::string_view url) {
+  [[nodiscard]] absl::StatusOr<std::string> Listen(std::string_view url) {
     return socket_.Listen(url);
   }
   // Socket::Dial: dials in the background. kInvalidArgument,
   // kFailedPrecondition.
-  absl::Status Dial(std::string_view url) { return socket_.Dial(url); }
+  [[nodiscard]] absl::Status Dial(std::string_view url) {
+    return socket_.Dial(url);
+  }
   // Socket::WaitForPeers. kDeadlineExceeded, kCancelled, kFailedPrecondition.
-  absl::Status WaitForPeers(int n, absl::Time deadline) {
+  [[nodiscard]] absl::Status WaitForPeers(int n, absl::Time deadline) {
     return socket_.WaitForPeers(n, deadline);
   }
   // Socket::Set: kInvalidArgument (out of range), kFailedPrecondition.
   template <typename T>
-  absl::Status Set(OptionKey<T> key, std::type_identity_t<T> value) {
+  [[nodiscard]] absl::Status Set(OptionKey<T> key,
+                                 std::type_identity_t<T> value) {
     return socket_.Set(key, value);
   }
   template <typename T>
@@ -78,28 +81,30 @@ class Role {
   // The send surface; a sending role makes it public with `using Role::Send;
   // using Role::TrySend;`. Contract of Socket::Send: on success the role owns
   // the message (msg is left empty), on error the caller keeps it as given.
-  absl::Status Send(Message& msg, absl::Time deadline) {
+  [[nodiscard]] absl::Status Send(Message& msg, absl::Time deadline) {
     return SendMessage(msg, deadline);
   }
   // Deadline = now + the kSendTimeout option.
-  absl::Status Send(Message& msg) {
+  [[nodiscard]] absl::Status Send(Message& msg) {
     return Send(msg, absl::Now() + Get(opt::kSendTimeout));
   }
   // Sends a copy of `body`.
-  absl::Status Send(std::string_view body, absl::Time deadline) {
+  [[nodiscard]] absl::Status Send(std::string_view body, absl::Time deadline) {
     Message msg(body);
     return Send(msg, deadline);
   }
   // Never waits: kUnavailable when no peer can take it now.
-  absl::Status TrySend(Message& msg) { return Send(msg, absl::InfinitePast()); }
+  [[nodiscard]] absl::Status TrySend(Message& msg) {
+    return Send(msg, absl::InfinitePast());
+  }
 
   // The receive surface; a receiving role makes it public with
   // `using Role::Recv; using Role::TryRecv;`. Errors as Socket::Recv.
-  absl::StatusOr<Message> Recv(absl::Time deadline) {
+  [[nodiscard]] absl::StatusOr<Message> Recv(absl::Time deadline) {
     return socket_.Recv(deadline);
   }
-  absl::StatusOr<Message> Recv() { return socket_.Recv(); }
-  absl::StatusOr<Message> TryRecv() { return socket_.TryRecv(); }
+  [[nodiscard]] absl::StatusOr<Message> Recv() { return socket_.Recv(); }
+  [[nodiscard]] absl::StatusOr<Message> TryRecv() { return socket_.TryRecv(); }
 
   // Where every Send overload ends. A role whose messages carry a header of
   // its own (pair1's hop count) overrides it; it must leave msg as given on

@@ -64,13 +64,13 @@ class Surveyor : public internal::Role {
   // stats().dropped. On success msg is left empty; on error the caller keeps
   // it. Errors: kCancelled (Close while waiting), kFailedPrecondition (closed),
   // kDeadlineExceeded / kUnavailable (kOverflow = kBlock and no room).
-  absl::Status Survey(Message& msg, absl::Time deadline,
-                      const std::function<void(Message&)>& each);
+  [[nodiscard]] absl::Status Survey(Message& msg, absl::Time deadline,
+                                    const std::function<void(Message&)>& each);
   // Same, collecting the answers.
-  absl::StatusOr<std::vector<Message>> Survey(Message& msg,
-                                              absl::Time deadline);
+  [[nodiscard]] absl::StatusOr<std::vector<Message>> Survey(
+      Message& msg, absl::Time deadline);
   // Same, with deadline = now + survey_time().
-  absl::StatusOr<std::vector<Message>> Survey(Message& msg) {
+  [[nodiscard]] absl::StatusOr<std::vector<Message>> Survey(Message& msg) {
     return Survey(msg, absl::Now() + survey_time());
   }
 
@@ -102,9 +102,9 @@ class Respondent : public internal::Role {
   // Sends `answer` to the surveyor that sent `survey`, with its backtrace in
   // front. On success answer is left empty; on error the caller keeps it.
   // kUnavailable if that surveyor is gone (counted in stats().dropped).
-  absl::Status Reply(const Message& survey, Message& answer,
-                     absl::Time deadline);
-  absl::Status Reply(const Message& survey, Message& answer) {
+  [[nodiscard]] absl::Status Reply(const Message& survey, Message& answer,
+                                   absl::Time deadline);
+  [[nodiscard]] absl::Status Reply(const Message& survey, Message& answer) {
     return Reply(survey, answer, absl::Now() + Get(opt::kSendTimeout));
   }
 };
