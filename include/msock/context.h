@@ -18,12 +18,13 @@
 #include <memory>
 
 #include "absl/functional/any_invocable.h"
+#include "msock/export.h"
 
 struct uv_loop_s;
 
 namespace msock {
 
-class Context {
+class MSOCK_EXPORT Context {
  public:
   Context();
   ~Context();

@@ -30,6 +30,7 @@
 #include <string_view>
 
 #include "absl/container/inlined_vector.h"
+#include "msock/export.h"
 
 namespace msock {
 
@@ -44,7 +45,7 @@ using HeaderWords = absl::InlinedVector<uint32_t, 2>;
 // socket.
 using Path = absl::InlinedVector<uint32_t, 2>;
 
-class Message {
+class MSOCK_EXPORT Message {
  public:
   // An empty message (zero-length body, no header words, empty path).
   Message() = default;

@@ -8,6 +8,7 @@
 #define MSOCK_MSOCK_H_
 
 #include "msock/context.h"
+#include "msock/export.h"
 #include "msock/message.h"
 #include "msock/options.h"
 #include "msock/protocols/bus.h"

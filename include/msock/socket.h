@@ -50,6 +50,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "msock/context.h"
+#include "msock/export.h"
 #include "msock/message.h"
 #include "msock/options.h"
 
@@ -121,7 +122,7 @@ class SocketCore;
 class SocketAccess;  // protocol plumbing (socket/socket_access.h)
 }  // namespace internal
 
-class Socket {
+class MSOCK_EXPORT Socket {
  public:
   // A socket on `ctx` (which must outlive it), following `spec`.
   explicit Socket(const SocketSpec& spec, Context& ctx = Context::Default());

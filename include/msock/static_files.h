@@ -29,10 +29,11 @@
 
 #include "absl/status/statusor.h"
 #include "msock/context.h"
+#include "msock/export.h"
 
 namespace msock {
 
-class StaticFiles {
+class MSOCK_EXPORT StaticFiles {
  public:
   // Serves `dir` at the path of `url` (a ws:// or wss:// URL naming the
   // address and the mount path; ws:// port 0 picks a free port). Errors:

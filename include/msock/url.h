@@ -25,11 +25,12 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "msock/export.h"
 
 namespace msock {
 
 // A parsed URL (a value type).
-struct Url {
+struct MSOCK_EXPORT Url {
   std::string scheme;  // "inproc", "ipc", "tcp", "ws", "wss"
   std::string host;    // tcp, ws: host without brackets; empty for "*"
   int port = 0;        // tcp, ws
@@ -41,7 +42,7 @@ struct Url {
 // Thread-safe. kInvalidArgument (with the reason) for a malformed URL or an
 // unknown scheme.
 
-[[nodiscard]] absl::StatusOr<Url> ParseUrl(std::string_view url);
+[[nodiscard]] MSOCK_EXPORT absl::StatusOr<Url> ParseUrl(std::string_view url);
 
 }  // namespace msock
 

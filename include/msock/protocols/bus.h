@@ -21,6 +21,7 @@
 
 #include <vector>
 
+#include "msock/export.h"
 #include "msock/protocols/role.h"
 
 namespace msock {
@@ -32,7 +33,7 @@ inline constexpr SocketSpec kBus{
 
 }  // namespace protocols
 
-class Bus : public internal::Role {
+class MSOCK_EXPORT Bus : public internal::Role {
  public:
   explicit Bus(Context& ctx = Context::Default())
       : Role(protocols::kBus, ctx) {}

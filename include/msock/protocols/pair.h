@@ -19,13 +19,14 @@
 #ifndef MSOCK_PROTOCOLS_PAIR_H_
 #define MSOCK_PROTOCOLS_PAIR_H_
 
+#include "msock/export.h"
 #include "msock/protocols/recipes.h"
 #include "msock/protocols/role.h"
 
 namespace msock {
 
 // What Pair0 and Pair1 share: Send and Recv to and from the one peer.
-class PairRole : public internal::Role {
+class MSOCK_EXPORT PairRole : public internal::Role {
  public:
   using Role::Recv;
   using Role::Send;
@@ -41,13 +42,13 @@ class PairRole : public internal::Role {
   bool hop_count_;
 };
 
-class Pair0 : public PairRole {
+class MSOCK_EXPORT Pair0 : public PairRole {
  public:
   explicit Pair0(Context& ctx = Context::Default())
       : PairRole(protocols::kPair0, ctx, false) {}
 };
 
-class Pair1 : public PairRole {
+class MSOCK_EXPORT Pair1 : public PairRole {
  public:
   explicit Pair1(Context& ctx = Context::Default())
       : PairRole(protocols::kPair1, ctx, true) {}

@@ -19,6 +19,7 @@
 #ifndef MSOCK_PROTOCOLS_PIPELINE_H_
 #define MSOCK_PROTOCOLS_PIPELINE_H_
 
+#include "msock/export.h"
 #include "msock/protocols/recipes.h"
 #include "msock/protocols/role.h"
 
@@ -26,7 +27,7 @@ namespace msock {
 
 // Sends only. Send blocks while no pull can take the message (none
 // connected, or every queue full), until its deadline.
-class Push : public internal::Role {
+class MSOCK_EXPORT Push : public internal::Role {
  public:
   explicit Push(Context& ctx = Context::Default())
       : Role(protocols::kPush, ctx) {}
@@ -35,7 +36,7 @@ class Push : public internal::Role {
 };
 
 // Receives only, fairly from every connected push.
-class Pull : public internal::Role {
+class MSOCK_EXPORT Pull : public internal::Role {
  public:
   explicit Pull(Context& ctx = Context::Default())
       : Role(protocols::kPull, ctx) {}

@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "msock/export.h"
 #include "msock/protocols/role.h"
 
 namespace msock {
@@ -49,7 +50,7 @@ inline constexpr SocketSpec kSub{"sub",           0x21,          0x20, "pub", 0,
 }  // namespace protocols
 
 // The publishing side: send only.
-class Pub : public internal::Role {
+class MSOCK_EXPORT Pub : public internal::Role {
  public:
   explicit Pub(Context& ctx = Context::Default())
       : Role(protocols::kPub, ctx) {}
@@ -65,7 +66,7 @@ class Pub : public internal::Role {
 };
 
 // The subscribing side: receive only, filtered by prefix.
-class Sub : public internal::Role {
+class MSOCK_EXPORT Sub : public internal::Role {
  public:
   explicit Sub(Context& ctx = Context::Default());
   ~Sub();

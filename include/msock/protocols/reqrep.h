@@ -33,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "msock/export.h"
 #include "msock/protocols/role.h"
 
 namespace msock {
@@ -50,7 +51,7 @@ inline constexpr SocketSpec kRep{
 // once; each reply is matched to its request by id. Requests go round robin to
 // the connected reps; a request made before any rep is connected waits (until
 // its deadline) for one.
-class Req : public internal::Role {
+class MSOCK_EXPORT Req : public internal::Role {
  public:
   explicit Req(Context& ctx = Context::Default());
   ~Req();
@@ -91,7 +92,7 @@ class Req : public internal::Role {
 // The replying side. Recv gives the next request (its header() holds the
 // backtrace, its source() the pipe it came on); Reply answers it. Requests may
 // be answered in any order and from several threads.
-class Rep : public internal::Role {
+class MSOCK_EXPORT Rep : public internal::Role {
  public:
   explicit Rep(Context& ctx = Context::Default());
 

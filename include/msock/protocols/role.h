@@ -35,12 +35,13 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "msock/export.h"
 #include "msock/socket.h"
 
 namespace msock::internal {
 
 // Thread-safe as Socket: every member may be called from any thread.
-class Role {
+class MSOCK_EXPORT Role {
  public:
   Role(const SocketSpec& spec, Context& ctx) : socket_(spec, ctx) {}
   virtual ~Role() = default;

@@ -59,6 +59,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "msock/export.h"
 #include "msock/protocols/role.h"
 #include "msock/status.h"
 
@@ -163,7 +164,7 @@ struct HubOptions {
 // The server. Thread-safe. Listen (and Dial: a hub may also dial clients that
 // listen) come from the Role base; socket() is for options, stats and
 // ClosePipe only (receiving on it would steal the hub's messages).
-class Hub : public internal::Role {
+class MSOCK_EXPORT Hub : public internal::Role {
  public:
   explicit Hub(Context& ctx = Context::Default());
   explicit Hub(const HubOptions& options, Context& ctx = Context::Default());
@@ -273,7 +274,7 @@ struct RoomsClientOptions {
 // options) after losing its connection and says Hello again with its previous
 // id; OnReconnected then runs so that it can re-join its rooms (the hub forgot
 // them when the connection dropped).
-class RoomsClient : public internal::Role {
+class MSOCK_EXPORT RoomsClient : public internal::Role {
  public:
   explicit RoomsClient(Context& ctx = Context::Default());
   explicit RoomsClient(const RoomsClientOptions& options,

@@ -38,6 +38,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "msock/export.h"
 #include "msock/protocols/role.h"
 
 namespace msock {
@@ -51,7 +52,7 @@ inline constexpr SocketSpec kRespondent{
 
 }  // namespace protocols
 
-class Surveyor : public internal::Role {
+class MSOCK_EXPORT Surveyor : public internal::Role {
  public:
   explicit Surveyor(Context& ctx = Context::Default());
   ~Surveyor();
@@ -90,7 +91,7 @@ class Surveyor : public internal::Role {
 // Answers surveys: Recv gives the next survey (header() holds its backtrace,
 // source() the pipe it came on), Reply answers it on that pipe. A survey may be
 // left unanswered.
-class Respondent : public internal::Role {
+class MSOCK_EXPORT Respondent : public internal::Role {
  public:
   explicit Respondent(Context& ctx = Context::Default());
 
