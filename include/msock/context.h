@@ -42,6 +42,11 @@ class MSOCK_EXPORT Context {
   // True when called from this context's loop thread.
   bool IsLoopThread() const;
 
+  // Not for users: transport plumbing, still public because transports/*
+  // call it directly. TODO(issue 12 step 3): move loop() and AtStop() to an
+  // internal accessor (as internal::SocketAccess) once the transports
+  // split has landed.
+  //
   // The libuv loop; only to be used on the loop thread (transports).
   uv_loop_s* loop();
 
