@@ -6,6 +6,7 @@
 #define MSOCK_PROTOCOLS_BACKTRACE_H_
 
 #include "msock/socket.h"
+#include "socket/recv_filter.h"
 
 namespace msock::internal {
 

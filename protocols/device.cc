@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "socket/socket_access.h"
 
 namespace msock {
 
@@ -32,7 +33,8 @@ void Forward(Socket& from, Socket& to, bool reflect, std::atomic<bool>& stop) {
     }
     for (;;) {
       absl::Status s =
-          reflect ? to.SendExcept(m->source().back(), *m, absl::Now() + kPoll)
+          reflect ? internal::SocketAccess::SendExcept(to, m->source().back(),
+                                                       *m, absl::Now() + kPoll)
                   : to.Send(*m, absl::Now() + kPoll);
       // kUnavailable from a raw rep: the requester's pipe is gone; the core
       // counted the drop. Any other failure but a deadline ends the device.

@@ -14,6 +14,7 @@
 #include "msock/protocols/reqrep.h"
 #include "msock/protocols/survey.h"
 #include "protocols/backtrace.h"
+#include "socket/socket_access.h"
 
 namespace msock {
 
@@ -27,7 +28,7 @@ bool Is(const SocketSpec& a, const SocketSpec& b) {
 
 Socket RawSocket(const SocketSpec& cooked, Context& ctx) {
   SocketSpec spec = cooked;
-  RecvFilter filter;
+  internal::RecvFilter filter;
   if (Is(cooked, protocols::kRep) || Is(cooked, protocols::kRespondent)) {
     spec.send = SendMode::kByHeader;
     filter = internal::PushHop;
@@ -43,7 +44,7 @@ Socket RawSocket(const SocketSpec& cooked, Context& ctx) {
     std::abort();
   }
   Socket s(spec, ctx);
-  if (filter) s.SetRecvFilter(std::move(filter));
+  if (filter) internal::SocketAccess::SetRecvFilter(s, std::move(filter));
   return s;
 }
 

@@ -3,11 +3,12 @@
 // backtrace in front, on the pipe the request came from.
 #include "msock/protocols/reqrep.h"
 #include "protocols/backtrace.h"
+#include "socket/socket_access.h"
 
 namespace msock {
 
 Rep::Rep(Context& ctx) : Role(protocols::kRep, ctx) {
-  socket_.SetRecvFilter(internal::TakeBacktrace);
+  internal::SocketAccess::SetRecvFilter(socket_, internal::TakeBacktrace);
 }
 
 absl::Status Rep::Reply(const Message& request, Message& reply,

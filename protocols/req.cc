@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "msock/protocols/reqrep.h"
 #include "protocols/pending_table.h"
+#include "socket/socket_access.h"
 
 namespace msock {
 
@@ -67,19 +68,21 @@ Req::Req(Context& ctx)
   // Captures the state, not `this`: the socket may still deliver while Req is
   // destroyed.
   std::shared_ptr<State> st = state_;
-  socket_.SetRecvFilter([st](Message& m, int /*ttl*/) {
-    if (m.size() < 4) return RecvVerdict::kClosePipe;
+  internal::SocketAccess::SetRecvFilter(socket_, [st](Message& m, int /*ttl*/) {
+    if (m.size() < 4) return internal::RecvVerdict::kClosePipe;
     const uint32_t id = m.PopFrontWord();
     const bool taken = st->table.Match(id, [&m](State::Slot& s) {
       s.reply.emplace(std::move(m));
       return Visit::kDone;
     });
     // Late, duplicate or unsolicited replies are dropped.
-    return taken ? RecvVerdict::kConsumed : RecvVerdict::kDrop;
+    return taken ? internal::RecvVerdict::kConsumed
+                 : internal::RecvVerdict::kDrop;
   });
-  socket_.SetProtocolPipeHook([st](const PipeEvent& ev) {
-    if (ev.type == PipeEventType::kRemoved) st->PipeClosed(ev.pipe_id);
-  });
+  internal::SocketAccess::SetProtocolPipeHook(
+      socket_, [st](const PipeEvent& ev) {
+        if (ev.type == PipeEventType::kRemoved) st->PipeClosed(ev.pipe_id);
+      });
 }
 
 Req::~Req() { Close(); }
@@ -116,7 +119,8 @@ absl::StatusOr<Message> Req::Request(Message& msg, absl::Time deadline) {
   msg.header().insert(msg.header().begin(), id);
   Message copy = msg.Clone();  // for resending; shares the body
   uint32_t pipe = 0;
-  absl::Status sent = socket_.Send(msg, deadline, &pipe);
+  absl::Status sent =
+      internal::SocketAccess::Send(socket_, msg, deadline, &pipe);
   if (!sent.ok()) {
     st.table.Remove(id);
     msg.header().erase(msg.header().begin());
@@ -163,8 +167,8 @@ absl::StatusOr<Message> Req::Request(Message& msg, absl::Time deadline) {
       // The rep that had the request is gone: send it to another, waiting for
       // one until the deadline (or the next interval, whichever is first).
       Message again = copy.Clone();
-      absl::Status s =
-          socket_.Send(again, std::min(deadline, next_resend), &pipe);
+      absl::Status s = internal::SocketAccess::Send(
+          socket_, again, std::min(deadline, next_resend), &pipe);
       if (absl::IsCancelled(s) || absl::IsFailedPrecondition(s)) {
         return closed();
       }
@@ -177,7 +181,8 @@ absl::StatusOr<Message> Req::Request(Message& msg, absl::Time deadline) {
     // The resend interval passed. Best effort: if no pipe has room now, the
     // next interval tries again.
     Message again = copy.Clone();
-    absl::Status s = socket_.Send(again, absl::InfinitePast(), &pipe);
+    absl::Status s = internal::SocketAccess::Send(socket_, again,
+                                                  absl::InfinitePast(), &pipe);
     if (s.ok()) st.SentOn(id, pipe);
     next_resend = now + resend;
   }

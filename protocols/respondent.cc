@@ -3,11 +3,12 @@
 // does for requests.
 #include "msock/protocols/survey.h"
 #include "protocols/backtrace.h"
+#include "socket/socket_access.h"
 
 namespace msock {
 
 Respondent::Respondent(Context& ctx) : Role(protocols::kRespondent, ctx) {
-  socket_.SetRecvFilter(internal::TakeBacktrace);
+  internal::SocketAccess::SetRecvFilter(socket_, internal::TakeBacktrace);
 }
 
 absl::Status Respondent::Reply(const Message& survey, Message& answer,

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "msock/protocols/pubsub.h"
+#include "socket/socket_access.h"
 
 namespace msock {
 
@@ -37,11 +38,12 @@ struct Sub::Topics {
 Sub::Sub(Context& ctx)
     : Role(protocols::kSub, ctx), topics_(std::make_shared<Topics>()) {
   std::shared_ptr<Topics> t = topics_;
-  socket_.SetRecvFilter([t](Message& m, int /*ttl*/) {
+  internal::SocketAccess::SetRecvFilter(socket_, [t](Message& m, int /*ttl*/) {
     std::lock_guard<std::mutex> lock(t->mu);
-    if (t->Matches(m.body())) return RecvVerdict::kKeep;
+    if (t->Matches(m.body())) return internal::RecvVerdict::kKeep;
     ++t->filtered;
-    return RecvVerdict::kConsumed;  // not a loss: the user did not ask for it
+    return internal::RecvVerdict::
+        kConsumed;  // not a loss: the user did not ask for it
   });
 }
 

@@ -8,6 +8,7 @@
 
 #include "msock/protocols/survey.h"
 #include "protocols/pending_table.h"
+#include "socket/socket_access.h"
 
 namespace msock {
 
@@ -33,16 +34,16 @@ struct Surveyor::State {
 Surveyor::Surveyor(Context& ctx)
     : Role(protocols::kSurveyor, ctx), state_(std::make_shared<State>()) {
   std::shared_ptr<State> st = state_;
-  socket_.SetRecvFilter([st](Message& m, int /*ttl*/) {
-    if (m.size() < 4) return RecvVerdict::kClosePipe;
+  internal::SocketAccess::SetRecvFilter(socket_, [st](Message& m, int /*ttl*/) {
+    if (m.size() < 4) return internal::RecvVerdict::kClosePipe;
     const uint32_t id = m.PopFrontWord();
     const bool taken = st->table.Match(id, [&m](State::Answers& answers) {
       if (answers.size() >= kMaxPendingAnswers) return Visit::kSkip;
       answers.push_back(std::move(m));
       return Visit::kKeep;  // more may come until the deadline
     });
-    return taken ? RecvVerdict::kConsumed
-                 : RecvVerdict::kDrop;  // late, unknown, or flooding
+    return taken ? internal::RecvVerdict::kConsumed
+                 : internal::RecvVerdict::kDrop;  // late, unknown, or flooding
   });
 }
 

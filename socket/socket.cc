@@ -1,6 +1,8 @@
-// Socket: the public, movable handle over a shared SocketCore (msock/socket.h).
+// Socket: the public, movable handle over a shared SocketCore (msock/socket.h),
+// and internal::SocketAccess, the protocol plumbing (socket/socket_access.h).
 #include "msock/socket.h"
 
+#include "socket/socket_access.h"
 #include "socket/socket_core.h"
 
 namespace msock {
@@ -32,14 +34,6 @@ absl::Status Socket::Send(Message& msg, absl::Time deadline) {
 absl::Status Socket::Send(Message& msg) {
   return core_->Send(msg, absl::Now() + core_->options().send_timeout);
 }
-absl::Status Socket::Send(Message& msg, absl::Time deadline,
-                          uint32_t* sent_on) {
-  return core_->Send(msg, deadline, sent_on);
-}
-absl::Status Socket::SendExcept(uint32_t except_pipe, Message& msg,
-                                absl::Time deadline) {
-  return core_->SendExcept(except_pipe, msg, deadline);
-}
 absl::Status Socket::SendTo(const Path& path, Message& msg,
                             absl::Time deadline) {
   return core_->SendTo(path, msg, deadline);
@@ -58,12 +52,6 @@ absl::Status Socket::WaitForPeers(int n, absl::Time deadline) {
 int Socket::pipe_count() const { return core_->pipe_count(); }
 void Socket::OnPipeEvent(std::function<void(const PipeEvent&)> fn) {
   core_->OnPipeEvent(std::move(fn));
-}
-void Socket::SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn) {
-  core_->SetProtocolPipeHook(std::move(fn));
-}
-void Socket::SetRecvFilter(RecvFilter filter) {
-  core_->SetRecvFilter(std::move(filter));
 }
 void Socket::ClosePipe(uint32_t pipe_id) { core_->ClosePipe(pipe_id); }
 
@@ -93,5 +81,25 @@ std::vector<PipeStats> Socket::pipe_stats() const {
 }
 
 void Socket::Close() { core_->Close(); }
+
+namespace internal {
+
+void SocketAccess::SetRecvFilter(Socket& socket, RecvFilter filter) {
+  socket.core_->SetRecvFilter(std::move(filter));
+}
+void SocketAccess::SetProtocolPipeHook(
+    Socket& socket, std::function<void(const PipeEvent&)> fn) {
+  socket.core_->SetProtocolPipeHook(std::move(fn));
+}
+absl::Status SocketAccess::Send(Socket& socket, Message& msg,
+                                absl::Time deadline, uint32_t* sent_on) {
+  return socket.core_->Send(msg, deadline, sent_on);
+}
+absl::Status SocketAccess::SendExcept(Socket& socket, uint32_t except_pipe,
+                                      Message& msg, absl::Time deadline) {
+  return socket.core_->SendExcept(except_pipe, msg, deadline);
+}
+
+}  // namespace internal
 
 }  // namespace msock

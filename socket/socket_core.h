@@ -36,6 +36,7 @@
 #include "msock/socket.h"
 #include "msock/status.h"
 #include "socket/connector.h"
+#include "socket/recv_filter.h"
 #include "transports/transport.h"
 
 namespace msock::internal {

@@ -6,8 +6,8 @@
 // process.
 //
 // Example:
-//   msock::Context ctx;                   // a private loop thread
-//   msock::Push push(ctx);                // sockets on it
+//   msock::Context ctx;     // a private loop thread
+//   msock::Push push(ctx);  // sockets on it (declared after: closed first)
 //   ctx.Post([] { /* runs on the loop thread */ });
 //
 // Thread-safety: every member is thread-safe. A Context must outlive the
@@ -18,12 +18,13 @@
 #include <memory>
 
 #include "absl/functional/any_invocable.h"
+#include "msock/export.h"
 
 struct uv_loop_s;
 
 namespace msock {
 
-class Context {
+class MSOCK_EXPORT Context {
  public:
   Context();
   ~Context();
@@ -41,6 +42,11 @@ class Context {
   // True when called from this context's loop thread.
   bool IsLoopThread() const;
 
+  // Not for users: transport plumbing, still public because transports/*
+  // call it directly. TODO(issue 12 step 3): move loop() and AtStop() to an
+  // internal accessor (as internal::SocketAccess) once the transports
+  // split has landed.
+  //
   // The libuv loop; only to be used on the loop thread (transports).
   uv_loop_s* loop();
 

@@ -5,18 +5,18 @@
 // Clone() share the bytes instead of copying them. Besides the body a message
 // carries
 //   - header words: 32-bit words a protocol puts in front of the body on the
-//   wire (SP's
-//     request ids, backtraces, pair1's hop count), written big-endian before
-//     the body;
+//     wire (SP's request ids, backtraces, pair1's hop count), written
+//     big-endian before the body;
 //   - its source path: the stack of pipe ids it came through. A socket pushes
-//   the id of the
-//     pipe a message arrived on; Socket::SendTo(path, ...) routes a reply back
-//     along it.
+//     the id of the pipe a message arrived on; Socket::SendTo(path, ...)
+//     routes a reply back along it.
 //
 // Example:
-//   msock::Message m("hello");          // copies "hello" into a new body
-//   msock::Message copy = m.Clone();    // shares the body, copies header words
-//   and path std::string_view bytes = m.body();  // "hello"
+//   msock::Message m("hello");        // copies "hello" into a new body
+//   msock::Message copy = m.Clone();  // shares the body; copies header, path
+//   std::string_view bytes = m.body();  // "hello"
+//   msock::Message big = msock::Message::WithSize(4);
+//   std::memcpy(big.mutable_data(), "abcd", 4);  // fill a new body in place
 //
 // Thread-safety: a Message is a value; one thread at a time may use it. Clones
 // may be used from different threads (the shared body is never written once
@@ -30,6 +30,7 @@
 #include <string_view>
 
 #include "absl/container/inlined_vector.h"
+#include "msock/export.h"
 
 namespace msock {
 
@@ -44,7 +45,7 @@ using HeaderWords = absl::InlinedVector<uint32_t, 2>;
 // socket.
 using Path = absl::InlinedVector<uint32_t, 2>;
 
-class Message {
+class MSOCK_EXPORT Message {
  public:
   // An empty message (zero-length body, no header words, empty path).
   Message() = default;
@@ -91,8 +92,8 @@ class Message {
   bool shared() const;
 
  private:
-  internal::Chunk* chunk_ =
-      nullptr;  // owns one reference, or null for an empty body
+  // Owns one reference, or null for an empty body.
+  internal::Chunk* chunk_ = nullptr;
   const char* data_ = nullptr;
   size_t size_ = 0;
   HeaderWords header_;

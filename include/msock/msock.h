@@ -1,5 +1,6 @@
 // msock/msock.h: everything a user of msock needs, in one include.
 //
+// Example:
 //   #include "msock/msock.h"
 //   msock::Pull pull;
 //   std::string url = pull.Listen("tcp://127.0.0.1:0").value();
@@ -7,6 +8,7 @@
 #define MSOCK_MSOCK_H_
 
 #include "msock/context.h"
+#include "msock/export.h"
 #include "msock/message.h"
 #include "msock/options.h"
 #include "msock/protocols/bus.h"

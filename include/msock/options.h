@@ -1,15 +1,20 @@
 // msock/options.h: typed socket options.
 //
 // Each option key carries the type of its value, so a wrong type does not
-// compile:
-//   sock.Set(msock::opt::kRecvTimeout, absl::Milliseconds(500));
-//   sock.Set(msock::opt::kMaxRecvSize, size_t{4} << 20);
-//   absl::Duration t = sock.Get(msock::opt::kRecvTimeout);
+// compile (sock.Set(msock::opt::kTtl, absl::Seconds(1)) is an error).
+//
+// Example:
+//   msock::Socket sock(msock::protocols::kPull);
+//   absl::Status s =
+//       sock.Set(msock::opt::kRecvTimeout, absl::Milliseconds(500));
+//   if (s.ok()) s = sock.Set(msock::opt::kMaxRecvSize, size_t{4} << 20);
+//   absl::Duration t = sock.Get(msock::opt::kRecvTimeout);  // 500 ms
 //
 // Queue and size options apply to pipes created after the change; timeouts
-// apply to the next blocking call. Socket::Set returns kInvalidArgument for a
-// value out of range (say a negative duration or a zero queue limit) and
-// kFailedPrecondition after Close.
+// apply to the next blocking call. Socket::Set (and each role's Set) returns
+// kInvalidArgument for a value out of range (say a negative duration or a
+// zero queue limit) and kFailedPrecondition after Close. Get is thread-safe
+// and never fails.
 #ifndef MSOCK_OPTIONS_H_
 #define MSOCK_OPTIONS_H_
 
@@ -101,8 +106,8 @@ inline constexpr OptionKey<size_t> kSendQueueMessages{
 inline constexpr OptionKey<size_t> kSendQueueBytes{
     3, "send-queue-bytes", &SocketOptions::send_queue_bytes,
     &opt_check::AtLeastOne};
-// Socket receive queue limits (shared by all pipes). Default: 4096 messages, 8
-// MiB. A full queue pauses reading from the pipes (back-pressure), it never
+// Socket receive queue limits (shared by all pipes). Default: 4096 messages,
+// 8 MiB. A full queue pauses reading from the pipes (back-pressure), it never
 // drops. Receivers take the queue in batches, so up to twice these limits may
 // be buffered (a batch being handed out plus a full queue).
 inline constexpr OptionKey<size_t> kRecvQueueMessages{

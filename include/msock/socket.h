@@ -3,38 +3,39 @@
 //
 // A Socket is three parts a protocol recipe configures (see SocketSpec):
 //   - a Connector: dials and listens on any number of URLs, keeps the table of
-//   pipes (one pipe
-//     per connected peer), limits their number, re-dials with exponential
-//     back-off;
+//     pipes (one pipe per connected peer), limits their number, re-dials with
+//     exponential back-off;
 //   - a Sender: kNone (cannot send), kToOne (round robin over pipes with room;
-//   messages queued on
-//     a pipe that dies go to another), kToAll (every pipe gets the message, one
-//     shared body; a full pipe is handled per the kOverflow option: drop the
-//     new message or its oldest one, counted per pipe, or block), kToDest
-//     (SendTo a path), kByHeader (to the pipe named by the first header word);
+//     messages queued on a pipe that dies go to another), kToAll (every pipe
+//     gets the message, one shared body; a full pipe is handled per the
+//     kOverflow option: drop the new message or its oldest one, counted per
+//     pipe, or block), kToDest (SendTo a path), kByHeader (to the pipe named
+//     by the first header word);
 //   - a Receiver: kNone or kAll (fair-queued from every pipe into one bounded
-//   queue).
+//     queue).
 // Every received message carries its source path (the pipe it came through).
 //
 // Most users want the typed classes of msock/protocols/*.h (Push, Pull, Pair0,
-// Pair1), which expose only what their role allows. Socket is for protocols,
-// devices and tests.
+// Pub, Req, ...), which expose only what their role allows. Socket is for
+// devices, raw sockets and tests. The hooks protocols install on a socket
+// (receive filter, pipe hook) are not part of this API.
 //
 // Example:
 //   msock::Socket pull(msock::protocols::kPull);
-//   absl::StatusOr<std::string> url = pull.Listen("tcp://127.0.0.1:0");  //
-//   port 0 -> bound URL msock::Socket push(msock::protocols::kPush);
-//   push.Dial(*url).IgnoreError();
+//   // Port 0: the socket picks a free port and returns the bound URL.
+//   std::string url = pull.Listen("tcp://127.0.0.1:0").value();
+//   msock::Socket push(msock::protocols::kPush);
+//   absl::Status s = push.Dial(url);  // connects in the background
 //   msock::Message m("job");
-//   push.Send(m, absl::Now() + absl::Seconds(1)).IgnoreError();
-//   absl::StatusOr<msock::Message> got = pull.Recv(absl::Now() +
-//   absl::Seconds(1));
+//   absl::Time deadline = absl::Now() + absl::Seconds(1);
+//   if (s.ok()) s = push.Send(m, deadline);  // waits for the connection
+//   absl::StatusOr<msock::Message> got = pull.Recv(deadline);  // "job"
 //
-// Thread-safety: every member is thread-safe; several threads may Send and Recv
-// at once. Blocking calls take a deadline (absl::InfiniteFuture() waits for
-// ever; absl::InfinitePast() never waits); the overloads without one use the
-// send / recv timeout options. Close() wakes every blocked call with kCancelled
-// and always returns.
+// Thread-safety: every member is thread-safe; several threads may Send and
+// Recv at once. Blocking calls take a deadline (absl::InfiniteFuture() waits
+// for ever; absl::InfinitePast() never waits); the overloads without one use
+// the send / recv timeout options. Close() wakes every blocked call with
+// kCancelled and always returns.
 #ifndef MSOCK_SOCKET_H_
 #define MSOCK_SOCKET_H_
 
@@ -50,6 +51,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "msock/context.h"
+#include "msock/export.h"
 #include "msock/message.h"
 #include "msock/options.h"
 
@@ -59,17 +61,6 @@ namespace msock {
 // (and removes it), as a raw rep or respondent in a device does.
 enum class SendMode { kNone, kToOne, kToAll, kToDest, kByHeader };
 enum class RecvMode { kNone, kAll };
-
-// What a receiving socket does with a message that just arrived on a pipe
-// (before it is queued): keep it, drop it (counted in stats().dropped), close
-// that pipe (counted in stats().rejected_bad_frame), or nothing because the
-// filter took it itself (kConsumed: e.g. req hands a reply to the thread
-// waiting for it; neither queued nor counted as dropped). The filter may change
-// the message (strip header words). It gets the socket's kTtl value. It runs on
-// the I/O thread (or an inproc sender's thread) under the socket's lock: it
-// must be quick, must not block and must not call the socket.
-enum class RecvVerdict { kKeep, kDrop, kClosePipe, kConsumed };
-using RecvFilter = std::function<RecvVerdict(Message& msg, int ttl)>;
 
 // The constant part of a protocol: who it is, whom it talks to, and how it
 // routes.
@@ -83,7 +74,8 @@ struct SocketSpec {
   RecvMode recv;
 };
 
-// Why a pipe was refused or closed by this socket.
+// Counters of a socket since it was made: traffic, pipes, and why pipes or
+// messages were refused.
 struct SocketStats {
   uint64_t messages_in = 0;
   uint64_t bytes_in = 0;
@@ -92,13 +84,14 @@ struct SocketStats {
   uint64_t pipes_opened = 0;
   uint64_t pipes_closed = 0;
   uint64_t rejected_protocol = 0;  // peer spoke another SP protocol
-  uint64_t rejected_bad_frame =
-      0;  // bad connection header, bad frame, filter said close
+  // Bad connection header, bad frame, or the protocol refused a message.
+  uint64_t rejected_bad_frame = 0;
   uint64_t rejected_oversize = 0;  // message over kMaxRecvSize
-  uint64_t rejected_handshake_timeout =
-      0;                             // no SP header within kHandshakeTimeout
+  // No SP header within kHandshakeTimeout.
+  uint64_t rejected_handshake_timeout = 0;
   uint64_t rejected_pipe_limit = 0;  // socket already had max_pipes pipes
-  uint64_t dropped = 0;  // messages dropped (kToAll full queue, filter, ...)
+  // Messages dropped (kToAll full queue, protocol filter, ...).
+  uint64_t dropped = 0;
 };
 
 // One pipe's queue and losses (Socket::pipe_stats).
@@ -127,12 +120,16 @@ struct PipeEvent {
 
 namespace internal {
 class SocketCore;
+class SocketAccess;  // protocol plumbing (socket/socket_access.h)
 }  // namespace internal
 
-class Socket {
+class MSOCK_EXPORT Socket {
  public:
   // A socket on `ctx` (which must outlive it), following `spec`.
   explicit Socket(const SocketSpec& spec, Context& ctx = Context::Default());
+  // Moving keeps the same socket (pipes, queues, options); the moved-from
+  // Socket may only be destroyed or assigned to. Assigning closes the socket
+  // assigned to first.
   Socket(Socket&&) noexcept;
   Socket& operator=(Socket&&) noexcept;
   ~Socket();  // Close()
@@ -143,40 +140,44 @@ class Socket {
   // port). Errors: kInvalidArgument (bad URL), kAlreadyExists (address in use),
   // kFailedPrecondition (closed), kUnavailable (other bind failure, with the
   // system's reason).
-  absl::StatusOr<std::string> Listen(std::string_view url);
+  [[nodiscard]] absl::StatusOr<std::string> Listen(std::string_view url);
   // Starts dialing `url` in the background: connects, and re-dials with
   // back-off whenever the connection fails or is lost. Returns once the URL is
   // checked; use WaitForPeers to know when a peer is there. Errors:
   // kInvalidArgument, kFailedPrecondition.
-  absl::Status Dial(std::string_view url);
+  [[nodiscard]] absl::Status Dial(std::string_view url);
 
   // Queues `msg` for sending. On success the socket owns the message (msg is
   // left empty); on error the caller keeps it. Blocks while no pipe can take
   // it, until the deadline. Errors: kDeadlineExceeded, kUnavailable (would
   // block and deadline already past), kCancelled (closed while waiting),
   // kFailedPrecondition (closed / role cannot send).
-  absl::Status Send(Message& msg, absl::Time deadline);
-  absl::Status Send(Message& msg);  // deadline = now + kSendTimeout
-  absl::Status TrySend(Message& msg) { return Send(msg, absl::InfinitePast()); }
-  // Same as Send; for kToOne sockets *sent_on receives the id of the pipe the
-  // message was queued on (req uses it to resend when that pipe dies).
-  absl::Status Send(Message& msg, absl::Time deadline, uint32_t* sent_on);
-  // kToAll sockets: sends to every pipe except `except_pipe` (a bus device
-  // forwarding what came in on that pipe).
-  absl::Status SendExcept(uint32_t except_pipe, Message& msg,
-                          absl::Time deadline);
+  [[nodiscard]] absl::Status Send(Message& msg, absl::Time deadline);
+  // Same, with deadline = now + the kSendTimeout option.
+  [[nodiscard]] absl::Status Send(Message& msg);
+  // Same, never waiting: kUnavailable when no pipe has room now.
+  [[nodiscard]] absl::Status TrySend(Message& msg) {
+    return Send(msg, absl::InfinitePast());
+  }
   // Sends to the pipe named by path.back() (kToDest sockets). kUnavailable if
-  // that pipe is gone (counted in stats().dropped).
-  absl::Status SendTo(const Path& path, Message& msg, absl::Time deadline);
+  // that pipe is gone (counted in stats().dropped); otherwise as Send.
+  [[nodiscard]] absl::Status SendTo(const Path& path, Message& msg,
+                                    absl::Time deadline);
 
-  // Receives the next message (fair across pipes). Same errors as Send.
-  absl::StatusOr<Message> Recv(absl::Time deadline);
-  absl::StatusOr<Message> Recv();  // deadline = now + kRecvTimeout
-  absl::StatusOr<Message> TryRecv() { return Recv(absl::InfinitePast()); }
+  // Receives the next message (fair across pipes). Its source() ends with the
+  // id of the pipe it came on. Errors as Send.
+  [[nodiscard]] absl::StatusOr<Message> Recv(absl::Time deadline);
+  // Same, with deadline = now + the kRecvTimeout option.
+  [[nodiscard]] absl::StatusOr<Message> Recv();
+  // Same, never waiting: kUnavailable when nothing is queued.
+  [[nodiscard]] absl::StatusOr<Message> TryRecv() {
+    return Recv(absl::InfinitePast());
+  }
 
-  // Waits until at least `n` pipes are connected. kDeadlineExceeded,
-  // kCancelled.
-  absl::Status WaitForPeers(int n, absl::Time deadline);
+  // Waits until at least `n` pipes are connected. Errors: kDeadlineExceeded,
+  // kCancelled, kFailedPrecondition (closed).
+  [[nodiscard]] absl::Status WaitForPeers(int n, absl::Time deadline);
+  // Pipes connected now.
   int pipe_count() const;
 
   // Calls `fn` on every pipe added or removed, and on every failed dial
@@ -185,23 +186,19 @@ class Socket {
   // Replaces any earlier observer; pass nullptr to remove it. Events stop when
   // Close starts; none runs after Close returns.
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
-  // For protocol code: like OnPipeEvent, but a separate slot that the user's
-  // observer does not replace; it runs first. Same rules.
-  void SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn);
-  // Installs a receive filter (protocols use it: pair1's hop count, sub's
-  // prefixes).
-  void SetRecvFilter(RecvFilter filter);
-  // Closes the pipe with id `pipe_id`, if it still exists.
+  // Closes the pipe with id `pipe_id`, if it still exists (no-op otherwise).
   void ClosePipe(uint32_t pipe_id);
 
   // Sets an option (msock/options.h). kInvalidArgument names the option and
   // why the value is refused; kFailedPrecondition after Close.
   template <typename T>
-  absl::Status Set(OptionKey<T> key, std::type_identity_t<T> value);
+  [[nodiscard]] absl::Status Set(OptionKey<T> key,
+                                 std::type_identity_t<T> value);
   // The option's current value.
   template <typename T>
   T Get(OptionKey<T> key) const;
 
+  // A snapshot of the socket's counters.
   SocketStats stats() const;
   // Queue lengths and drop counts of every connected pipe.
   std::vector<PipeStats> pipe_stats() const;
@@ -212,6 +209,8 @@ class Socket {
   void Close();
 
  private:
+  friend class internal::SocketAccess;
+
   std::shared_ptr<internal::SocketCore> core_;
 };
 

@@ -29,10 +29,11 @@
 
 #include "absl/status/statusor.h"
 #include "msock/context.h"
+#include "msock/export.h"
 
 namespace msock {
 
-class StaticFiles {
+class MSOCK_EXPORT StaticFiles {
  public:
   // Serves `dir` at the path of `url` (a ws:// or wss:// URL naming the
   // address and the mount path; ws:// port 0 picks a free port). Errors:
@@ -40,7 +41,7 @@ class StaticFiles {
   // wss:// socket listening there yet), kAlreadyExists (that path is already
   // served, or the address serves the other scheme), kUnavailable (cannot
   // bind).
-  static absl::StatusOr<std::unique_ptr<StaticFiles>> Serve(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<StaticFiles>> Serve(
       std::string_view url, std::string dir, Context& ctx = Context::Default());
   ~StaticFiles();
   StaticFiles(const StaticFiles&) = delete;

@@ -1,21 +1,24 @@
 // msock/status.h: the error type of every public call, and two helper macros.
 //
 // msock reports failures as absl::Status / absl::StatusOr<T>; no exception
-// crosses the API. The codes follow one table (see README.md, "Errors"):
-//   kCancelled          interrupted by Close
-//   kFailedPrecondition used after Close, wrong state, peer protocol mismatch
-//   kDeadlineExceeded   a deadline passed
-//   kUnavailable        would block with a zero deadline, connection refused,
-//   peer gone kInvalidArgument    bad URL, unknown scheme, bad option value
-//   kAlreadyExists      address in use
-//   kResourceExhausted  message over the size limit
-//   kDataLoss           malformed frame or handshake
+// crosses the API, and every call returning one is [[nodiscard]]. The codes
+// follow one table (see README.md, "Errors"):
+//   kCancelled           interrupted by Close
+//   kFailedPrecondition  used after Close, wrong state, peer protocol mismatch
+//   kDeadlineExceeded    a deadline passed
+//   kUnavailable         would block with a zero deadline, connection
+//                        refused, peer gone
+//   kInvalidArgument     bad URL, unknown scheme, bad option value
+//   kAlreadyExists       address in use
+//   kResourceExhausted   message over the size limit
+//   kDataLoss            malformed frame or handshake
 //
-// Example:
+// Example (at namespace scope):
 //   absl::Status Run(msock::Push& push) {
 //     MSOCK_RETURN_IF_ERROR(push.Dial("tcp://127.0.0.1:5555"));
 //     MSOCK_ASSIGN_OR_RETURN(std::string url,
-//     push.Listen("ipc:///tmp/x.sock")); return absl::OkStatus();
+//                            push.Listen("ipc:///tmp/x.sock"));
+//     return push.Send("listening on " + url, absl::Now() + absl::Seconds(1));
 //   }
 #ifndef MSOCK_STATUS_H_
 #define MSOCK_STATUS_H_
@@ -26,8 +29,8 @@
 #define MSOCK_STATUS_CONCAT_INNER_(a, b) a##b
 #define MSOCK_STATUS_CONCAT_(a, b) MSOCK_STATUS_CONCAT_INNER_(a, b)
 
-// Evaluates `expr` (an absl::Status); returns it from the enclosing function if
-// not OK.
+// Evaluates `expr` (an absl::Status); returns it from the enclosing function
+// if not OK.
 #define MSOCK_RETURN_IF_ERROR(expr)                \
   do {                                             \
     ::absl::Status msock_status_ = (expr);         \

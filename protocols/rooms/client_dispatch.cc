@@ -69,20 +69,21 @@ void RoomsClient::Impl::Malformed(uint32_t p) {
   socket->ClosePipe(p);  // the connector dials again
 }
 
-RecvVerdict RoomsClient::Impl::Filter(Message& m) {
+internal::RecvVerdict RoomsClient::Impl::Filter(Message& m) {
   const pb::Envelope::KindCase kind = internal::rooms::PeekKind(m.body());
   if (kind != pb::Envelope::kAck && kind != pb::Envelope::kWelcome &&
       kind != pb::Envelope::kRefused) {
-    return RecvVerdict::kKeep;  // events go to the dispatcher
+    return internal::RecvVerdict::kKeep;  // events go to the dispatcher
   }
   pb::Envelope env;
   Encoding got;
   if (!internal::rooms::Decode(m.body(), &env, &got).ok()) {
     malformed++;
-    return RecvVerdict::kClosePipe;
+    return internal::RecvVerdict::kClosePipe;
   }
-  if (!HandleControl(m.source().back(), env)) return RecvVerdict::kKeep;
-  return RecvVerdict::kConsumed;
+  if (!HandleControl(m.source().back(), env))
+    return internal::RecvVerdict::kKeep;
+  return internal::RecvVerdict::kConsumed;
 }
 
 bool RoomsClient::Impl::HandleControl(uint32_t p, pb::Envelope& env) {

@@ -30,7 +30,7 @@ struct RoomsClient::Impl {
   // ---- client_dispatch.cc ----
   // The receive filter (I/O thread, under the socket's lock): Welcome,
   // Refused and Ack are handled there; events are kept for the dispatcher.
-  RecvVerdict Filter(Message& m);
+  internal::RecvVerdict Filter(Message& m);
   // Handles a Welcome, Refused or Ack (true), else false. Never calls the
   // socket and never waits.
   bool HandleControl(uint32_t pipe, msock::rooms::Envelope& env);

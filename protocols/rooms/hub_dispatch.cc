@@ -20,7 +20,7 @@ Hub::Impl::Impl(const HubOptions& options, Socket* s)
       socket(s),
       rt(options.max_pending_acks) {}
 
-RecvVerdict Hub::Impl::Filter(Message& m) {
+internal::RecvVerdict Hub::Impl::Filter(Message& m) {
   const uint32_t pipe = m.source().back();
   {
     // So that a Hello still queued when its pipe dies is ignored: the removal
@@ -29,17 +29,17 @@ RecvVerdict Hub::Impl::Filter(Message& m) {
     live.insert(pipe);
   }
   if (internal::rooms::PeekKind(m.body()) != pb::Envelope::kAck) {
-    return RecvVerdict::kKeep;
+    return internal::RecvVerdict::kKeep;
   }
   pb::Envelope env;
   Encoding enc;
   if (!internal::rooms::Decode(m.body(), &env, &enc).ok()) {
     malformed++;
-    return RecvVerdict::kClosePipe;
+    return internal::RecvVerdict::kClosePipe;
   }
-  if (!env.has_ack()) return RecvVerdict::kKeep;
+  if (!env.has_ack()) return internal::RecvVerdict::kKeep;
   OnAck(pipe, env.mutable_ack());
-  return RecvVerdict::kConsumed;
+  return internal::RecvVerdict::kConsumed;
 }
 
 void Hub::Impl::OnAck(uint32_t pipe, pb::Ack* ack) {

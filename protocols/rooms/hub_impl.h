@@ -44,7 +44,7 @@ struct Hub::Impl {
   // The receive filter (I/O thread, under the socket's lock): notes the pipe
   // as alive and matches acks at once, so that no handler, however slow,
   // stands between an ack and the Emit waiting for it.
-  RecvVerdict Filter(Message& m);
+  internal::RecvVerdict Filter(Message& m);
   void OnAck(uint32_t pipe, msock::rooms::Ack* ack);
   void DispatchLoop();
   void Handle(uint32_t pipe, internal::rooms::Encoding enc,

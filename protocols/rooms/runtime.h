@@ -20,6 +20,7 @@
 #include "protocols/rooms/acks.h"
 #include "protocols/rooms/codec.h"
 #include "protocols/rooms/executor.h"
+#include "socket/socket_access.h"
 
 namespace msock::internal::rooms {
 
@@ -68,8 +69,9 @@ void SendAck(
 // its filter until it is destroyed.
 template <typename Impl>
 void WireSocket(Socket* socket, const std::shared_ptr<Impl>& self) {
-  socket->SetRecvFilter([self](Message& m, int) { return self->Filter(m); });
-  socket->SetProtocolPipeHook([self](const PipeEvent& ev) {
+  SocketAccess::SetRecvFilter(
+      *socket, [self](Message& m, int) { return self->Filter(m); });
+  SocketAccess::SetProtocolPipeHook(*socket, [self](const PipeEvent& ev) {
     if (ev.type == PipeEventType::kAdded) {
       self->PipeAdded(ev.pipe_id);
     } else {

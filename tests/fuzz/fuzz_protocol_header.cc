@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view payload(reinterpret_cast<const char*>(data + 1), size - 1);
   msock::Message m(payload);
   m.source().push_back(7);
-  msock::RecvVerdict v;
+  msock::internal::RecvVerdict v;
   switch (which) {
     case 0:
       v = msock::internal::TakeBacktrace(m, ttl);
@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       v = msock::internal::CountHop(m, ttl);
       break;
   }
-  if (v != msock::RecvVerdict::kKeep) return 0;
+  if (v != msock::internal::RecvVerdict::kKeep) return 0;
   // Kept: the header words plus the body are exactly what arrived (PushHop
   // adds the pipe id word in front, CountHop adds one to the count).
   size_t consumed = m.header().size() * 4 - (which == 1 ? 4 : 0);

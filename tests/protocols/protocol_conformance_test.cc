@@ -50,6 +50,22 @@ static_assert(CanSend<Pair1> && CanRecv<Pair1>, "Pair1 sends and receives");
 static_assert(CanSend<Pub> && !CanRecvAnything<Pub>, "Pub only sends");
 static_assert(CanRecv<Sub> && !CanSendAnything<Sub>, "Sub only receives");
 static_assert(CanSend<Bus> && CanRecv<Bus>, "Bus sends and receives");
+// Every sending role has the same surface (msock/protocols/role.h).
+template <typename T>
+concept CanSendBody = requires(T& t, Message& m) {
+  t.Send(std::string_view("body"), absl::Now());
+  t.Send(m);
+};
+static_assert(CanSendBody<Push> && CanSendBody<Pub> && CanSendBody<Bus> &&
+                  CanSendBody<Pair0> && CanSendBody<Pair1>,
+              "every sending role takes a string_view body too");
+static_assert(!CanSendAnything<Req> && !CanSendAnything<Rep> &&
+                  !CanSendAnything<Surveyor> && !CanSendAnything<Respondent>,
+              "req/rep and survey send only through their own verbs");
+static_assert(CanRecv<Rep> && CanRecv<Respondent> && !CanRecvAnything<Req> &&
+                  !CanRecvAnything<Surveyor>,
+              "rep and respondent receive; req and surveyor only answer");
+static_assert(CanSend<Bus> && CanRecv<Bus>, "Bus sends and receives");
 static_assert(CanRecv<Rep> && !CanSendAnything<Rep>, "Rep only replies");
 static_assert(!CanSendAnything<Req> && !CanRecvAnything<Req>,
               "Req only makes requests");

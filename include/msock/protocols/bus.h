@@ -8,16 +8,20 @@
 // Example:
 //   msock::Bus a, b, c;
 //   std::string url = a.Listen("tcp://127.0.0.1:0").value();
-//   b.Dial(url).IgnoreError();
-//   c.Dial(url).IgnoreError();
-//   a.WaitForPeers(2, absl::Now() + absl::Seconds(5)).IgnoreError();
-//   msock::Message m("hello all");
-//   a.Send(m, absl::Now() + absl::Seconds(1)).IgnoreError();  // b and c get it
+//   absl::Time deadline = absl::Now() + absl::Seconds(5);
+//   absl::Status s = b.Dial(url);
+//   if (s.ok()) s = c.Dial(url);
+//   if (s.ok()) s = a.WaitForPeers(2, deadline);
+//   if (s.ok()) s = a.Send("hello all", deadline);  // b and c get it
+//   absl::StatusOr<msock::Message> got = b.Recv(deadline);
+//
+// Surface: msock/protocols/role.h (both Send and Recv). Thread-safe.
 #ifndef MSOCK_PROTOCOLS_BUS_H_
 #define MSOCK_PROTOCOLS_BUS_H_
 
 #include <vector>
 
+#include "msock/export.h"
 #include "msock/protocols/role.h"
 
 namespace msock {
@@ -29,28 +33,20 @@ inline constexpr SocketSpec kBus{
 
 }  // namespace protocols
 
-class Bus : public internal::Role {
+class MSOCK_EXPORT Bus : public internal::Role {
  public:
   explicit Bus(Context& ctx = Context::Default())
       : Role(protocols::kBus, ctx) {}
 
-  // Queues `msg` for every connected peer; a full peer is handled per the
-  // kOverflow option (default: it misses the message, counted). Errors as
-  // Socket::Send.
-  absl::Status Send(Message& msg, absl::Time deadline) {
-    return socket_.Send(msg, deadline);
-  }
-  absl::Status Send(Message& msg) { return socket_.Send(msg); }
-  absl::Status TrySend(Message& msg) { return socket_.TrySend(msg); }
-
-  // The next message from any peer; source() names the pipe it came from.
-  absl::StatusOr<Message> Recv(absl::Time deadline) {
-    return socket_.Recv(deadline);
-  }
-  absl::StatusOr<Message> Recv() { return socket_.Recv(); }
-  absl::StatusOr<Message> TryRecv() { return socket_.TryRecv(); }
-
-  std::vector<PipeStats> pipe_stats() const { return socket_.pipe_stats(); }
+  // Send queues the message for every connected peer; a full peer is handled
+  // per the kOverflow option (default: it misses the message, counted).
+  // Errors as Socket::Send.
+  using Role::Send;
+  using Role::TrySend;
+  // Recv gives the next message from any peer; source() names the pipe it
+  // came from.
+  using Role::Recv;
+  using Role::TryRecv;
 };
 
 }  // namespace msock

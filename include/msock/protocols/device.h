@@ -34,27 +34,29 @@
 //   front.Listen("tcp://127.0.0.1:5555").IgnoreError();
 //   back.Listen("tcp://127.0.0.1:5556").IgnoreError();
 //   std::thread dev([&] { msock::Device(front, back).IgnoreError(); });
-//   ...  // Req clients dial 5555, Rep workers dial 5556
+//   // ... Req clients dial 5555, Rep workers dial 5556 ...
 //   front.Close();  // Device returns
 //   dev.join();
 #ifndef MSOCK_PROTOCOLS_DEVICE_H_
 #define MSOCK_PROTOCOLS_DEVICE_H_
 
 #include "absl/status/status.h"
+#include "msock/export.h"
 #include "msock/socket.h"
 
 namespace msock {
 
 // A raw socket of the role `cooked` describes (one of the specs in
 // msock/protocols/*.h, e.g. protocols::kRep). Aborts on a spec not known.
-Socket RawSocket(const SocketSpec& cooked, Context& ctx = Context::Default());
+MSOCK_EXPORT Socket RawSocket(const SocketSpec& cooked,
+                              Context& ctx = Context::Default());
 
 // Forwards between a and b in both directions (one direction for
 // push/pull and pub/sub) until either socket is closed, then returns OK.
 // kInvalidArgument if a and b are not the two ends of one protocol. Messages
 // that cannot be forwarded (the far side closed) are counted in the receiving
 // socket's stats().dropped. Blocks: run it on a thread of its own.
-absl::Status Device(Socket& a, Socket& b);
+[[nodiscard]] MSOCK_EXPORT absl::Status Device(Socket& a, Socket& b);
 
 }  // namespace msock
 

@@ -10,49 +10,45 @@
 // Example:
 //   msock::Pair1 a, b;
 //   std::string url = a.Listen("ipc:///tmp/pair.sock").value();
-//   b.Dial(url).IgnoreError();
-//   b.Send("hi", absl::Now() + absl::Seconds(5)).IgnoreError();
-//   absl::StatusOr<msock::Message> m = a.Recv(absl::Now() + absl::Seconds(5));
-//   // "hi"
+//   absl::Time deadline = absl::Now() + absl::Seconds(5);
+//   absl::Status s = b.Dial(url);
+//   if (s.ok()) s = b.Send("hi", deadline);
+//   absl::StatusOr<msock::Message> m = a.Recv(deadline);  // "hi"
+//
+// Surface: msock/protocols/role.h (both Send and Recv). Thread-safe.
 #ifndef MSOCK_PROTOCOLS_PAIR_H_
 #define MSOCK_PROTOCOLS_PAIR_H_
 
+#include "msock/export.h"
 #include "msock/protocols/recipes.h"
 #include "msock/protocols/role.h"
 
 namespace msock {
 
-class PairRole : public internal::Role {
+// What Pair0 and Pair1 share: Send and Recv to and from the one peer.
+class MSOCK_EXPORT PairRole : public internal::Role {
  public:
-  absl::Status Send(Message& msg, absl::Time deadline);
-  absl::Status Send(Message& msg) {
-    return Send(msg, absl::Now() + Get(opt::kSendTimeout));
-  }
-  absl::Status Send(std::string_view body, absl::Time deadline) {
-    Message m(body);
-    return Send(m, deadline);
-  }
-  absl::Status TrySend(Message& msg) { return Send(msg, absl::InfinitePast()); }
-  absl::StatusOr<Message> Recv(absl::Time deadline) {
-    return socket_.Recv(deadline);
-  }
-  absl::StatusOr<Message> Recv() { return socket_.Recv(); }
-  absl::StatusOr<Message> TryRecv() { return socket_.TryRecv(); }
+  using Role::Recv;
+  using Role::Send;
+  using Role::TryRecv;
+  using Role::TrySend;
 
  protected:
   PairRole(const SocketSpec& spec, Context& ctx, bool hop_count);
+  // pair1: puts the hop count in front of msg's header words.
+  absl::Status SendMessage(Message& msg, absl::Time deadline) override;
 
  private:
   bool hop_count_;
 };
 
-class Pair0 : public PairRole {
+class MSOCK_EXPORT Pair0 : public PairRole {
  public:
   explicit Pair0(Context& ctx = Context::Default())
       : PairRole(protocols::kPair0, ctx, false) {}
 };
 
-class Pair1 : public PairRole {
+class MSOCK_EXPORT Pair1 : public PairRole {
  public:
   explicit Pair1(Context& ctx = Context::Default())
       : PairRole(protocols::kPair1, ctx, true) {}

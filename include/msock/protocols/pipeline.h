@@ -10,43 +10,38 @@
 //   msock::Pull pull;
 //   std::string url = pull.Listen("tcp://127.0.0.1:0").value();
 //   msock::Push push;
-//   push.Dial(url).IgnoreError();
-//   push.Send("job 1", absl::Now() + absl::Seconds(5)).IgnoreError();
-//   absl::StatusOr<msock::Message> m = pull.Recv(absl::Now() +
-//   absl::Seconds(5));
+//   absl::Time deadline = absl::Now() + absl::Seconds(5);
+//   absl::Status s = push.Dial(url);
+//   if (s.ok()) s = push.Send("job 1", deadline);  // waits for a pull
+//   absl::StatusOr<msock::Message> job = pull.Recv(deadline);  // "job 1"
+//
+// Surface: msock/protocols/role.h. Thread-safe.
 #ifndef MSOCK_PROTOCOLS_PIPELINE_H_
 #define MSOCK_PROTOCOLS_PIPELINE_H_
 
+#include "msock/export.h"
 #include "msock/protocols/recipes.h"
 #include "msock/protocols/role.h"
 
 namespace msock {
 
-class Push : public internal::Role {
+// Sends only. Send blocks while no pull can take the message (none
+// connected, or every queue full), until its deadline.
+class MSOCK_EXPORT Push : public internal::Role {
  public:
   explicit Push(Context& ctx = Context::Default())
       : Role(protocols::kPush, ctx) {}
-  // See Socket::Send. On error the caller keeps `msg`.
-  absl::Status Send(Message& msg, absl::Time deadline) {
-    return socket_.Send(msg, deadline);
-  }
-  absl::Status Send(Message& msg) { return socket_.Send(msg); }
-  absl::Status Send(std::string_view body, absl::Time deadline) {
-    Message m(body);
-    return socket_.Send(m, deadline);
-  }
-  absl::Status TrySend(Message& msg) { return socket_.TrySend(msg); }
+  using Role::Send;
+  using Role::TrySend;
 };
 
-class Pull : public internal::Role {
+// Receives only, fairly from every connected push.
+class MSOCK_EXPORT Pull : public internal::Role {
  public:
   explicit Pull(Context& ctx = Context::Default())
       : Role(protocols::kPull, ctx) {}
-  absl::StatusOr<Message> Recv(absl::Time deadline) {
-    return socket_.Recv(deadline);
-  }
-  absl::StatusOr<Message> Recv() { return socket_.Recv(); }
-  absl::StatusOr<Message> TryRecv() { return socket_.TryRecv(); }
+  using Role::Recv;
+  using Role::TryRecv;
 };
 
 }  // namespace msock

@@ -18,12 +18,14 @@
 //   std::string url = pub.Listen("tcp://127.0.0.1:0").value();
 //   msock::Sub sub;
 //   sub.Subscribe("news:");
-//   sub.Dial(url).IgnoreError();
-//   sub.WaitForPeers(1, absl::Now() + absl::Seconds(5)).IgnoreError();
-//   pub.WaitForPeers(1, absl::Now() + absl::Seconds(5)).IgnoreError();
-//   msock::Message m("news: hello");
-//   pub.Send(m, absl::Now() + absl::Seconds(1)).IgnoreError();
-//   auto got = sub.Recv(absl::Now() + absl::Seconds(1));  // "news: hello"
+//   absl::Time deadline = absl::Now() + absl::Seconds(5);
+//   absl::Status s = sub.Dial(url);
+//   // A message sent before the subscriber is connected reaches nobody.
+//   if (s.ok()) s = pub.WaitForPeers(1, deadline);
+//   if (s.ok()) s = pub.Send("news: hello", deadline);
+//   absl::StatusOr<msock::Message> got = sub.Recv(deadline);  // "news: hello"
+//
+// Surface: msock/protocols/role.h. Thread-safe.
 #ifndef MSOCK_PROTOCOLS_PUBSUB_H_
 #define MSOCK_PROTOCOLS_PUBSUB_H_
 
@@ -33,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "msock/export.h"
 #include "msock/protocols/role.h"
 
 namespace msock {
@@ -47,28 +50,23 @@ inline constexpr SocketSpec kSub{"sub",           0x21,          0x20, "pub", 0,
 }  // namespace protocols
 
 // The publishing side: send only.
-class Pub : public internal::Role {
+class MSOCK_EXPORT Pub : public internal::Role {
  public:
   explicit Pub(Context& ctx = Context::Default())
       : Role(protocols::kPub, ctx) {}
 
-  // Queues `msg` for every connected subscriber (one shared body). With no
-  // subscriber connected the message goes nowhere and Send succeeds, as in
-  // every SP implementation. With kOverflow = kBlock, waits for room until the
-  // deadline (kDeadlineExceeded; the caller keeps msg). Other errors as
-  // Socket::Send.
-  absl::Status Send(Message& msg, absl::Time deadline) {
-    return socket_.Send(msg, deadline);
-  }
-  absl::Status Send(Message& msg) { return socket_.Send(msg); }
-  absl::Status TrySend(Message& msg) { return socket_.TrySend(msg); }
-
-  // Per-subscriber queue lengths and drop counts.
-  std::vector<PipeStats> pipe_stats() const { return socket_.pipe_stats(); }
+  // Send queues the message for every connected subscriber (one shared
+  // body). With no subscriber connected the message goes nowhere and Send
+  // succeeds, as in every SP implementation. With kOverflow = kBlock, waits
+  // for room until the deadline (kDeadlineExceeded; the caller keeps msg).
+  // Other errors as Socket::Send. pipe_stats() gives each subscriber's queue
+  // length and drop count.
+  using Role::Send;
+  using Role::TrySend;
 };
 
 // The subscribing side: receive only, filtered by prefix.
-class Sub : public internal::Role {
+class MSOCK_EXPORT Sub : public internal::Role {
  public:
   explicit Sub(Context& ctx = Context::Default());
   ~Sub();
@@ -78,19 +76,16 @@ class Sub : public internal::Role {
   void Subscribe(std::string_view prefix);
   // Removes a prefix. kNotFound if it was not subscribed. Messages already
   // queued are still delivered.
-  absl::Status Unsubscribe(std::string_view prefix);
+  [[nodiscard]] absl::Status Unsubscribe(std::string_view prefix);
   std::vector<std::string> subscriptions() const;
   // Messages discarded because no subscription matched.
   uint64_t filtered_out() const;
 
-  // The next message matching a subscription. Messages matching none are
-  // discarded on arrival, counted by filtered_out() (not in stats().dropped,
-  // which counts losses). Same errors as Socket::Recv.
-  absl::StatusOr<Message> Recv(absl::Time deadline) {
-    return socket_.Recv(deadline);
-  }
-  absl::StatusOr<Message> Recv() { return socket_.Recv(); }
-  absl::StatusOr<Message> TryRecv() { return socket_.TryRecv(); }
+  // Recv gives the next message matching a subscription. Messages matching
+  // none are discarded on arrival, counted by filtered_out() (not in
+  // stats().dropped, which counts losses). Same errors as Socket::Recv.
+  using Role::Recv;
+  using Role::TryRecv;
 
  private:
   struct Topics;

@@ -1,11 +1,14 @@
-// msock/protocols/recipes.h: the SocketSpec of every protocol role (SP protocol
-// ids and routing).
+// msock/protocols/recipes.h: the SocketSpec of the pair and pipeline roles
+// (SP protocol ids and routing); the other roles' specs sit in their headers
+// (protocols::kPub in pubsub.h, kReq in reqrep.h, ...).
 //
 // SP protocol ids are (protocol number << 4) | role, as NNG and nanomsg put
-// them in the connection header. A raw Socket made from one of these talks to
-// the real peers of that role:
-//   msock::Socket s(msock::protocols::kPull);   // accepts only push peers
-//   (0x50)
+// them in the connection header. A Socket made from one of these talks to the
+// real peers of that role:
+//
+// Example:
+//   msock::Socket s(msock::protocols::kPull);  // accepts only push (0x50)
+//   static_assert(msock::protocols::kPull.peer_id == 0x50);
 #ifndef MSOCK_PROTOCOLS_RECIPES_H_
 #define MSOCK_PROTOCOLS_RECIPES_H_
 

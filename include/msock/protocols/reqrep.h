@@ -10,17 +10,20 @@
 //   msock::Rep rep;
 //   std::string url = rep.Listen("tcp://127.0.0.1:0").value();
 //   msock::Req req;
-//   req.Dial(url).IgnoreError();
+//   req.Dial(url).IgnoreError();  // Request waits for the connection
 //   std::thread server([&] {
-//     auto q = rep.Recv(absl::Now() + absl::Seconds(5));
+//     absl::Time deadline = absl::Now() + absl::Seconds(5);
+//     absl::StatusOr<msock::Message> q = rep.Recv(deadline);
 //     msock::Message answer("pong");
-//     if (q.ok()) {
-//       rep.Reply(*q, answer, absl::Now() + absl::Seconds(5)).IgnoreError();
-//     }
+//     if (q.ok()) rep.Reply(*q, answer, deadline).IgnoreError();
 //   });
 //   msock::Message ping("ping");
-//   auto r = req.Request(ping, absl::Now() + absl::Seconds(5));  // "pong"
+//   absl::StatusOr<msock::Message> r =
+//       req.Request(ping, absl::Now() + absl::Seconds(5));  // "pong"
 //   server.join();
+//
+// Thread-safe. Surface: msock/protocols/role.h; Req sends only through
+// Request, Rep through Reply.
 #ifndef MSOCK_PROTOCOLS_REQREP_H_
 #define MSOCK_PROTOCOLS_REQREP_H_
 
@@ -30,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "msock/export.h"
 #include "msock/protocols/role.h"
 
 namespace msock {
@@ -47,7 +51,7 @@ inline constexpr SocketSpec kRep{
 // once; each reply is matched to its request by id. Requests go round robin to
 // the connected reps; a request made before any rep is connected waits (until
 // its deadline) for one.
-class Req : public internal::Role {
+class MSOCK_EXPORT Req : public internal::Role {
  public:
   explicit Req(Context& ctx = Context::Default());
   ~Req();
@@ -61,9 +65,10 @@ class Req : public internal::Role {
   // dropped and counted in stats().dropped), kUnavailable (deadline already
   // past and no peer could take it), kCancelled (Close() while waiting),
   // kFailedPrecondition (closed).
-  absl::StatusOr<Message> Request(Message& msg, absl::Time deadline);
+  [[nodiscard]] absl::StatusOr<Message> Request(Message& msg,
+                                                absl::Time deadline);
   // Same, with deadline = now + the kRecvTimeout option.
-  absl::StatusOr<Message> Request(Message& msg) {
+  [[nodiscard]] absl::StatusOr<Message> Request(Message& msg) {
     return Request(msg, absl::Now() + Get(opt::kRecvTimeout));
   }
 
@@ -87,7 +92,7 @@ class Req : public internal::Role {
 // The replying side. Recv gives the next request (its header() holds the
 // backtrace, its source() the pipe it came on); Reply answers it. Requests may
 // be answered in any order and from several threads.
-class Rep : public internal::Role {
+class MSOCK_EXPORT Rep : public internal::Role {
  public:
   explicit Rep(Context& ctx = Context::Default());
 
@@ -95,21 +100,18 @@ class Rep : public internal::Role {
   // (default 8 words) are dropped (stats().dropped); a payload that ends before
   // a word with bit 31 set closes that pipe (stats().rejected_bad_frame), as
   // NNG does. Same errors as Socket::Recv.
-  absl::StatusOr<Message> Recv(absl::Time deadline) {
-    return socket_.Recv(deadline);
-  }
-  absl::StatusOr<Message> Recv() { return socket_.Recv(); }
-  absl::StatusOr<Message> TryRecv() { return socket_.TryRecv(); }
+  using Role::Recv;
+  using Role::TryRecv;
 
   // Sends `reply` back to where `request` came from, with request's backtrace
   // in front. On success reply is left empty; on error the caller keeps it as
   // given. kUnavailable if that pipe is gone (the requester will resend the
   // request on another pipe); kDeadlineExceeded if the pipe stayed full;
   // kFailedPrecondition if closed.
-  absl::Status Reply(const Message& request, Message& reply,
-                     absl::Time deadline);
+  [[nodiscard]] absl::Status Reply(const Message& request, Message& reply,
+                                   absl::Time deadline);
   // Same, with deadline = now + the kSendTimeout option.
-  absl::Status Reply(const Message& request, Message& reply) {
+  [[nodiscard]] absl::Status Reply(const Message& request, Message& reply) {
     return Reply(request, reply, absl::Now() + Get(opt::kSendTimeout));
   }
 };

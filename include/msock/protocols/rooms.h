@@ -59,6 +59,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "msock/export.h"
 #include "msock/protocols/role.h"
 #include "msock/status.h"
 
@@ -163,7 +164,7 @@ struct HubOptions {
 // The server. Thread-safe. Listen (and Dial: a hub may also dial clients that
 // listen) come from the Role base; socket() is for options, stats and
 // ClosePipe only (receiving on it would steal the hub's messages).
-class Hub : public internal::Role {
+class MSOCK_EXPORT Hub : public internal::Role {
  public:
   explicit Hub(Context& ctx = Context::Default());
   explicit Hub(const HubOptions& options, Context& ctx = Context::Default());
@@ -190,10 +191,12 @@ class Hub : public internal::Role {
   // Membership. Errors: kNotFound (no such client), kInvalidArgument (bad or
   // long name), kResourceExhausted (max_rooms_per_client), kFailedPrecondition
   // (closed). Joining twice or leaving a room one is not in is OK.
-  absl::Status JoinRoom(std::string_view client, std::string_view room,
-                        std::string_view ns = kDefaultNamespace);
-  absl::Status LeaveRoom(std::string_view client, std::string_view room,
-                         std::string_view ns = kDefaultNamespace);
+  [[nodiscard]] absl::Status JoinRoom(std::string_view client,
+                                      std::string_view room,
+                                      std::string_view ns = kDefaultNamespace);
+  [[nodiscard]] absl::Status LeaveRoom(std::string_view client,
+                                       std::string_view room,
+                                       std::string_view ns = kDefaultNamespace);
   // Sorted snapshots; empty for unknown names.
   std::vector<std::string> Members(
       std::string_view room, std::string_view ns = kDefaultNamespace) const;
@@ -203,44 +206,47 @@ class Hub : public internal::Role {
       std::string_view client) const;
   std::vector<std::string> Clients() const;
   // The connection (Socket pipe id) of a client: kNotFound if not connected.
-  absl::StatusOr<uint32_t> PipeOf(std::string_view client) const;
+  [[nodiscard]] absl::StatusOr<uint32_t> PipeOf(std::string_view client) const;
 
   // Sends an event to one client, waiting for room in its queue until the
   // deadline. Errors: kNotFound, kUnavailable (connection gone),
   // kDeadlineExceeded, kResourceExhausted (over the socket's kMaxRecvSize),
   // kInvalidArgument, kFailedPrecondition.
-  absl::Status Send(std::string_view client, std::string_view event,
-                    std::string_view payload, absl::Time deadline);
-  absl::Status Send(std::string_view client, std::string_view event,
-                    std::string_view payload);
+  [[nodiscard]] absl::Status Send(std::string_view client,
+                                  std::string_view event,
+                                  std::string_view payload,
+                                  absl::Time deadline);
+  [[nodiscard]] absl::Status Send(std::string_view client,
+                                  std::string_view event,
+                                  std::string_view payload);
   // Sends to every member of `room` in `ns` but `except` (a client id, "" =
   // none), never waiting: one body per encoding in use, shared by every copy; a
   // member whose queue is full misses it (counted in dropped, like a Pub
   // with kDropNewest). Returns the number of copies queued (0 for an unknown
   // room).
-  absl::StatusOr<size_t> ToRoom(std::string_view room, std::string_view event,
-                                std::string_view payload,
-                                std::string_view ns = kDefaultNamespace,
-                                std::string_view except = "");
+  [[nodiscard]] absl::StatusOr<size_t> ToRoom(
+      std::string_view room, std::string_view event, std::string_view payload,
+      std::string_view ns = kDefaultNamespace, std::string_view except = "");
   // Sends to every connected client, whatever its namespaces. As ToRoom.
-  absl::StatusOr<size_t> Broadcast(std::string_view event,
-                                   std::string_view payload);
+  [[nodiscard]] absl::StatusOr<size_t> Broadcast(std::string_view event,
+                                                 std::string_view payload);
 
   // Sends an event to a client and waits for its ack until the deadline.
   // Returns the client handler's value or error; kDeadlineExceeded (a later ack
   // is dropped and counted in acks_late), kUnavailable (the client left, at
   // once), kResourceExhausted (max_pending_acks in flight to it), kCancelled
   // (Close), and Send's errors.
-  absl::StatusOr<std::string> Emit(std::string_view client,
-                                   std::string_view event,
-                                   std::string_view payload,
-                                   absl::Time deadline);
+  [[nodiscard]] absl::StatusOr<std::string> Emit(std::string_view client,
+                                                 std::string_view event,
+                                                 std::string_view payload,
+                                                 absl::Time deadline);
   // The same without waiting: `done` runs once, on the callback thread, with
   // the outcome (at Close: kCancelled, on the thread calling Close). An error
   // returned here means `done` will not run.
-  absl::Status EmitAsync(std::string_view client, std::string_view event,
-                         std::string_view payload, absl::Time deadline,
-                         AckCallback done);
+  [[nodiscard]] absl::Status EmitAsync(std::string_view client,
+                                       std::string_view event,
+                                       std::string_view payload,
+                                       absl::Time deadline, AckCallback done);
 
   RoomsStats rooms_stats() const;
 
@@ -268,7 +274,7 @@ struct RoomsClientOptions {
 // options) after losing its connection and says Hello again with its previous
 // id; OnReconnected then runs so that it can re-join its rooms (the hub forgot
 // them when the connection dropped).
-class RoomsClient : public internal::Role {
+class MSOCK_EXPORT RoomsClient : public internal::Role {
  public:
   explicit RoomsClient(Context& ctx = Context::Default());
   explicit RoomsClient(const RoomsClientOptions& options,
@@ -279,10 +285,10 @@ class RoomsClient : public internal::Role {
   // Errors: the connect hook's refusal (default kPermissionDenied; the client
   // is then closed), kDeadlineExceeded, kInvalidArgument (URL), kCancelled,
   // kFailedPrecondition (closed).
-  absl::StatusOr<std::string> Connect(std::string_view url,
-                                      absl::Time deadline);
+  [[nodiscard]] absl::StatusOr<std::string> Connect(std::string_view url,
+                                                    absl::Time deadline);
   // Waits until the client is welcomed (again). Same errors as Connect.
-  absl::Status WaitConnected(absl::Time deadline);
+  [[nodiscard]] absl::Status WaitConnected(absl::Time deadline);
   bool connected() const;
   std::string id() const;  // "" before the first welcome
 
@@ -290,30 +296,30 @@ class RoomsClient : public internal::Role {
   // join hook's refusal (e.g. kPermissionDenied with its reason),
   // kResourceExhausted, kDeadlineExceeded, kUnavailable (connection lost
   // meanwhile), kCancelled, kFailedPrecondition.
-  absl::Status Join(std::string_view room, absl::Time deadline,
-                    std::string_view ns = kDefaultNamespace);
-  absl::Status Leave(std::string_view room, absl::Time deadline,
-                     std::string_view ns = kDefaultNamespace);
+  [[nodiscard]] absl::Status Join(std::string_view room, absl::Time deadline,
+                                  std::string_view ns = kDefaultNamespace);
+  [[nodiscard]] absl::Status Leave(std::string_view room, absl::Time deadline,
+                                   std::string_view ns = kDefaultNamespace);
 
   // Sends an event without asking for an ack. Waits (until the deadline) for a
   // connection and for room in its queue.
-  absl::Status Send(std::string_view event, std::string_view payload,
-                    absl::Time deadline,
-                    std::string_view ns = kDefaultNamespace);
+  [[nodiscard]] absl::Status Send(std::string_view event,
+                                  std::string_view payload, absl::Time deadline,
+                                  std::string_view ns = kDefaultNamespace);
   // Sends an event and waits for the hub handler's ack: its value, its error
   // (same code and message), kDeadlineExceeded (a later ack is dropped and
   // counted), kUnavailable (connection lost before the ack),
   // kResourceExhausted (max_pending_acks in flight), kCancelled.
-  absl::StatusOr<std::string> Emit(std::string_view event,
-                                   std::string_view payload,
-                                   absl::Time deadline,
-                                   std::string_view ns = kDefaultNamespace);
+  [[nodiscard]] absl::StatusOr<std::string> Emit(
+      std::string_view event, std::string_view payload, absl::Time deadline,
+      std::string_view ns = kDefaultNamespace);
   // The same without waiting for the ack; `done` runs once on the callback
   // thread (kCancelled at Close, on the closing thread). On error `done` never
   // runs.
-  absl::Status EmitAsync(std::string_view event, std::string_view payload,
-                         absl::Time deadline, AckCallback done,
-                         std::string_view ns = kDefaultNamespace);
+  [[nodiscard]] absl::Status EmitAsync(std::string_view event,
+                                       std::string_view payload,
+                                       absl::Time deadline, AckCallback done,
+                                       std::string_view ns = kDefaultNamespace);
 
   // Handlers of hub -> client events (same contract as Hub::On).
   void On(std::string_view event, EventHandler handler);
@@ -344,7 +350,8 @@ std::string ProtoPayload(const Proto& message) {
 }
 // kInvalidArgument if `payload` does not parse as a Proto.
 template <typename Proto>
-absl::StatusOr<Proto> ParseProtoPayload(std::string_view payload) {
+[[nodiscard]] absl::StatusOr<Proto> ParseProtoPayload(
+    std::string_view payload) {
   Proto message;
   if (!message.ParseFromArray(payload.data(),
                               static_cast<int>(payload.size()))) {

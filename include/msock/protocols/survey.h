@@ -12,17 +12,21 @@
 //   msock::Respondent resp;
 //   std::string url = resp.Listen("tcp://127.0.0.1:0").value();
 //   msock::Surveyor surveyor;
-//   surveyor.Dial(url).IgnoreError();
-//   surveyor.WaitForPeers(1, absl::Now() + absl::Seconds(5)).IgnoreError();
+//   absl::Status s = surveyor.Dial(url);
+//   if (s.ok()) s = surveyor.WaitForPeers(1, absl::Now() + absl::Seconds(5));
 //   std::thread answer([&] {
-//     auto q = resp.Recv(absl::Now() + absl::Seconds(5));
+//     absl::Time deadline = absl::Now() + absl::Seconds(5);
+//     absl::StatusOr<msock::Message> q = resp.Recv(deadline);
 //     msock::Message yes("yes");
-//     if (q.ok()) resp.Reply(*q, yes, absl::Now() +
-//     absl::Seconds(1)).IgnoreError();
+//     if (q.ok()) resp.Reply(*q, yes, deadline).IgnoreError();
 //   });
 //   msock::Message who("who?");
-//   auto answers = surveyor.Survey(who, absl::Now() + absl::Seconds(1));
+//   absl::StatusOr<std::vector<msock::Message>> answers =
+//       surveyor.Survey(who, absl::Now() + absl::Seconds(1));
 //   answer.join();  // answers->size() == 1, (*answers)[0].body() == "yes"
+//
+// Thread-safe. Surface: msock/protocols/role.h; Surveyor sends only through
+// Survey, Respondent through Reply.
 #ifndef MSOCK_PROTOCOLS_SURVEY_H_
 #define MSOCK_PROTOCOLS_SURVEY_H_
 
@@ -34,6 +38,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "msock/export.h"
 #include "msock/protocols/role.h"
 
 namespace msock {
@@ -47,7 +52,7 @@ inline constexpr SocketSpec kRespondent{
 
 }  // namespace protocols
 
-class Surveyor : public internal::Role {
+class MSOCK_EXPORT Surveyor : public internal::Role {
  public:
   explicit Surveyor(Context& ctx = Context::Default());
   ~Surveyor();
@@ -60,13 +65,13 @@ class Surveyor : public internal::Role {
   // stats().dropped. On success msg is left empty; on error the caller keeps
   // it. Errors: kCancelled (Close while waiting), kFailedPrecondition (closed),
   // kDeadlineExceeded / kUnavailable (kOverflow = kBlock and no room).
-  absl::Status Survey(Message& msg, absl::Time deadline,
-                      const std::function<void(Message&)>& each);
+  [[nodiscard]] absl::Status Survey(Message& msg, absl::Time deadline,
+                                    const std::function<void(Message&)>& each);
   // Same, collecting the answers.
-  absl::StatusOr<std::vector<Message>> Survey(Message& msg,
-                                              absl::Time deadline);
+  [[nodiscard]] absl::StatusOr<std::vector<Message>> Survey(
+      Message& msg, absl::Time deadline);
   // Same, with deadline = now + survey_time().
-  absl::StatusOr<std::vector<Message>> Survey(Message& msg) {
+  [[nodiscard]] absl::StatusOr<std::vector<Message>> Survey(Message& msg) {
     return Survey(msg, absl::Now() + survey_time());
   }
 
@@ -86,24 +91,21 @@ class Surveyor : public internal::Role {
 // Answers surveys: Recv gives the next survey (header() holds its backtrace,
 // source() the pipe it came on), Reply answers it on that pipe. A survey may be
 // left unanswered.
-class Respondent : public internal::Role {
+class MSOCK_EXPORT Respondent : public internal::Role {
  public:
   explicit Respondent(Context& ctx = Context::Default());
 
   // The next survey. A backtrace longer than kTtl words is dropped
   // (stats().dropped); a payload ending before its last word closes the pipe.
-  absl::StatusOr<Message> Recv(absl::Time deadline) {
-    return socket_.Recv(deadline);
-  }
-  absl::StatusOr<Message> Recv() { return socket_.Recv(); }
-  absl::StatusOr<Message> TryRecv() { return socket_.TryRecv(); }
+  using Role::Recv;
+  using Role::TryRecv;
 
   // Sends `answer` to the surveyor that sent `survey`, with its backtrace in
   // front. On success answer is left empty; on error the caller keeps it.
   // kUnavailable if that surveyor is gone (counted in stats().dropped).
-  absl::Status Reply(const Message& survey, Message& answer,
-                     absl::Time deadline);
-  absl::Status Reply(const Message& survey, Message& answer) {
+  [[nodiscard]] absl::Status Reply(const Message& survey, Message& answer,
+                                   absl::Time deadline);
+  [[nodiscard]] absl::Status Reply(const Message& survey, Message& answer) {
     return Reply(survey, answer, absl::Now() + Get(opt::kSendTimeout));
   }
 };

@@ -1,0 +1,48 @@
+// internal::SocketAccess: the protocol plumbing of a Socket, kept out of the
+// public API (msock/socket.h) so that users cannot break a protocol's state
+// (say req's request matching) by replacing its hooks. Protocols, raw sockets
+// and devices include this header; the functions forward to the SocketCore.
+#ifndef MSOCK_SOCKET_SOCKET_ACCESS_H_
+#define MSOCK_SOCKET_SOCKET_ACCESS_H_
+
+#include <cstdint>
+#include <functional>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "msock/message.h"
+#include "msock/socket.h"
+#include "socket/recv_filter.h"
+
+namespace msock::internal {
+
+class SocketAccess {
+ public:
+  // Installs the receive filter of `socket` (pair1's hop count, sub's
+  // prefixes, req's reply matching), replacing any earlier one; nullptr
+  // removes it. Thread-safe; messages already queued are not filtered again.
+  static void SetRecvFilter(Socket& socket, RecvFilter filter);
+
+  // Like Socket::OnPipeEvent, but a separate slot that the user's observer
+  // does not replace; it runs first. Same rules: on the I/O thread, must not
+  // block nor call Close.
+  static void SetProtocolPipeHook(Socket& socket,
+                                  std::function<void(const PipeEvent&)> fn);
+
+  // Socket::Send; for kToOne sockets *sent_on receives the id of the pipe the
+  // message was queued on (req uses it to resend when that pipe dies).
+  [[nodiscard]] static absl::Status Send(Socket& socket, Message& msg,
+                                         absl::Time deadline,
+                                         uint32_t* sent_on);
+
+  // kToAll sockets: sends to every pipe except `except_pipe` (a bus device
+  // forwarding what came in on that pipe). Errors as Socket::Send.
+  [[nodiscard]] static absl::Status SendExcept(Socket& socket,
+                                               uint32_t except_pipe,
+                                               Message& msg,
+                                               absl::Time deadline);
+};
+
+}  // namespace msock::internal
+
+#endif  // MSOCK_SOCKET_SOCKET_ACCESS_H_
