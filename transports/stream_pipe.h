@@ -1,4 +1,5 @@
-// StreamPipe and StreamListener: the libuv side of the SP stream mapping,
+// StreamPipe and StreamListener (stream_listener.cc, with the connect
+// completion): the libuv side of the SP stream mapping,
 // shared by tcp and ipc. A StreamPipe sends its 8-byte header at once, checks
 // the peer's within the handshake timeout, then writes queued messages in
 // batches (one uv_write per batch) and decodes every whole message out of each

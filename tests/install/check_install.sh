@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/install/check_install.sh: installs a built msock into a temporary prefix, then builds and
 # runs examples/push_pull.cc against it twice: as a CMake consumer (find_package(msock) +
-# msock::msock) and with `pkg-config --cflags --libs msock`. Every step is time-bounded.
+# msock::msock) and with `pkg-config --cflags --libs msock`. A shared build (BUILD_SHARED_LIBS)
+# is also checked for its SONAME and for exporting nothing internal. Every step is time-bounded.
 # Usage: check_install.sh BUILD_DIR SOURCE_DIR CXX [EXTRA_FLAGS]
 set -euo pipefail
 
@@ -28,6 +29,21 @@ timeout 120 cmake --install "$BUILD_DIR" --prefix "$PREFIX" >"$WORK/install.log"
 for f in include/msock/msock.h include/msock/protocols/pipeline.h; do
   [[ -f "$PREFIX/$f" ]] || { echo "missing $PREFIX/$f" >&2; exit 1; }
 done
+# A shared libmsock: versioned SONAME, and only the public API exported (internal code is hidden
+# behind MSOCK_EXPORT, include/msock/export.h).
+so="$(find "$PREFIX" -name 'libmsock.so.*.*' -print -quit)"
+if [[ -n "$so" ]]; then
+  step "shared library $(basename "$so")"
+  soname="$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
+  [[ "$soname" == "libmsock.so.0" ]] || { echo "SONAME is '$soname', not libmsock.so.0" >&2; exit 1; }
+  exported="$(nm -DC --defined-only "$so")"
+  grep -q 'msock::Socket::Listen' <<<"$exported" || {
+    echo "libmsock.so does not export msock::Socket::Listen" >&2; exit 1; }
+  if grep -q 'msock::internal::SocketCore::' <<<"$exported"; then
+    echo "libmsock.so exports internal symbols (msock::internal::SocketCore)" >&2
+    exit 1
+  fi
+fi
 config="$(find "$PREFIX" -name msockConfig.cmake -print -quit)"
 pcfile="$(find "$PREFIX" -name msock.pc -print -quit)"
 [[ -n "$config" ]] || { echo "msockConfig.cmake not installed" >&2; exit 1; }
