@@ -67,12 +67,7 @@ T Socket::Get(OptionKey<T> key) const {
 #define MSOCK_SOCKET_OPTION_TYPE(T)                                            \
   template absl::Status Socket::Set<T>(OptionKey<T>, std::type_identity_t<T>); \
   template T Socket::Get<T>(OptionKey<T>) const;
-MSOCK_SOCKET_OPTION_TYPE(absl::Duration)
-MSOCK_SOCKET_OPTION_TYPE(size_t)
-MSOCK_SOCKET_OPTION_TYPE(int)
-MSOCK_SOCKET_OPTION_TYPE(bool)
-MSOCK_SOCKET_OPTION_TYPE(Overflow)
-MSOCK_SOCKET_OPTION_TYPE(std::string)
+MSOCK_FOR_EACH_OPTION_TYPE(MSOCK_SOCKET_OPTION_TYPE)
 #undef MSOCK_SOCKET_OPTION_TYPE
 
 SocketStats Socket::stats() const { return core_->stats(); }

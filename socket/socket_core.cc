@@ -91,12 +91,7 @@ T SocketCore::GetOption(const OptionKey<T>& key) const {
 #define MSOCK_OPTION_TYPE(T)                                           \
   template absl::Status SocketCore::SetOption(const OptionKey<T>&, T); \
   template T SocketCore::GetOption(const OptionKey<T>&) const;
-MSOCK_OPTION_TYPE(absl::Duration)
-MSOCK_OPTION_TYPE(size_t)
-MSOCK_OPTION_TYPE(int)
-MSOCK_OPTION_TYPE(bool)
-MSOCK_OPTION_TYPE(Overflow)
-MSOCK_OPTION_TYPE(std::string)
+MSOCK_FOR_EACH_OPTION_TYPE(MSOCK_OPTION_TYPE)
 #undef MSOCK_OPTION_TYPE
 
 SocketStats SocketCore::stats() const {

@@ -71,6 +71,16 @@ struct OptionKey {
   const char* (*check)(const T& value) = nullptr;
 };
 
+// Every value type an option has: X(type) for each. Socket::Set / Get exist
+// for these (explicit instantiations in the library).
+#define MSOCK_FOR_EACH_OPTION_TYPE(X) \
+  X(absl::Duration)                   \
+  X(size_t)                           \
+  X(int)                              \
+  X(bool)                             \
+  X(Overflow)                         \
+  X(std::string)
+
 // The checks of the options below.
 namespace opt_check {
 inline const char* NotNegative(const absl::Duration& d) {

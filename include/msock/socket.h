@@ -220,12 +220,7 @@ class MSOCK_EXPORT Socket {
   extern template absl::Status Socket::Set<T>(OptionKey<T>,             \
                                               std::type_identity_t<T>); \
   extern template T Socket::Get<T>(OptionKey<T>) const;
-MSOCK_SOCKET_OPTION_TYPE(absl::Duration)
-MSOCK_SOCKET_OPTION_TYPE(size_t)
-MSOCK_SOCKET_OPTION_TYPE(int)
-MSOCK_SOCKET_OPTION_TYPE(bool)
-MSOCK_SOCKET_OPTION_TYPE(Overflow)
-MSOCK_SOCKET_OPTION_TYPE(std::string)
+MSOCK_FOR_EACH_OPTION_TYPE(MSOCK_SOCKET_OPTION_TYPE)
 #undef MSOCK_SOCKET_OPTION_TYPE
 
 }  // namespace msock
