@@ -1,7 +1,8 @@
 // Context: one libuv loop on its own thread, and Post() to run work there.
 // Posted work is appended to a mutex-guarded vector; one uv_async_send wakes
 // the loop, which swaps the vector out and runs it whole (libuv coalesces
-// wake-ups, so this batches them).
+// wake-ups, so this batches them). Also internal::ContextAccess, the loop
+// plumbing for transports (base/context_access.h).
 #include "msock/context.h"
 
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/context_access.h"
 #include "base/sync.h"
 
 namespace msock {
@@ -125,5 +127,17 @@ void Context::AtStop(
     absl::AnyInvocable<void(absl::AnyInvocable<void()> done)> stop) {
   impl_->at_stop.push_back(std::move(stop));
 }
+
+namespace internal {
+
+uv_loop_s* ContextAccess::Loop(Context& ctx) { return ctx.loop(); }
+
+void ContextAccess::AtStop(
+    Context& ctx,
+    absl::AnyInvocable<void(absl::AnyInvocable<void()> done)> stop) {
+  ctx.AtStop(std::move(stop));
+}
+
+}  // namespace internal
 
 }  // namespace msock

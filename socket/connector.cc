@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/context_access.h"
 #include "socket/socket_core.h"
 
 namespace msock::internal {
@@ -23,7 +24,7 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   // Loop thread.
   void Start() {
     timer_ = new uv_timer_t;
-    uv_timer_init(core_->context().loop(), timer_);
+    uv_timer_init(ContextAccess::Loop(core_->context()), timer_);
     timer_->data = this;
     backoff_ = core_->options().reconnect_min;
     Attempt();

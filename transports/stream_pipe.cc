@@ -11,6 +11,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "base/context_access.h"
 #include "base/errors.h"
 
 namespace msock::internal {
@@ -60,7 +61,7 @@ StreamPipe::StreamPipe(std::shared_ptr<PipeHost> core, bool ipc)
       ipc_(ipc),
       peer_id_(core_->spec().peer_id),
       decoder_(ipc, core_->options().max_recv_size) {
-  uv_loop_t* loop = core_->context().loop();
+  uv_loop_t* loop = ContextAccess::Loop(core_->context());
   if (ipc_) {
     uv_pipe_init(loop, &handle_.pipe, 0);
   } else {

@@ -79,8 +79,9 @@ class PipeHost {
   virtual const SocketSpec& spec() const = 0;
   // A snapshot of the socket's options (limits, timeouts, TLS settings).
   virtual SocketOptions options() const = 0;
-  // The Context whose loop runs this host's pipes (loop(), Post(),
-  // IsLoopThread(), AtStop()).
+  // The Context whose loop runs this host's pipes: Post(), IsLoopThread();
+  // its loop and AtStop() through internal::ContextAccess
+  // (base/context_access.h).
   virtual Context& context() = 0;
   // True once the socket's Close has begun (it attaches no more pipes).
   virtual bool closed() const = 0;

@@ -24,6 +24,10 @@ struct uv_loop_s;
 
 namespace msock {
 
+namespace internal {
+class ContextAccess;  // loop plumbing (base/context_access.h)
+}  // namespace internal
+
 class MSOCK_EXPORT Context {
  public:
   Context();
@@ -42,22 +46,13 @@ class MSOCK_EXPORT Context {
   // True when called from this context's loop thread.
   bool IsLoopThread() const;
 
-  // Not for users: transport plumbing, still public because transports/*
-  // call it directly. TODO(issue 12 step 3): move loop() and AtStop() to an
-  // internal accessor (as internal::SocketAccess) once the transports
-  // split has landed.
-  //
-  // The libuv loop; only to be used on the loop thread (transports).
-  uv_loop_s* loop();
+ private:
+  // The loop and the stop hooks, for transports (base/context_access.h).
+  friend class internal::ContextAccess;
 
-  // For transports with state of their own on the loop (the WebSocket
-  // library): `stop` runs on the loop thread when the context is destroyed,
-  // before the loop's remaining handles are closed, and must call `done` (on
-  // the loop thread, at once or later) when it has closed its handles. Call on
-  // the loop thread.
+  uv_loop_s* loop();
   void AtStop(absl::AnyInvocable<void(absl::AnyInvocable<void()> done)> stop);
 
- private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

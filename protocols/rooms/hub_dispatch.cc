@@ -112,106 +112,124 @@ std::string Hub::Impl::DefaultId(const ConnectRequest& req) {
 
 void Hub::Impl::HandleHello(uint32_t pipe, Encoding enc,
                             const pb::Hello& hello) {
+  if (!AdmitHello(pipe, enc)) return;
+  ConnectRequest req{pipe, hello.want_id(), hello.token(), hello.previous_id(),
+                     enc == Encoding::kJson};
+  absl::StatusOr<std::string> id = RunConnectHook(req);
+  if (!id.ok()) {
+    RefuseHello(pipe, enc, id.status());
+    return;
+  }
+  const uint32_t replaced = WelcomeClient(pipe, enc, req, *id);
+  if (replaced != 0) DropReplaced(replaced);
+}
+
+bool Hub::Impl::AdmitHello(uint32_t pipe, Encoding enc) {
   bool again = false;
   {
     std::lock_guard<std::mutex> lock(mu);
-    if (closed) return;
+    if (closed) return false;
     {
       std::lock_guard<std::mutex> live_lock(live_mu);
-      if (!live.contains(pipe)) return;  // already gone
+      if (!live.contains(pipe)) return false;  // already gone
     }
     auto [it, fresh] = conns.try_emplace(pipe);
     if (fresh) {
       it->second.enc = enc;
-    } else {
-      again = it->second.state == Conn::State::kWelcomed;
-      if (!again) return;  // refused or replaced: ignore it
+      return true;
     }
+    again = it->second.state == Conn::State::kWelcomed;
+    if (!again) return false;  // refused or replaced: ignore it
   }
-  if (again) {
-    // A second Hello on one connection. (Never ClosePipe under mu: an inproc
-    // pipe reports its removal on the closing thread, into PipeRemoved.)
-    Malformed(pipe);
-    return;
-  }
-  ConnectRequest req{pipe, hello.want_id(), hello.token(), hello.previous_id(),
-                     enc == Encoding::kJson};
+  // A second Hello on one connection. (Never ClosePipe under mu: an inproc
+  // pipe reports its removal on the closing thread, into PipeRemoved.)
+  Malformed(pipe);
+  return false;
+}
+
+absl::StatusOr<std::string> Hub::Impl::RunConnectHook(
+    const ConnectRequest& req) {
   ConnectHook hook;
   {
     std::lock_guard<std::mutex> lock(hooks_mu);
     hook = connect_hook;
   }
-  absl::StatusOr<std::string> id = std::string();
-  if (hook) {
-    id = internal::rooms::Guarded("connect hook", [&] { return hook(req); });
-    if (id.ok()) {
-      absl::Status name_ok =
-          internal::rooms::CheckName("client id", *id, opts.max_name_size);
-      if (!name_ok.ok()) id = name_ok;
-    }
+  if (!hook) return std::string();
+  absl::StatusOr<std::string> id =
+      internal::rooms::Guarded("connect hook", [&] { return hook(req); });
+  if (id.ok()) {
+    absl::Status name_ok =
+        internal::rooms::CheckName("client id", *id, opts.max_name_size);
+    if (!name_ok.ok()) id = name_ok;
   }
-  if (!id.ok()) {
-    refused++;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      auto it = conns.find(pipe);
-      if (it == conns.end()) return;
-      it->second.state = Conn::State::kRefused;
-    }
-    pb::Envelope env;
-    env.mutable_refused()->set_code(static_cast<int32_t>(id.status().code()));
-    env.mutable_refused()->set_reason(internal::rooms::Utf8Lossy(
-        internal::rooms::AsStd(id.status().message())));
-    Reply(pipe, enc, env).IgnoreError();
-    // Closing now could drop the unwritten Refused: give the client time to
-    // read it and hang up itself.
-    rt.exec->After(absl::Now() + opts.refuse_linger,
-                   [this, pipe] { socket->ClosePipe(pipe); });
-    return;
-  }
-  uint32_t replaced = 0;
-  std::string client;
+  return id;
+}
+
+void Hub::Impl::RefuseHello(uint32_t pipe, Encoding enc,
+                            const absl::Status& why) {
+  refused++;
   {
     std::lock_guard<std::mutex> lock(mu);
     auto it = conns.find(pipe);
-    if (closed || it == conns.end()) return;  // gone meanwhile
-    client = hook ? *id : DefaultId(req);
-    auto old = by_id.find(client);
-    if (old != by_id.end()) {
-      // The newest connection wins (a client whose old connection is
-      // half-open reconnects under its id).
-      replaced = old->second;
-      auto o = conns.find(replaced);
-      if (o != conns.end()) {
-        o->second.state = Conn::State::kReplaced;
-        o->second.id.clear();
-      }
-      rooms.LeaveAll(client);
-    }
-    by_id[client] = pipe;
-    it->second.state = Conn::State::kWelcomed;
-    it->second.id = client;
-    rooms
-        .Join(client, std::string(kDefaultNamespace), client,
-              opts.max_rooms_per_client)
-        .IgnoreError();
-    // Queued and marked ready under one lock: no event to this client is
-    // queued before its Welcome, and none is skipped once the client has it
-    // (it may have it before Reply returns).
-    pb::Envelope env;
-    env.mutable_welcome()->set_id(client);
-    env.mutable_welcome()->set_reconnected(!req.previous_id.empty() &&
-                                           req.previous_id == client);
-    Reply(pipe, enc, env).IgnoreError();
-    it->second.ready = true;
+    if (it == conns.end()) return;
+    it->second.state = Conn::State::kRefused;
   }
-  if (replaced != 0) {
-    for (auto& d : rt.acks.FailPeer(
-             replaced, absl::UnavailableError("rooms: client reconnected"))) {
-      rt.Deliver(std::move(d));
+  pb::Envelope env;
+  env.mutable_refused()->set_code(static_cast<int32_t>(why.code()));
+  env.mutable_refused()->set_reason(
+      internal::rooms::Utf8Lossy(internal::rooms::AsStd(why.message())));
+  Reply(pipe, enc, env).IgnoreError();
+  // Closing now could drop the unwritten Refused: give the client time to
+  // read it and hang up itself.
+  rt.exec->After(absl::Now() + opts.refuse_linger,
+                 [this, pipe] { socket->ClosePipe(pipe); });
+}
+
+uint32_t Hub::Impl::WelcomeClient(uint32_t pipe, Encoding enc,
+                                  const ConnectRequest& req,
+                                  const std::string& hook_id) {
+  uint32_t replaced = 0;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = conns.find(pipe);
+  if (closed || it == conns.end()) return 0;  // gone meanwhile
+  const std::string client = hook_id.empty() ? DefaultId(req) : hook_id;
+  auto old = by_id.find(client);
+  if (old != by_id.end()) {
+    // The newest connection wins (a client whose old connection is
+    // half-open reconnects under its id).
+    replaced = old->second;
+    auto o = conns.find(replaced);
+    if (o != conns.end()) {
+      o->second.state = Conn::State::kReplaced;
+      o->second.id.clear();
     }
-    socket->ClosePipe(replaced);
+    rooms.LeaveAll(client);
   }
+  by_id[client] = pipe;
+  it->second.state = Conn::State::kWelcomed;
+  it->second.id = client;
+  rooms
+      .Join(client, std::string(kDefaultNamespace), client,
+            opts.max_rooms_per_client)
+      .IgnoreError();
+  // Queued and marked ready under one lock: no event to this client is
+  // queued before its Welcome, and none is skipped once the client has it
+  // (it may have it before Reply returns).
+  pb::Envelope env;
+  env.mutable_welcome()->set_id(client);
+  env.mutable_welcome()->set_reconnected(!req.previous_id.empty() &&
+                                         req.previous_id == client);
+  Reply(pipe, enc, env).IgnoreError();
+  it->second.ready = true;
+  return replaced;
+}
+
+void Hub::Impl::DropReplaced(uint32_t replaced) {
+  for (auto& d : rt.acks.FailPeer(
+           replaced, absl::UnavailableError("rooms: client reconnected"))) {
+    rt.Deliver(std::move(d));
+  }
+  socket->ClosePipe(replaced);
 }
 
 std::string Hub::Impl::ClientOn(uint32_t pipe, Encoding* enc) {

@@ -51,6 +51,24 @@ struct Hub::Impl {
               msock::rooms::Envelope& env);
   void HandleHello(uint32_t pipe, internal::rooms::Encoding enc,
                    const msock::rooms::Hello& hello);
+  // The steps of HandleHello, in order. AdmitHello: records a new connection
+  // and returns true; false to ignore the Hello (closed, pipe gone, refused
+  // or replaced), after hanging up on a second Hello of a welcomed client.
+  bool AdmitHello(uint32_t pipe, internal::rooms::Encoding enc);
+  // The id the user's connect hook chose (checked), its error, or "" when
+  // there is no hook (a hook's id is never empty: CheckName refuses it).
+  absl::StatusOr<std::string> RunConnectHook(const ConnectRequest& req);
+  // Marks the connection refused, answers Refused, hangs up after a linger.
+  void RefuseHello(uint32_t pipe, internal::rooms::Encoding enc,
+                   const absl::Status& why);
+  // Under mu: registers the client (`hook_id`, or a default id when empty),
+  // replacing an older connection of the same id, queues its Welcome and
+  // marks it ready. Returns the replaced pipe, or 0.
+  uint32_t WelcomeClient(uint32_t pipe, internal::rooms::Encoding enc,
+                         const ConnectRequest& req, const std::string& hook_id);
+  // Fails the acks owed by a replaced connection and hangs up on it (not
+  // under mu).
+  void DropReplaced(uint32_t replaced);
   void HandleRoom(uint32_t pipe, uint32_t req, const std::string& room,
                   const std::string& ns, bool leave);
   void HandleEvent(uint32_t pipe, msock::rooms::Event& event);

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "base/context_access.h"
 #include "base/errors.h"
 #include "transports/stream_pipe.h"
 
@@ -51,7 +52,7 @@ class IpcTransport : public Transport {
       const Url& url, std::shared_ptr<PipeHost> core) override {
     auto* any = new uv_any_handle;  // the listener frees it as a uv_any_handle
     uv_pipe_t* server = &any->pipe;
-    uv_pipe_init(core->context().loop(), server, 0);
+    uv_pipe_init(ContextAccess::Loop(core->context()), server, 0);
     std::string what = absl::StrCat("listen ", url.ToString());
     int rc = uv_pipe_bind(server, url.path.c_str());
     if (rc < 0) {

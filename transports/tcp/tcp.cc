@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "base/context_access.h"
 #include "base/errors.h"
 #include "transports/resolve.h"
 #include "transports/stream_pipe.h"
@@ -31,7 +32,7 @@ class TcpTransport : public Transport {
     }
     auto* any = new uv_any_handle;  // the listener frees it as a uv_any_handle
     uv_tcp_t* server = &any->tcp;
-    uv_tcp_init(core->context().loop(), server);
+    uv_tcp_init(ContextAccess::Loop(core->context()), server);
     std::string what = absl::StrCat("listen ", url.ToString());
     int rc = uv_tcp_bind(server, reinterpret_cast<sockaddr*>(&ss), 0);
     if (rc < 0) {
@@ -77,7 +78,7 @@ class TcpTransport : public Transport {
     hints.ai_socktype = SOCK_STREAM;
     std::string port = std::to_string(url.port);
     int rc = uv_getaddrinfo(
-        core->context().loop(), gai,
+        ContextAccess::Loop(core->context()), gai,
         [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
           auto* cr = static_cast<ConnectRequest*>(req->data);
           delete req;

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "absl/strings/str_cat.h"
+#include "base/context_access.h"
 #include "transports/resolve.h"
 #include "transports/ws/ws_host.h"
 #include "transports/ws/ws_pipe.h"
@@ -125,24 +126,23 @@ class WsTransport : public Transport {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    int rc =
-        uv_getaddrinfo((*host)->ctx().loop(), &r->req,
-                       [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
-                         auto* r = static_cast<Resolve*>(req->data);
-                         std::string name;
-                         if (status == 0 && res != nullptr)
-                           name = AddressText(res->ai_addr);
-                         if (res) uv_freeaddrinfo(res);
-                         if (name.empty()) {
-                           r->pipe->OnConnectError(absl::StrCat(
-                               "cannot resolve host '", r->url.host, "'"));
-                           r->pipe->OnClosed();
-                         } else {
-                           StartConnect(r->host, r->pipe, r->url, name);
-                         }
-                         delete r;
-                       },
-                       url.host.c_str(), nullptr, &hints);
+    int rc = uv_getaddrinfo(
+        ContextAccess::Loop((*host)->ctx()), &r->req,
+        [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
+          auto* r = static_cast<Resolve*>(req->data);
+          std::string name;
+          if (status == 0 && res != nullptr) name = AddressText(res->ai_addr);
+          if (res) uv_freeaddrinfo(res);
+          if (name.empty()) {
+            r->pipe->OnConnectError(
+                absl::StrCat("cannot resolve host '", r->url.host, "'"));
+            r->pipe->OnClosed();
+          } else {
+            StartConnect(r->host, r->pipe, r->url, name);
+          }
+          delete r;
+        },
+        url.host.c_str(), nullptr, &hints);
     if (rc < 0) {
       delete r;
       pipe->OnConnectError("cannot start name resolution");

@@ -269,91 +269,17 @@ std::string ClosePayload(uint16_t code, std::string_view reason) {
 
 absl::Status FrameDecoder::Feed(std::string_view data, const Events& events) {
   if (!failed_.ok()) return failed_;
-  auto fail = [&](const Violation& v) {
-    const std::string why = "websocket: " + v.why;
-    failed_ = v.code == kCloseTooBig ? absl::ResourceExhaustedError(why)
-                                     : absl::DataLossError(why);
-    close_code_ = v.code;
-    header_.clear();
-    control_.clear();
-    std::string().swap(message_);
-    return failed_;
-  };
-  auto deliver = [&](Message msg, bool text) {
-    if (text && !IsValidUtf8(msg.body())) {
-      return fail({kCloseInvalidPayload, "text message is not valid UTF-8"});
-    }
-    if (events.message) events.message(std::move(msg), text);
-    return absl::OkStatus();
-  };
   while (!data.empty()) {
     // A finished close frame leaves opcode_ == kClose outside a frame: the
     // peer has closed, so whatever follows is ignored.
     if (!in_frame_ && opcode_ == kClose) return absl::OkStatus();
 
     if (!in_frame_) {
-      // The header: the first two bytes, checked at once, then the extended
-      // length and mask key.
-      size_t want =
-          header_.size() < 2 ? 2 : HeaderSizeFromSecondByte(header_[1]);
-      size_t take = std::min(want - header_.size(), data.size());
-      header_.append(data.substr(0, take));
-      data.remove_prefix(take);
-      if (header_.size() < 2) return absl::OkStatus();
-      const auto b0 = static_cast<uint8_t>(header_[0]);
-      const auto b1 = static_cast<uint8_t>(header_[1]);
-      if (want == 2) {
-        Violation v = CheckFrameStart(b0, b1, in_message_, options_);
-        if (v.code != 0) return fail(v);
-        want = HeaderSizeFromSecondByte(b1);
-        take = std::min(want - header_.size(), data.size());
-        header_.append(data.substr(0, take));
-        data.remove_prefix(take);
-      }
-      if (header_.size() < want) return absl::OkStatus();
-
-      const uint64_t len = PayloadLength(header_);
-      if (len >> 63) return fail({kCloseProtocolError, "length over 2^63"});
-      const uint8_t op = b0 & 0x0F;
-      // The message limit is checked before any of the frame is buffered.
-      if (!IsControl(op) && options_.max_message != 0 &&
-          len > options_.max_message - message_.size()) {
-        return fail({kCloseTooBig, absl::StrFormat("message over %d bytes",
-                                                   options_.max_message)});
-      }
-      for (int i = 0; i < 4; ++i) {
-        mask_[i] =
-            (b1 & 0x80) ? static_cast<uint8_t>(header_[want - 4 + i]) : 0;
-      }
-      header_.clear();
-      in_frame_ = true;
-      opcode_ = op;
-      fin_ = (b0 & 0x80) != 0;
-      masked_ = (b1 & 0x80) != 0;
-      mask_pos_ = 0;
-      payload_left_ = len;
-      if (IsControl(op)) {
-        control_.clear();
-      } else if (op != kContinuation) {
-        in_message_ = true;
-        message_text_ = op == kText;
-        if (fin_ && data.size() >= len) {
-          // A whole one-frame message is here: build it without message_.
-          Message msg = Message::WithSize(len);
-          if (len > 0) {
-            std::memcpy(msg.mutable_data(), data.data(), len);
-            if (masked_) ApplyMask(msg.mutable_data(), len, mask_, 0);
-          }
-          data.remove_prefix(len);
-          in_frame_ = false;
-          in_message_ = false;
-          absl::Status s = deliver(std::move(msg), message_text_);
-          if (!s.ok()) return s;
-          continue;
-        }
-        // Reserve for the frame, but not blindly what a header claims.
-        message_.reserve(std::min<uint64_t>(len, 1 << 20));
-      }
+      absl::Status s = ReadHeader(&data, events);
+      if (!s.ok()) return s;
+      // Still outside a frame: the header is incomplete (data is used up),
+      // or it was a whole one-frame message, delivered.
+      if (!in_frame_) continue;
     }
 
     // Payload bytes of the current frame.
@@ -368,31 +294,119 @@ absl::Status FrameDecoder::Feed(std::string_view data, const Events& events) {
     if (payload_left_ > 0) return absl::OkStatus();
 
     in_frame_ = false;
-    if (opcode_ == kPing) {
-      if (events.ping) events.ping(control_);
-    } else if (opcode_ == kPong) {
-      if (events.pong) events.pong(control_);
-    } else if (opcode_ == kClose) {
-      uint16_t code;
-      std::string_view reason;
-      Violation v = ParseClose(control_, &code, &reason);
-      if (v.code != 0) return fail(v);
-      // A message still open is dropped: nothing can complete it now.
-      std::string().swap(message_);
-      in_message_ = false;
-      if (events.close) events.close(code, reason);
-    } else if (fin_) {
-      in_message_ = false;
-      Message msg(message_);
-      // Keep a small buffer for the next message, not a large one.
-      if (message_.capacity() > (64u << 10)) {
-        std::string().swap(message_);
-      } else {
-        message_.clear();
+    absl::Status s = EndFrame(events);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FrameDecoder::Fail(uint16_t code, std::string_view why) {
+  const std::string text = "websocket: " + std::string(why);
+  failed_ = code == kCloseTooBig ? absl::ResourceExhaustedError(text)
+                                 : absl::DataLossError(text);
+  close_code_ = code;
+  header_.clear();
+  control_.clear();
+  std::string().swap(message_);
+  return failed_;
+}
+
+absl::Status FrameDecoder::Deliver(Message msg, bool text,
+                                   const Events& events) {
+  if (text && !IsValidUtf8(msg.body())) {
+    return Fail(kCloseInvalidPayload, "text message is not valid UTF-8");
+  }
+  if (events.message) events.message(std::move(msg), text);
+  return absl::OkStatus();
+}
+
+absl::Status FrameDecoder::ReadHeader(std::string_view* data,
+                                      const Events& events) {
+  // The header: the first two bytes, checked at once, then the extended
+  // length and mask key.
+  size_t want = header_.size() < 2 ? 2 : HeaderSizeFromSecondByte(header_[1]);
+  size_t take = std::min(want - header_.size(), data->size());
+  header_.append(data->substr(0, take));
+  data->remove_prefix(take);
+  if (header_.size() < 2) return absl::OkStatus();
+  const auto b0 = static_cast<uint8_t>(header_[0]);
+  const auto b1 = static_cast<uint8_t>(header_[1]);
+  if (want == 2) {
+    Violation v = CheckFrameStart(b0, b1, in_message_, options_);
+    if (v.code != 0) return Fail(v.code, v.why);
+    want = HeaderSizeFromSecondByte(b1);
+    take = std::min(want - header_.size(), data->size());
+    header_.append(data->substr(0, take));
+    data->remove_prefix(take);
+  }
+  if (header_.size() < want) return absl::OkStatus();
+
+  const uint64_t len = PayloadLength(header_);
+  if (len >> 63) return Fail(kCloseProtocolError, "length over 2^63");
+  const uint8_t op = b0 & 0x0F;
+  // The message limit is checked before any of the frame is buffered.
+  if (!IsControl(op) && options_.max_message != 0 &&
+      len > options_.max_message - message_.size()) {
+    return Fail(kCloseTooBig,
+                absl::StrFormat("message over %d bytes", options_.max_message));
+  }
+  for (int i = 0; i < 4; ++i) {
+    mask_[i] = (b1 & 0x80) ? static_cast<uint8_t>(header_[want - 4 + i]) : 0;
+  }
+  header_.clear();
+  in_frame_ = true;
+  opcode_ = op;
+  fin_ = (b0 & 0x80) != 0;
+  masked_ = (b1 & 0x80) != 0;
+  mask_pos_ = 0;
+  payload_left_ = len;
+  if (IsControl(op)) {
+    control_.clear();
+  } else if (op != kContinuation) {
+    in_message_ = true;
+    message_text_ = op == kText;
+    if (fin_ && data->size() >= len) {
+      // A whole one-frame message is here: build it without message_.
+      Message msg = Message::WithSize(len);
+      if (len > 0) {
+        std::memcpy(msg.mutable_data(), data->data(), len);
+        if (masked_) ApplyMask(msg.mutable_data(), len, mask_, 0);
       }
-      absl::Status s = deliver(std::move(msg), message_text_);
-      if (!s.ok()) return s;
+      data->remove_prefix(len);
+      in_frame_ = false;
+      in_message_ = false;
+      return Deliver(std::move(msg), message_text_, events);
     }
+    // Reserve for the frame, but not blindly what a header claims.
+    message_.reserve(std::min<uint64_t>(len, 1 << 20));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FrameDecoder::EndFrame(const Events& events) {
+  if (opcode_ == kPing) {
+    if (events.ping) events.ping(control_);
+  } else if (opcode_ == kPong) {
+    if (events.pong) events.pong(control_);
+  } else if (opcode_ == kClose) {
+    uint16_t code;
+    std::string_view reason;
+    Violation v = ParseClose(control_, &code, &reason);
+    if (v.code != 0) return Fail(v.code, v.why);
+    // A message still open is dropped: nothing can complete it now.
+    std::string().swap(message_);
+    in_message_ = false;
+    if (events.close) events.close(code, reason);
+  } else if (fin_) {
+    in_message_ = false;
+    Message msg(message_);
+    // Keep a small buffer for the next message, not a large one.
+    if (message_.capacity() > (64u << 10)) {
+      std::string().swap(message_);
+    } else {
+      message_.clear();
+    }
+    return Deliver(std::move(msg), message_text_, events);
   }
   return absl::OkStatus();
 }

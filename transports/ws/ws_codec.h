@@ -173,6 +173,15 @@ class FrameDecoder {
   uint16_t close_code() const { return close_code_; }
 
  private:
+  // The steps of Feed; each returns failed_ when it fails the decoder.
+  absl::Status Fail(uint16_t code, std::string_view why);
+  absl::Status Deliver(Message msg, bool text, const Events& events);
+  // Reads the frame header from *data; the frame starts (in_frame_) once it
+  // is whole, unless it was a whole one-frame message, delivered at once.
+  absl::Status ReadHeader(std::string_view* data, const Events& events);
+  // Acts on a frame whose payload is complete (ping, pong, close, message).
+  absl::Status EndFrame(const Events& events);
+
   Options options_;
   absl::Status failed_;
   uint16_t close_code_ = 0;

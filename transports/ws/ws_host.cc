@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/context_access.h"
 #include "base/errors.h"
 #include "transports/resolve.h"
 #include "transports/ws/ws_pipe.h"
@@ -58,8 +59,9 @@ absl::StatusOr<WsHost*> WsHost::Get(Context& ctx) {
     std::lock_guard<std::mutex> lock(hosts_mu);
     Hosts()[&ctx] = host;
   }
-  ctx.AtStop(
-      [host](absl::AnyInvocable<void()> done) { host->Stop(std::move(done)); });
+  ContextAccess::AtStop(ctx, [host](absl::AnyInvocable<void()> done) {
+    host->Stop(std::move(done));
+  });
   return host;
 }
 
@@ -80,7 +82,7 @@ absl::Status WsHost::Start() {
   InitOpenSsl();  // before lws can touch OpenSSL
   lws_context_creation_info info{};
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-  void* loops[1] = {ctx_.loop()};
+  void* loops[1] = {ContextAccess::Loop(ctx_)};
   info.foreign_loops = loops;
   info.pt_serv_buf_size = 256 * 1024;  // one read takes up to this much
   info.user = this;
@@ -120,7 +122,7 @@ void WsHost::Stop(absl::AnyInvocable<void()> done) {
   // gone before destroy #2 frees the context (lws-notes §1.7).
   lws_context_destroy(lws_);
   auto* timer = new uv_timer_t;
-  uv_timer_init(ctx_.loop(), timer);
+  uv_timer_init(ContextAccess::Loop(ctx_), timer);
   struct Wait {
     WsHost* host;
     absl::AnyInvocable<void()> done;
@@ -233,7 +235,7 @@ absl::StatusOr<WsPort*> WsHost::Bind(const Url& url,
   port->key = absl::StrCat(url.host, ":", port->port);
   port->handshake_timeout_us = handshake_timeout_us;
   port->poll = new uv_poll_t;
-  uv_poll_init(ctx_.loop(), port->poll, fd);
+  uv_poll_init(ContextAccess::Loop(ctx_), port->poll, fd);
   port->poll->data = port.get();
   uv_poll_start(port->poll, UV_READABLE, [](uv_poll_t* h, int status, int) {
     if (status < 0) return;
