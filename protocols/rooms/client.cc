@@ -171,7 +171,8 @@ absl::StatusOr<std::string> RoomsClient::Emit(std::string_view event,
   MSOCK_RETURN_IF_ERROR(CheckName("event", event, kNameLimit));
   MSOCK_RETURN_IF_ERROR(CheckName("namespace", ns, kNameLimit, true));
   return impl_->Request(deadline, /*event=*/true, [&](uint32_t id) {
-    return internal::rooms::MakeEvent(event, payload, ns, "", id);
+    return internal::rooms::WithTimeout(
+        internal::rooms::MakeEvent(event, payload, ns, "", id), deadline);
   });
 }
 
@@ -183,11 +184,13 @@ absl::Status RoomsClient::EmitAsync(std::string_view event,
   MSOCK_RETURN_IF_ERROR(CheckName("event", event, kNameLimit));
   MSOCK_RETURN_IF_ERROR(CheckName("namespace", ns, kNameLimit, true));
   MSOCK_ASSIGN_OR_RETURN(
-      uint32_t id, impl_->StartRequest(deadline, /*event=*/true,
-                                       std::move(done), [&](uint32_t id) {
-                                         return internal::rooms::MakeEvent(
-                                             event, payload, ns, "", id);
-                                       }));
+      uint32_t id,
+      impl_->StartRequest(
+          deadline, /*event=*/true, std::move(done), [&](uint32_t id) {
+            return internal::rooms::WithTimeout(
+                internal::rooms::MakeEvent(event, payload, ns, "", id),
+                deadline);
+          }));
   impl_->rt.ArmTimer(id, deadline);
   return absl::OkStatus();
 }

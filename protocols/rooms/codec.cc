@@ -2,6 +2,7 @@
 // UTF-8 payloads go in `text` when writing JSON so that browsers read them.
 #include "protocols/rooms/codec.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -224,6 +225,16 @@ pb::Envelope MakeEvent(std::string_view name, std::string_view payload,
   return env;
 }
 
+pb::Envelope WithTimeout(pb::Envelope env, absl::Time deadline) {
+  if (env.has_event() && env.event().ack() != 0 &&
+      deadline != absl::InfiniteFuture()) {
+    const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+    env.mutable_event()->set_timeout_ms(
+        static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX)));
+  }
+  return env;
+}
+
 pb::Envelope MakeAck(uint32_t id, const absl::StatusOr<std::string>& result) {
   pb::Envelope env;
   pb::Ack* ack = env.mutable_ack();
@@ -246,6 +257,10 @@ RoomEvent ToRoomEvent(pb::Event* event, std::string client) {
   ev.room = event->room();
   ev.payload = TakePayload(event);
   ev.wants_ack = event->ack() != 0;
+  if (ev.wants_ack && event->timeout_ms() != 0) {
+    ev.timeout = absl::Milliseconds(event->timeout_ms());
+  }
+  if (ev.client.empty()) ev.client = event->from();
   return ev;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "msock/message.h"
 #include "msock/protocols/rooms.h"
 #include "protocols/proto/rooms.pb.h"
@@ -69,6 +70,10 @@ inline std::string NamespaceOrDefault(std::string_view ns) {
 msock::rooms::Envelope MakeEvent(std::string_view name,
                                  std::string_view payload, std::string_view ns,
                                  std::string_view room, uint32_t ack);
+// `env` with the event's timeout_ms set from `deadline` (when it asks for an
+// ack and the deadline is finite).
+msock::rooms::Envelope WithTimeout(msock::rooms::Envelope env,
+                                   absl::Time deadline);
 msock::rooms::Envelope MakeAck(uint32_t id,
                                const absl::StatusOr<std::string>& result);
 // The RoomEvent a handler sees for `event` (moves the payload out), from

@@ -21,6 +21,7 @@ Hub::Hub(Context& ctx) : Hub(HubOptions(), ctx) {}
 Hub::Hub(const HubOptions& options, Context& ctx)
     : Role(protocols::kHub, ctx),
       impl_(std::make_shared<Impl>(options, &socket_)) {
+  impl_->self = impl_;
   internal::rooms::WireSocket(&socket_, impl_);
   Impl* impl = impl_.get();  // the dispatcher is joined before impl goes
   impl->rt.Start(options.threads, options.queue_limit,
@@ -268,17 +269,18 @@ absl::StatusOr<size_t> Hub::Broadcast(std::string_view event,
                        internal::rooms::MakeEvent(event, payload, "", "", 0));
 }
 
-absl::StatusOr<uint32_t> Hub::Impl::StartEmit(std::string_view client,
-                                              std::string_view event,
-                                              std::string_view payload,
-                                              absl::Time deadline,
-                                              AckCallback done) {
+absl::StatusOr<uint32_t> Hub::Impl::StartEmit(
+    std::string_view client, std::string_view event, std::string_view payload,
+    absl::Time deadline, AckCallback done, std::string_view from) {
   MSOCK_RETURN_IF_ERROR(CheckName("event", event, opts.max_name_size));
   MSOCK_ASSIGN_OR_RETURN(Target t, Lookup(client));
   MSOCK_ASSIGN_OR_RETURN(uint32_t id, rt.acks.Add(t.first, std::move(done)));
-  absl::Status sent = SendEnvelope(
-      t.first, t.second, internal::rooms::MakeEvent(event, payload, "", "", id),
-      deadline);
+  pb::Envelope env = internal::rooms::MakeEvent(event, payload, "", "", id);
+  if (!from.empty()) {  // a relayed call: the provider learns who and how long
+    env = internal::rooms::WithTimeout(std::move(env), deadline);
+    env.mutable_event()->set_from(std::string(from));
+  }
+  absl::Status sent = SendEnvelope(t.first, t.second, env, deadline);
   if (!sent.ok()) {
     rt.acks.Abandon(id);
     return sent;

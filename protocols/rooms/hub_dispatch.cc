@@ -296,6 +296,15 @@ void Hub::Impl::HandleEvent(uint32_t pipe, pb::Event& event) {
     valid = internal::rooms::CheckName("namespace", ev.ns, opts.max_name_size,
                                        /*allow_empty=*/true);
   }
+  if (valid.ok()) {
+    if (internal::SystemHandler sys = SystemFor(ev.name)) {
+      internal::rooms::Quietly([&] {
+        sys(internal::SystemCall{std::move(ev), pipe, enc == Encoding::kJson,
+                                 MakeResponder(pipe, enc, event.ack())});
+      });
+      return;
+    }
+  }
   absl::StatusOr<std::string> result =
       valid.ok() ? handlers.Dispatch(ev) : absl::StatusOr<std::string>(valid);
   if (!result.ok() && valid.ok()) handler_errors++;
@@ -344,15 +353,20 @@ void Hub::Impl::PipeRemoved(uint32_t pipe) {
     rt.Deliver(std::move(d));
   }
   if (client.empty()) return;
-  std::function<void(const std::string&)> hook;
+  std::vector<std::function<void(const std::string&)>> hooks;
   {
     std::lock_guard<std::mutex> lock(hooks_mu);
-    hook = disconnect_hook;
+    if (disconnect_hook) hooks.push_back(disconnect_hook);
+    for (const auto& [key, fn] : disconnect_listeners) hooks.push_back(fn);
   }
-  if (hook) {
+  if (!hooks.empty()) {
     rt.exec->Post(
         pipe,
-        [hook, client] { internal::rooms::Quietly([&] { hook(client); }); },
+        [hooks = std::move(hooks), client] {
+          for (const auto& hook : hooks) {
+            internal::rooms::Quietly([&] { hook(client); });
+          }
+        },
         /*essential=*/true);
   }
 }

@@ -20,6 +20,7 @@
 #include "msock/protocols/rooms.h"
 #include "protocols/rooms/codec.h"
 #include "protocols/rooms/handlers.h"
+#include "protocols/rooms/hub_access.h"
 #include "protocols/rooms/room_table.h"
 #include "protocols/rooms/runtime.h"
 
@@ -98,7 +99,14 @@ struct Hub::Impl {
   absl::StatusOr<uint32_t> StartEmit(std::string_view client,
                                      std::string_view event,
                                      std::string_view payload,
-                                     absl::Time deadline, AckCallback done);
+                                     absl::Time deadline, AckCallback done,
+                                     std::string_view from = "");
+  // The system handler for `name` (see hub_access.h), or null.
+  internal::SystemHandler SystemFor(std::string_view name);
+  // The Responder answering ack `ack` (0: nobody) on `pipe`.
+  internal::Responder MakeResponder(uint32_t pipe,
+                                    internal::rooms::Encoding enc,
+                                    uint32_t ack);
   // The ready connection of `client`. kNotFound / kUnavailable /
   // kFailedPrecondition.
   absl::StatusOr<Target> Lookup(std::string_view client) const;
@@ -118,6 +126,11 @@ struct Hub::Impl {
   ConnectHook connect_hook;
   JoinHook join_hook;
   std::function<void(const std::string&)> disconnect_hook;
+  absl::flat_hash_map<std::string, internal::SystemHandler> system;
+  absl::flat_hash_map<uint64_t, std::function<void(const std::string&)>>
+      disconnect_listeners;
+  uint64_t next_listener = 1;
+  std::weak_ptr<Impl> self;  // for answers sent after the handler returned
 
   mutable std::mutex mu;
   bool closed = false;

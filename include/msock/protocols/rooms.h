@@ -65,6 +65,10 @@
 
 namespace msock {
 
+namespace internal {
+class HubAccess;  // protocols/rooms/hub_access.h: topics and services
+}  // namespace internal
+
 namespace protocols {
 
 // Ids in msock's own range (protocol number 0x7f), not used by SP.
@@ -82,12 +86,17 @@ inline constexpr std::string_view kDefaultNamespace = "/";
 
 // One event as a handler sees it. Middleware may change it (payload, name).
 struct RoomEvent {
-  std::string client;   // hub: the sender's id; client: "" (the hub)
+  // hub: the sender's id; client: "" (the hub), or the client the hub acts
+  // for (the caller of a service this client provides).
+  std::string client;
   std::string ns;       // namespace, "/" unless the sender chose one
   std::string name;     // the event name
   std::string room;     // client: the room a ToRoom went to, else ""
   std::string payload;  // raw bytes
   bool wants_ack = false;
+  // With wants_ack: how long the sender waits for the ack, if it said so
+  // (absl::InfiniteDuration() otherwise).
+  absl::Duration timeout = absl::InfiniteDuration();
 };
 
 // A handler's value is the acknowledgement (ignored when none was asked for);
@@ -257,6 +266,7 @@ class MSOCK_EXPORT Hub : public internal::Role {
   struct Impl;
 
  private:
+  friend class internal::HubAccess;
   std::shared_ptr<Impl> impl_;
 };
 
