@@ -1,0 +1,289 @@
+// TopicHost: the hub side of topics. The public calls, and the engine every
+// path shares: create, remove, and ApplyLocked (an action applied to copies
+// of the touched records, checked, validated, then committed to the store and
+// sent to the subscribers, or dropped whole with the first failure).
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "protocols/rooms/codec.h"
+#include "protocols/rooms/runtime.h"
+#include "protocols/topics/host_impl.h"
+
+namespace msock {
+
+namespace tp = internal::topics;
+using tp::pb::Action;
+using tp::pb::Applied;
+using tp::pb::Update;
+
+TopicHost::Impl::Impl(Hub* h, const TopicHostOptions& options)
+    : hub(h), opts(options), store(std::make_unique<tp::MemoryTopicStore>()) {
+  tp::TopicRecord list;
+  list.type = TopicType::kDict;
+  list.value = tp::DefaultValue(TopicType::kDict);
+  store->Insert(tp::kListTopic, std::move(list)).IgnoreError();
+}
+
+TopicHost::TopicHost(Hub& hub, const TopicHostOptions& options)
+    : impl_(std::make_shared<Impl>(&hub, options)) {
+  std::shared_ptr<Impl> impl = impl_;
+  internal::HubAccess::SetSystemHandler(
+      hub, "_topics/",
+      [impl](internal::SystemCall call) { impl->Handle(std::move(call)); });
+}
+
+TopicHost::~TopicHost() {
+  internal::HubAccess::SetSystemHandler(*impl_->hub, "_topics/", nullptr);
+}
+
+absl::Status TopicHost::Create(std::string_view name, TopicType type,
+                               std::string_view initial_json) {
+  google::protobuf::Value initial = tp::DefaultValue(type);
+  if (!initial_json.empty()) {
+    MSOCK_ASSIGN_OR_RETURN(initial, tp::ParseJson(initial_json));
+  }
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->CreateLocked(name, type, std::move(initial));
+}
+
+absl::Status TopicHost::Remove(std::string_view name) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->RemoveLocked(name);
+}
+
+absl::StatusOr<std::vector<uint64_t>> TopicHost::Apply(
+    const std::vector<Change>& changes) {
+  Action action;
+  for (const Change& c : changes) {
+    MSOCK_ASSIGN_OR_RETURN(tp::pb::Change parsed, tp::ParseChange(c.json));
+    parsed.set_topic(c.topic);
+    *action.add_changes() = std::move(parsed);
+  }
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  action.set_id(absl::StrCat("0_", impl_->next_action++));
+  MSOCK_ASSIGN_OR_RETURN(Applied applied, impl_->ApplyLocked("", action));
+  std::vector<uint64_t> versions;
+  for (const auto& c : action.changes()) {
+    versions.push_back(applied.versions().at(c.topic()));
+  }
+  return versions;
+}
+
+absl::StatusOr<std::string> TopicHost::Value(std::string_view name) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  MSOCK_ASSIGN_OR_RETURN(tp::TopicRecord r, impl_->store->Get(name));
+  return tp::ToJson(r.value);
+}
+
+absl::StatusOr<uint64_t> TopicHost::Version(std::string_view name) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  MSOCK_ASSIGN_OR_RETURN(tp::TopicRecord r, impl_->store->Get(name));
+  return r.version;
+}
+
+std::vector<TopicInfo> TopicHost::List() const {
+  std::vector<std::pair<std::string, tp::TopicRecord>> records;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    records = impl_->store->List();
+  }
+  std::vector<TopicInfo> out;
+  for (auto& [name, r] : records) {
+    const size_t subs = impl_->hub->Members(name, tp::kNamespace).size();
+    out.push_back(TopicInfo{name, r.type, r.version, subs});
+  }
+  return out;
+}
+
+absl::Status TopicHost::Validate(std::string_view name,
+                                 TopicValidator validator) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (!impl_->store->Contains(name)) {
+    return absl::NotFoundError(
+        absl::StrCat("no topic \"", std::string(name), "\""));
+  }
+  impl_->validators[std::string(name)].push_back(std::move(validator));
+  return absl::OkStatus();
+}
+
+void TopicHost::OnAccess(TopicAccessHook hook) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->access_hook = std::move(hook);
+}
+
+TopicStats TopicHost::stats() const {
+  TopicStats s;
+  s.actions = impl_->actions.load();
+  s.refused = impl_->refused.load();
+  s.updates = impl_->updates.load();
+  s.subscribes = impl_->subscribes.load();
+  s.bad_requests = impl_->bad_requests.load();
+  return s;
+}
+
+// ---- the engine ----
+
+absl::Status TopicHost::Impl::CreateLocked(std::string_view name,
+                                           TopicType type,
+                                           google::protobuf::Value initial) {
+  MSOCK_RETURN_IF_ERROR(
+      internal::rooms::CheckName("topic", name, opts.max_name_size));
+  if (store->size() > opts.max_topics) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("topics: at most ", opts.max_topics, " topics"));
+  }
+  MSOCK_RETURN_IF_ERROR(tp::CheckValue(type, initial));
+  if (tp::JsonSize(initial) > opts.max_value_size) {
+    return absl::ResourceExhaustedError("topics: initial value too large");
+  }
+  tp::TopicRecord record;
+  record.type = type;
+  record.value = std::move(initial);
+  MSOCK_RETURN_IF_ERROR(store->Insert(name, std::move(record)));
+  tp::pb::Change add;
+  add.set_topic(std::string(tp::kListTopic));
+  add.set_type("add");
+  add.set_key(std::string(name));
+  (*add.mutable_value()->mutable_struct_value()->mutable_fields())["type"]
+      .set_string_value(std::string(tp::TypeName(type)));
+  ListChanged(std::move(add));
+  return absl::OkStatus();
+}
+
+absl::Status TopicHost::Impl::RemoveLocked(std::string_view name) {
+  if (absl::StartsWith(internal::rooms::AsAbsl(name),
+                       internal::rooms::AsAbsl(tp::kReserved))) {
+    return absl::PermissionDeniedError("topics: \"_sys/\" topics stay");
+  }
+  MSOCK_RETURN_IF_ERROR(store->Erase(name));
+  validators.erase(internal::rooms::AsAbsl(name));
+  Update gone;
+  gone.set_topic(std::string(name));
+  gone.set_removed(true);
+  SendUpdate(gone);
+  for (const std::string& member : hub->Members(name, tp::kNamespace)) {
+    hub->LeaveRoom(member, name, tp::kNamespace).IgnoreError();
+  }
+  tp::pb::Change pop;
+  pop.set_topic(std::string(tp::kListTopic));
+  pop.set_type("pop");
+  pop.set_key(std::string(name));
+  ListChanged(std::move(pop));
+  return absl::OkStatus();
+}
+
+void TopicHost::Impl::ListChanged(tp::pb::Change change) {
+  Action action;
+  action.set_id(absl::StrCat("0_", next_action++));
+  *action.add_changes() = std::move(change);
+  ApplyLocked("", action).IgnoreError();
+}
+
+void TopicHost::Impl::SendUpdate(const Update& update) {
+  absl::StatusOr<size_t> copies = hub->ToRoom(
+      update.topic(), tp::kUpdateEvent, tp::ToJson(update), tp::kNamespace);
+  if (copies.ok()) updates += *copies;
+}
+
+absl::Status TopicHost::Impl::Allowed(const std::string& client,
+                                      const std::string& topic,
+                                      TopicAccess what) {
+  if (client.empty()) return absl::OkStatus();
+  const bool reserved =
+      absl::StartsWith(topic, internal::rooms::AsAbsl(tp::kReserved));
+  if (what != TopicAccess::kSubscribe && reserved) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("topics: \"", topic, "\" is read-only for clients"));
+  }
+  if (access_hook) {
+    return internal::rooms::Guarded(
+        "topic access hook", [&] { return access_hook(client, topic, what); });
+  }
+  if ((what == TopicAccess::kCreate || what == TopicAccess::kRemove) &&
+      !opts.allow_client_topics) {
+    return absl::PermissionDeniedError(
+        "topics: clients may not create or remove topics on this hub");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Applied> TopicHost::Impl::ApplyLocked(const std::string& client,
+                                                     Action& action) {
+  if (static_cast<size_t>(action.changes_size()) >
+      opts.max_changes_per_action) {
+    refused++;
+    return absl::ResourceExhaustedError(
+        absl::StrCat("topics: at most ", opts.max_changes_per_action,
+                     " changes per action"));
+  }
+  // Working copies of the touched records, in first-touch order.
+  std::vector<std::pair<std::string, tp::TopicRecord>> work;
+  auto fail = [&](int i, const tp::pb::Change& c, const absl::Status& why) {
+    refused++;
+    return absl::Status(why.code(),
+                        absl::StrCat("change ", i, " (", c.type(), " on \"",
+                                     c.topic(), "\"): ", why.message()));
+  };
+  for (int i = 0; i < action.changes_size(); ++i) {
+    tp::pb::Change& c = *action.mutable_changes(i);
+    auto it = std::find_if(work.begin(), work.end(),
+                           [&](const auto& w) { return w.first == c.topic(); });
+    if (it == work.end()) {
+      if (absl::Status ok = Allowed(client, c.topic(), TopicAccess::kChange);
+          !ok.ok()) {
+        return fail(i, c, ok);
+      }
+      absl::StatusOr<tp::TopicRecord> r = store->Get(c.topic());
+      if (!r.ok()) return fail(i, c, r.status());
+      work.emplace_back(c.topic(), std::move(*r));
+      it = work.end() - 1;
+    }
+    tp::TopicRecord& rec = it->second;
+    if (absl::Status st = tp::Apply(rec.type, rec.value, c); !st.ok()) {
+      return fail(i, c, st);
+    }
+    auto v = validators.find(c.topic());
+    const bool check_size = c.type() != "emit" && c.type() != "add";
+    if (!check_size && v == validators.end()) continue;
+    const std::string value_json = tp::ToJson(rec.value);
+    if (value_json.size() > opts.max_value_size) {
+      return fail(i, c,
+                  absl::ResourceExhaustedError(
+                      absl::StrCat("value would be ", value_json.size(),
+                                   " bytes, over ", opts.max_value_size)));
+    }
+    if (v == validators.end()) continue;
+    TopicProposal p{client, c.topic(), tp::ToJson(c), value_json};
+    for (const TopicValidator& check : v->second) {
+      absl::Status ok =
+          internal::rooms::Guarded("topic validator", [&] { return check(p); });
+      if (!ok.ok()) return fail(i, c, ok);
+    }
+  }
+  Applied applied;
+  for (auto& [name, rec] : work) {
+    ++rec.version;
+    (*applied.mutable_versions())[name] = rec.version;
+  }
+  std::vector<std::pair<std::string, tp::TopicRecord>> writes = work;
+  if (absl::Status st = store->Commit(std::move(writes)); !st.ok()) {
+    refused++;
+    return st;
+  }
+  actions++;
+  for (const auto& [name, rec] : work) {
+    Update u;
+    u.set_topic(name);
+    u.set_version(rec.version);
+    u.set_action(action.id());
+    u.set_origin(client);
+    for (const auto& c : action.changes()) {
+      if (c.topic() == name) *u.add_changes() = c;
+    }
+    SendUpdate(u);
+  }
+  return applied;
+}
+
+}  // namespace msock

@@ -1,0 +1,251 @@
+// Topic changes without a network: every change type and its inverse (apply
+// then inverse gives back the value, seeded random values), preconditions,
+// and the replica's rules (preview, confirm, rollback, rebase, gap resync).
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "protocols/topics/change.h"
+#include "protocols/topics/replica.h"
+
+namespace msock::internal::topics {
+namespace {
+
+Value J(const std::string& json) { return ParseJson(json).value(); }
+
+pb::Change C(const std::string& json) { return ParseChange(json).value(); }
+
+// Applies `c` to `v` (must succeed), then its inverse: `v` must be back.
+void RoundTrip(TopicType type, const std::string& value,
+               const std::string& change) {
+  Value v = J(value);
+  const Value before = v;
+  pb::Change c = C(change);
+  ASSERT_TRUE(Apply(type, v, c).ok()) << value << " " << change;
+  EXPECT_FALSE(Equal(v, before) && c.type() != "emit" && c.type() != "set")
+      << "no effect: " << change;
+  pb::Change inv = Inverse(type, c);
+  ASSERT_TRUE(Apply(type, v, inv).ok()) << ToJson(inv);
+  EXPECT_TRUE(Equal(v, before)) << ToJson(v) << " != " << value;
+}
+
+TEST(TopicChangeTest, EveryChangeTypeHasAnExactInverse) {
+  RoundTrip(TopicType::kGeneric, R"({"a":1})", R"({"type":"set","value":[1]})");
+  RoundTrip(TopicType::kBool, "false", R"({"type":"set","value":true})");
+  RoundTrip(TopicType::kInt, "4", R"({"type":"add","value":-7})");
+  RoundTrip(TopicType::kFloat, "0.5", R"({"type":"add","value":0.25})");
+  RoundTrip(TopicType::kString, R"("héllo")",
+            R"({"type":"insert","position":2,"text":"XY"})");
+  RoundTrip(TopicType::kString, R"("héllo")",
+            R"({"type":"delete","position":1,"text":"él"})");
+  RoundTrip(TopicType::kSet, R"([1,"a"])",
+            R"({"type":"append","item":{"k":2}})");
+  RoundTrip(TopicType::kSet, R"([1,"a"])", R"({"type":"remove","item":"a"})");
+  RoundTrip(TopicType::kList, "[1,2,3]",
+            R"({"type":"insert","position":-1,"item":9})");
+  RoundTrip(TopicType::kList, "[1,2,3]",
+            R"({"type":"insert","position":0,"item":9})");
+  RoundTrip(TopicType::kList, "[1,2,3]", R"({"type":"pop","position":-1})");
+  RoundTrip(TopicType::kList, "[1,2,3]",
+            R"({"type":"set_at","position":1,"item":"x"})");
+  RoundTrip(TopicType::kDict, R"({"a":1})",
+            R"({"type":"add","key":"b","value":2})");
+  RoundTrip(TopicType::kDict, R"({"a":1})", R"({"type":"pop","key":"a"})");
+  RoundTrip(TopicType::kDict, R"({"a":1})",
+            R"({"type":"change_value","key":"a","value":[5]})");
+}
+
+// Property: random sequences of changes on a list, undone newest first,
+// give back the start value.
+TEST(TopicChangeTest, RandomListChangesUndoNewestFirst) {
+  std::mt19937 rng(1234);
+  for (int round = 0; round < 200; ++round) {
+    Value v = J("[0,1,2]");
+    const Value start = v;
+    std::vector<pb::Change> done;
+    for (int i = 0; i < 20; ++i) {
+      const int size = v.list_value().values_size();
+      pb::Change c;
+      switch (rng() % 3) {
+        case 0:
+          c = C(R"({"type":"insert","item":7})");
+          c.set_position(static_cast<int>(rng() % (size + 1)) -
+                         (rng() % 2 ? size + 1 : 0));
+          break;
+        case 1:
+          if (size == 0) continue;
+          c = C(R"({"type":"pop"})");
+          c.set_position(static_cast<int>(rng() % size));
+          break;
+        default:
+          if (size == 0) continue;
+          c = C(R"({"type":"set_at","item":"s"})");
+          c.set_position(-1 - static_cast<int>(rng() % size));
+      }
+      ASSERT_TRUE(Apply(TopicType::kList, v, c).ok()) << ToJson(c);
+      done.push_back(c);
+    }
+    for (auto it = done.rbegin(); it != done.rend(); ++it) {
+      pb::Change inv = Inverse(TopicType::kList, *it);
+      ASSERT_TRUE(Apply(TopicType::kList, v, inv).ok()) << ToJson(inv);
+    }
+    ASSERT_TRUE(Equal(v, start)) << ToJson(v);
+  }
+}
+
+TEST(TopicChangeTest, PreconditionsRefuseWithTheRightCode) {
+  struct Case {
+    TopicType type;
+    const char* value;
+    const char* change;
+    absl::StatusCode code;
+  } cases[] = {
+      {TopicType::kInt, "1", R"({"type":"add","value":0.5})",
+       absl::StatusCode::kInvalidArgument},
+      {TopicType::kInt, "1", R"({"type":"set","value":"x"})",
+       absl::StatusCode::kInvalidArgument},
+      {TopicType::kString, R"("ab")", R"({"type":"insert","position":3})",
+       absl::StatusCode::kOutOfRange},
+      {TopicType::kString, R"("ab")",
+       R"({"type":"delete","position":0,"text":"b"})",
+       absl::StatusCode::kAborted},
+      {TopicType::kSet, "[1]", R"({"type":"append","item":1})",
+       absl::StatusCode::kAlreadyExists},
+      {TopicType::kSet, "[1]", R"({"type":"set","value":[2,2]})",
+       absl::StatusCode::kInvalidArgument},
+      {TopicType::kSet, "[1]", R"({"type":"remove","item":2})",
+       absl::StatusCode::kNotFound},
+      {TopicType::kList, "[1]", R"({"type":"insert","position":2,"item":0})",
+       absl::StatusCode::kOutOfRange},
+      {TopicType::kList, "[1]", R"({"type":"insert","position":-3,"item":0})",
+       absl::StatusCode::kOutOfRange},
+      {TopicType::kList, "[]", R"({"type":"pop","position":0})",
+       absl::StatusCode::kOutOfRange},
+      {TopicType::kDict, R"({"a":1})", R"({"type":"add","key":"a","value":2})",
+       absl::StatusCode::kAlreadyExists},
+      {TopicType::kDict, "{}", R"({"type":"pop","key":"a"})",
+       absl::StatusCode::kNotFound},
+      {TopicType::kEvent, "null", R"({"type":"set","value":1})",
+       absl::StatusCode::kInvalidArgument},
+      {TopicType::kList, "[]", R"({"type":"add","value":1})",
+       absl::StatusCode::kInvalidArgument},
+  };
+  for (const Case& k : cases) {
+    Value v = J(k.value);
+    const Value before = v;
+    pb::Change c = C(k.change);
+    absl::Status st = Apply(k.type, v, c);
+    EXPECT_EQ(st.code(), k.code) << k.change << ": " << st;
+    EXPECT_TRUE(Equal(v, before)) << "a refused change changed the value";
+  }
+}
+
+TEST(TopicChangeTest, ListInsertMinusOneAppendsAndRecordsThePosition) {
+  Value v = J("[1,2]");
+  pb::Change c = C(R"({"type":"insert","position":-1,"item":3})");
+  ASSERT_TRUE(Apply(TopicType::kList, v, c).ok());
+  EXPECT_EQ(ToJson(v), "[1,2,3]");
+  EXPECT_EQ(c.position(), 2);
+}
+
+pb::Snapshot Snap(const std::string& topic, const std::string& type,
+                  const std::string& value, uint64_t version) {
+  pb::Snapshot s;
+  s.set_topic(topic);
+  s.set_type(type);
+  *s.mutable_value() = J(value);
+  s.set_version(version);
+  return s;
+}
+
+pb::Update Up(const std::string& topic, uint64_t version,
+              const std::string& action, const std::string& origin,
+              const std::string& change) {
+  pb::Update u;
+  u.set_topic(topic);
+  u.set_version(version);
+  u.set_action(action);
+  u.set_origin(origin);
+  *u.add_changes() = C(change);
+  u.mutable_changes(0)->set_topic(topic);
+  return u;
+}
+
+pb::Action Act(const std::string& id, const std::string& topic,
+               const std::string& change) {
+  pb::Action a;
+  a.set_id(id);
+  *a.add_changes() = C(change);
+  a.mutable_changes(0)->set_topic(topic);
+  return a;
+}
+
+TEST(TopicReplicaTest, PreviewThenEchoConfirms) {
+  ReplicaSet rs;
+  rs.Expect("n");
+  ASSERT_TRUE(rs.OnSnapshot(Snap("n", "int", "1", 3), nullptr));
+  ASSERT_TRUE(
+      rs.Preview(Act("me_1", "n", R"({"type":"add","value":2})"), nullptr)
+          .ok());
+  EXPECT_EQ(rs.Shown("n").value(), "3");
+  EXPECT_EQ(rs.Version("n").value(), 3u);
+  EXPECT_FALSE(rs.OnUpdate(
+      Up("n", 4, "me_1", "me", R"({"type":"add","value":2})"), "me", nullptr));
+  EXPECT_EQ(rs.Shown("n").value(), "3");  // not applied twice
+  pb::Applied ok;
+  (*ok.mutable_versions())["n"] = 4;
+  rs.Accepted("me_1", ok, nullptr);
+  EXPECT_EQ(rs.pending(), 0u);
+}
+
+TEST(TopicReplicaTest, ForeignChangeRebasesPendingPreview) {
+  ReplicaSet rs;
+  rs.Expect("x");
+  ASSERT_TRUE(rs.OnSnapshot(Snap("x", "list", "[]", 0), nullptr));
+  ASSERT_TRUE(
+      rs.Preview(Act("me_1", "x",
+                     R"({"type":"insert","position":-1,"item":"mine"})"),
+                 nullptr)
+          .ok());
+  // Another client's insert lands first: both show, mine after it.
+  EXPECT_FALSE(rs.OnUpdate(
+      Up("x", 1, "b_1", "b", R"({"type":"insert","position":0,"item":"b"})"),
+      "me", nullptr));
+  EXPECT_EQ(rs.Shown("x").value(), R"(["b","mine"])");
+  // Refused: rolled back, the foreign change stays.
+  ReplicaSet::Events events;
+  rs.Failed("me_1", absl::PermissionDeniedError("no"), &events);
+  EXPECT_EQ(rs.Shown("x").value(), R"(["b"])");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, TopicEvent::Kind::kRolledBack);
+  EXPECT_EQ(events[0].status.code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST(TopicReplicaTest, GapAsksForResyncAndSnapshotCatchesUp) {
+  ReplicaSet rs;
+  rs.Expect("n");
+  ASSERT_TRUE(rs.OnSnapshot(Snap("n", "int", "0", 0), nullptr));
+  EXPECT_TRUE(rs.OnUpdate(Up("n", 2, "a", "b", R"({"type":"add","value":1})"),
+                          "me", nullptr));  // version 1 missed
+  EXPECT_FALSE(rs.Ready("n"));
+  EXPECT_FALSE(rs.OnUpdate(Up("n", 3, "c", "b", R"({"type":"add","value":10})"),
+                           "me", nullptr));  // held
+  ASSERT_TRUE(rs.OnSnapshot(Snap("n", "int", "2", 2), nullptr));
+  EXPECT_EQ(rs.Shown("n").value(), "12");  // the held update applied after
+  EXPECT_EQ(rs.Version("n").value(), 3u);
+}
+
+TEST(TopicReplicaTest, LocallyInvalidActionIsNotSent) {
+  ReplicaSet rs;
+  rs.Expect("s");
+  ASSERT_TRUE(rs.OnSnapshot(Snap("s", "set", "[1]", 0), nullptr));
+  EXPECT_EQ(
+      rs.Preview(Act("me_1", "s", R"({"type":"append","item":1})"), nullptr)
+          .code(),
+      absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(rs.pending(), 0u);
+}
+
+}  // namespace
+}  // namespace msock::internal::topics

@@ -1,0 +1,270 @@
+// Topics over a real hub: snapshot then changes, previews confirmed or rolled
+// back, atomic actions across topics, validators, access rules and bad input
+// refused with the connection kept, the topic list, removal, and a seeded
+// convergence run (several clients, random concurrent changes, every replica
+// ends equal to the hub's) over inproc, tcp and ws.
+#include "msock/protocols/topics.h"
+
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/protocols/rooms_test_util.h"
+
+namespace msock {
+namespace {
+
+using test::Deadline;
+using test::ListenUrlFor;
+using test::WaitUntil;
+
+struct Peer {
+  std::unique_ptr<test::TestClient> conn;
+  std::unique_ptr<TopicsClient> topics;
+};
+
+class TopicsTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    host_ = std::make_unique<TopicHost>(hub_);
+    absl::StatusOr<std::string> url = hub_.Listen(ListenUrlFor(GetParam()));
+    ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
+  }
+  void TearDown() override {
+    peers_.clear();
+    host_.reset();
+  }
+  Peer& NewPeer() {
+    auto p = std::make_unique<Peer>();
+    p->conn = test::ConnectClient(url_);
+    p->topics = std::make_unique<TopicsClient>(*p->conn->client);
+    peers_.push_back(std::move(p));
+    return *peers_.back();
+  }
+  // Waits until `p`'s replica of `topic` equals the hub's value and has no
+  // action in flight.
+  bool Converged(Peer& p, const std::string& topic) {
+    return WaitUntil(
+        [&] {
+          return p.topics->pending() == 0 &&
+                 p.topics->Value(topic).value_or("?") ==
+                     host_->Value(topic).value_or("!") &&
+                 p.topics->Version(topic).value_or(0) ==
+                     host_->Version(topic).value_or(1);
+        },
+        Deadline(10));
+  }
+
+  Hub hub_;
+  std::unique_ptr<TopicHost> host_;
+  std::string url_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+};
+
+TEST_P(TopicsTest, SubscribeGetsSnapshotThenEveryChange) {
+  ASSERT_TRUE(host_->Create("n", TopicType::kInt, "5").ok());
+  Peer& a = NewPeer();
+  Peer& b = NewPeer();
+  ASSERT_TRUE(a.topics->Subscribe("n", Deadline(5)).ok());
+  ASSERT_TRUE(b.topics->Subscribe("n", Deadline(5)).ok());
+  EXPECT_EQ(a.topics->Value("n").value(), "5");
+  ASSERT_TRUE(a.topics->Apply({changes::Add("n", 3)}, Deadline(5)).ok());
+  EXPECT_EQ(host_->Value("n").value(), "8");
+  EXPECT_EQ(host_->Version("n").value(), 1u);
+  EXPECT_TRUE(Converged(a, "n"));
+  EXPECT_TRUE(Converged(b, "n"));
+  ASSERT_TRUE(host_->Apply({changes::Set("n", "1")}).ok());
+  EXPECT_TRUE(Converged(b, "n"));
+  EXPECT_EQ(b.topics->Value("n").value(), "1");
+}
+
+TEST_P(TopicsTest, ValidatorRefusalRollsBackWithItsStatus) {
+  ASSERT_TRUE(host_->Create("todo", TopicType::kList).ok());
+  ASSERT_TRUE(host_
+                  ->Validate("todo",
+                             [](const TopicProposal& p) {
+                               return p.change_json.find("forbidden") ==
+                                              std::string::npos
+                                          ? absl::OkStatus()
+                                          : absl::PermissionDeniedError(
+                                                "no forbidden items");
+                             })
+                  .ok());
+  Peer& a = NewPeer();
+  ASSERT_TRUE(a.topics->Subscribe("todo", Deadline(5)).ok());
+  std::mutex mu;
+  std::vector<TopicEvent> seen;
+  a.topics->OnChange("todo", [&](const TopicEvent& ev) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(ev);
+  });
+  absl::Status st = a.topics->Apply(
+      {changes::ListInsert("todo", -1, "\"forbidden\"")}, Deadline(5));
+  EXPECT_EQ(st.code(), absl::StatusCode::kPermissionDenied) << st;
+  EXPECT_NE(st.message().find("no forbidden items"), std::string::npos) << st;
+  EXPECT_EQ(a.topics->Value("todo").value(), "[]");
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].kind, TopicEvent::Kind::kPreview);
+    EXPECT_EQ(seen[0].value_json, R"(["forbidden"])");
+    EXPECT_EQ(seen[1].kind, TopicEvent::Kind::kRolledBack);
+    EXPECT_EQ(seen[1].value_json, "[]");
+  }
+  // The connection is kept: a valid change goes through.
+  ASSERT_TRUE(
+      a.topics->Apply({changes::ListInsert("todo", -1, "\"ok\"")}, Deadline(5))
+          .ok());
+  EXPECT_TRUE(Converged(a, "todo"));
+  EXPECT_EQ(host_->stats().refused, 1u);
+}
+
+TEST_P(TopicsTest, ActionAcrossTopicsIsAllOrNothing) {
+  ASSERT_TRUE(host_->Create("a", TopicType::kInt).ok());
+  ASSERT_TRUE(host_->Create("s", TopicType::kSet, "[1]").ok());
+  Peer& p = NewPeer();
+  Peer& watcher = NewPeer();
+  ASSERT_TRUE(p.topics->Subscribe("a", Deadline(5)).ok());
+  ASSERT_TRUE(watcher.topics->Subscribe("a", Deadline(5)).ok());
+  // The second change fails on the hub only (p does not hold "s").
+  absl::Status st = p.topics->Apply(
+      {changes::Add("a", 1), changes::SetAdd("s", "1")}, Deadline(5));
+  EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists) << st;
+  EXPECT_NE(st.message().find("change 1"), std::string::npos) << st;
+  EXPECT_EQ(host_->Value("a").value(), "0");
+  EXPECT_EQ(host_->Version("a").value(), 0u);
+  EXPECT_EQ(p.topics->Value("a").value(), "0");
+  ASSERT_TRUE(p.topics
+                  ->Apply({changes::Add("a", 1), changes::SetAdd("s", "2")},
+                          Deadline(5))
+                  .ok());
+  EXPECT_EQ(host_->Value("s").value(), "[1,2]");
+  EXPECT_TRUE(Converged(watcher, "a"));
+  EXPECT_EQ(watcher.topics->Value("a").value(), "1");
+}
+
+TEST_P(TopicsTest, BadInputIsRefusedAndTheConnectionKept) {
+  ASSERT_TRUE(host_->Create("n", TopicType::kInt).ok());
+  Peer& p = NewPeer();
+  EXPECT_EQ(p.topics->Subscribe("nope", Deadline(5)).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(p.topics->Apply({changes::Add("nope", 1)}, Deadline(5)).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(p.topics->Apply({changes::ListPop("n", 0)}, Deadline(5)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      p.topics->Apply({changes::Set("n", "\"text\"")}, Deadline(5)).code(),
+      absl::StatusCode::kInvalidArgument);
+  const std::string big(300 * 1024, 'x');
+  ASSERT_TRUE(host_->Create("g", TopicType::kGeneric).ok());
+  EXPECT_EQ(p.topics->Apply({changes::Set("g", "\"" + big + "\"")}, Deadline(5))
+                .code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(
+      p.topics->Apply({changes::DictAdd("_sys/topics", "x", "{}")}, Deadline(5))
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(p.topics->Create("mine", TopicType::kInt, Deadline(5)).code(),
+            absl::StatusCode::kPermissionDenied);
+  absl::StatusOr<std::string> junk =
+      p.conn->client->Emit("_topics/action", "{not json", Deadline(5));
+  EXPECT_EQ(junk.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(p.topics->Apply({changes::Add("n", 2)}, Deadline(5)).ok());
+  EXPECT_EQ(host_->Value("n").value(), "2");
+  EXPECT_EQ(p.conn->client->rooms_stats().reconnects, 0u);
+}
+
+TEST_P(TopicsTest, TopicListShowsCreationsAndRemovalEndsSubscriptions) {
+  Peer& p = NewPeer();
+  ASSERT_TRUE(p.topics->Subscribe("_sys/topics", Deadline(5)).ok());
+  ASSERT_TRUE(host_->Create("t", TopicType::kString, "\"hi\"").ok());
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return p.topics->Value("_sys/topics").value_or("") ==
+               R"({"t":{"type":"string"}})";
+      },
+      Deadline(5)));
+  ASSERT_TRUE(p.topics->Subscribe("t", Deadline(5)).ok());
+  ASSERT_TRUE(host_->Remove("t").ok());
+  EXPECT_TRUE(
+      WaitUntil([&] { return !p.topics->Value("t").ok(); }, Deadline(5)));
+  EXPECT_TRUE(WaitUntil(
+      [&] { return p.topics->Value("_sys/topics").value_or("") == "{}"; },
+      Deadline(5)));
+  EXPECT_EQ(
+      p.topics->Apply({changes::InsertText("t", 0, "x")}, Deadline(5)).code(),
+      absl::StatusCode::kNotFound);
+}
+
+TEST_P(TopicsTest, ClientsCreateTopicsWhenTheHubAllows) {
+  host_.reset();
+  TopicHostOptions opts;
+  opts.allow_client_topics = true;
+  host_ = std::make_unique<TopicHost>(hub_, opts);
+  Peer& p = NewPeer();
+  ASSERT_TRUE(p.topics->Create("board", TopicType::kDict, Deadline(5)).ok());
+  EXPECT_EQ(p.topics->Create("board", TopicType::kDict, Deadline(5)).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(p.topics->Fetch("board", Deadline(5)).value_or(""), "{}");
+  ASSERT_TRUE(p.topics->Remove("board", Deadline(5)).ok());
+  EXPECT_EQ(p.topics->Fetch("board", Deadline(5)).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+// Several clients make random concurrent changes to a counter, a list and a
+// set; every replica ends equal to the hub's.
+TEST_P(TopicsTest, RandomConcurrentChangesConverge) {
+  ASSERT_TRUE(host_->Create("count", TopicType::kInt).ok());
+  ASSERT_TRUE(host_->Create("list", TopicType::kList).ok());
+  ASSERT_TRUE(host_->Create("tags", TopicType::kSet).ok());
+  const std::vector<std::string> names = {"count", "list", "tags"};
+  constexpr int kClients = 4;
+  constexpr int kActions = 150;
+  for (int i = 0; i < kClients; ++i) {
+    Peer& p = NewPeer();
+    for (const auto& n : names)
+      ASSERT_TRUE(p.topics->Subscribe(n, Deadline(5)).ok());
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> accepted{0};
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      std::mt19937 rng(777 + i);
+      TopicsClient& t = *peers_[i]->topics;
+      for (int k = 0; k < kActions; ++k) {
+        std::vector<Change> action;
+        switch (rng() % 4) {
+          case 0:
+            action = {changes::Add("count", static_cast<int>(rng() % 9) - 4)};
+            break;
+          case 1:
+            action = {changes::ListInsert("list", -1, std::to_string(k))};
+            break;
+          case 2:
+            action = {changes::ListPop("list", 0), changes::Add("count", 1)};
+            break;
+          default:
+            action = {changes::SetAdd("tags", std::to_string(rng() % 10))};
+        }
+        // Some are refused (pop of an empty list, a tag present): fine.
+        if (t.Apply(action, Deadline(10)).ok()) accepted++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_GT(accepted.load(), kClients * kActions / 4);
+  for (auto& p : peers_) {
+    for (const auto& n : names) EXPECT_TRUE(Converged(*p, n)) << n;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, TopicsTest,
+                         ::testing::Values("inproc", "tcp", "ws"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace msock
