@@ -230,7 +230,7 @@ TEST_P(TopicsTest, RandomConcurrentChangesConverge) {
       ASSERT_TRUE(p.topics->Subscribe(n, Deadline(5)).ok());
   }
   std::vector<std::thread> threads;
-  std::atomic<int> accepted{0};
+  std::atomic<int> accepted{0}, answered{0};
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back([&, i] {
       std::mt19937 rng(777 + i);
@@ -250,12 +250,22 @@ TEST_P(TopicsTest, RandomConcurrentChangesConverge) {
           default:
             action = {changes::SetAdd("tags", std::to_string(rng() % 10))};
         }
-        // Some are refused (pop of an empty list, a tag present): fine.
-        if (t.Apply(action, Deadline(10)).ok()) accepted++;
+        // Up to 8 actions in flight per client, so that previews pile up
+        // and foreign changes rebase them. Some are refused (pop of an
+        // empty list, a tag present): fine.
+        ASSERT_TRUE(WaitUntil([&] { return t.pending() < 8; }, Deadline(10)));
+        absl::Status sent =
+            t.ApplyAsync(action, Deadline(10), [&](absl::Status v) {
+              if (v.ok()) accepted++;
+              answered++;
+            });
+        if (!sent.ok()) answered++;  // refused locally (preview)
       }
     });
   }
   for (auto& th : threads) th.join();
+  ASSERT_TRUE(WaitUntil([&] { return answered.load() == kClients * kActions; },
+                        Deadline(20)));
   EXPECT_GT(accepted.load(), kClients * kActions / 4);
   for (auto& p : peers_) {
     for (const auto& n : names) EXPECT_TRUE(Converged(*p, n)) << n;
