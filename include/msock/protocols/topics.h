@@ -20,7 +20,7 @@
 //   topics.Validate("score", [](const msock::TopicProposal& p) {
 //     return p.value_json.size() < 10 ? absl::OkStatus()
 //                                     : absl::OutOfRangeError("too big");
-//   });
+//   }).IgnoreError();
 //   std::string url = hub.Listen("tcp://127.0.0.1:0").value();
 //   msock::RoomsClient client;
 //   absl::Time deadline = absl::Now() + absl::Seconds(5);
