@@ -63,6 +63,10 @@ void HubAccess::RemoveDisconnectListener(Hub& hub, uint64_t key) {
   hub.impl_->disconnect_listeners.erase(key);
 }
 
+void HubAccess::After(Hub& hub, absl::Time when, std::function<void()> fn) {
+  hub.impl_->rt.exec->After(when, std::move(fn));
+}
+
 absl::Status HubAccess::EmitFor(Hub& hub, std::string_view from,
                                 std::string_view client, std::string_view event,
                                 std::string_view payload, absl::Time deadline,

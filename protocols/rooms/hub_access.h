@@ -42,6 +42,9 @@ class HubAccess {
   static uint64_t AddDisconnectListener(
       Hub& hub, std::function<void(const std::string& client)> fn);
   static void RemoveDisconnectListener(Hub& hub, uint64_t key);
+  // Runs `fn` on the hub's callback thread at `when` (dropped if the hub
+  // closes first).
+  static void After(Hub& hub, absl::Time when, std::function<void()> fn);
   // Hub::EmitAsync with Event.from = `from` (the receiver's RoomEvent.client).
   [[nodiscard]] static absl::Status EmitFor(Hub& hub, std::string_view from,
                                             std::string_view client,

@@ -23,6 +23,7 @@ absl::Status BadRequest(std::string_view what, const absl::Status& why) {
 
 absl::StatusOr<tp::pb::Snapshot> TopicHost::Impl::SnapshotLocked(
     std::string_view name) {
+  FlushLocked(std::string(name));  // what subscribers have seen = the value
   MSOCK_ASSIGN_OR_RETURN(tp::TopicRecord r, store->Get(name));
   tp::pb::Snapshot s;
   s.set_topic(std::string(name));

@@ -215,6 +215,56 @@ TEST_P(TopicsTest, ClientsCreateTopicsWhenTheHubAllows) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_P(TopicsTest, StringEditsMadeOnAnOldVersionAreRebased) {
+  ASSERT_TRUE(host_->Create("doc", TopicType::kString, "\"hello\"").ok());
+  Peer& a = NewPeer();
+  Peer& b = NewPeer();
+  ASSERT_TRUE(a.topics->Subscribe("doc", Deadline(5)).ok());
+  ASSERT_TRUE(
+      a.topics->Apply({changes::InsertText("doc", 5, " world")}, Deadline(5))
+          .ok());
+  // b still thinks the text is "hello" (version 0): its edits are moved.
+  auto raw = [&](const std::string& change) {
+    return b.conn->client
+        ->Emit("_topics/action",
+               R"({"id":"b1","changes":[{"topic":"doc",)" + change + "}]}",
+               Deadline(5))
+        .status();
+  };
+  ASSERT_TRUE(
+      raw(R"("type":"insert","position":5,"text":"!!","base":"0")").ok());
+  EXPECT_EQ(host_->Value("doc").value(), "\"hello!! world\"");
+  ASSERT_TRUE(
+      raw(R"("type":"delete","position":0,"text":"he","base":"0")").ok());
+  EXPECT_EQ(host_->Value("doc").value(), "\"llo!! world\"");
+  EXPECT_TRUE(Converged(a, "doc"));
+}
+
+TEST_P(TopicsTest, CoalescedTopicSendsFewerMergedUpdates) {
+  TopicOptions opts;
+  opts.coalesce = absl::Milliseconds(50);
+  ASSERT_TRUE(host_->Create("pos", TopicType::kInt, "", opts).ok());
+  Peer& p = NewPeer();
+  ASSERT_TRUE(p.topics->Subscribe("pos", Deadline(5)).ok());
+  std::atomic<int> applied{0};
+  p.topics->OnChange("pos", [&](const TopicEvent& ev) {
+    if (ev.kind == TopicEvent::Kind::kApplied) applied++;
+  });
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(host_->Apply({changes::Add("pos", 1)}).ok());
+  }
+  ASSERT_TRUE(host_->Apply({changes::Set("pos", "1000")}).ok());
+  ASSERT_TRUE(host_->Apply({changes::Add("pos", 1)}).ok());
+  EXPECT_TRUE(Converged(p, "pos"));
+  EXPECT_EQ(p.topics->Value("pos").value(), "1001");
+  EXPECT_EQ(p.topics->Version("pos").value(), 102u);
+  EXPECT_LT(applied.load(), 20);  // 102 versions in a handful of updates
+  // A late subscriber's snapshot equals what the first one holds.
+  Peer& late = NewPeer();
+  ASSERT_TRUE(late.topics->Subscribe("pos", Deadline(5)).ok());
+  EXPECT_EQ(late.topics->Value("pos").value(), "1001");
+}
+
 // Several clients make random concurrent changes to a counter, a list and a
 // set; every replica ends equal to the hub's.
 TEST_P(TopicsTest, RandomConcurrentChangesConverge) {
