@@ -61,7 +61,7 @@ struct TopicHost::Impl {
   // ---- host_requests.cc ----
   // The "_topics/" system events of clients.
   void Handle(internal::SystemCall call);
-  std::string Subscribe(const std::string& client,
+  internal::topics::pb::Subscribed Subscribe(const std::string& client,
                         const internal::topics::pb::Subscribe& req);
   absl::Status Unsubscribe(const std::string& client, const std::string& name);
   absl::StatusOr<internal::topics::pb::Snapshot> SnapshotLocked(

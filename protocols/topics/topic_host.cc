@@ -192,8 +192,9 @@ void TopicHost::Impl::ListChanged(tp::pb::Change change) {
 }
 
 void TopicHost::Impl::SendUpdate(const Update& update) {
-  absl::StatusOr<size_t> copies = hub->ToRoom(
-      update.topic(), tp::kUpdateEvent, tp::ToJson(update), tp::kNamespace);
+  absl::StatusOr<size_t> copies = internal::HubAccess::ToRoomEach(
+      *hub, update.topic(), tp::kUpdateEvent, tp::kNamespace,
+      [&update](bool json) { return tp::EncodeFor(update, json); });
   if (copies.ok()) updates += *copies;
 }
 
@@ -264,18 +265,17 @@ absl::StatusOr<Applied> TopicHost::Impl::ApplyLocked(const std::string& client,
     if (absl::Status st = tp::Apply(rec.type, rec.value, c); !st.ok()) {
       return fail(i, c, st);
     }
-    auto v = validators.find(c.topic());
-    const bool check_size = c.type() != "emit" && c.type() != "add";
-    if (!check_size && v == validators.end()) continue;
-    const std::string value_json = tp::ToJson(rec.value);
-    if (value_json.size() > opts.max_value_size) {
-      return fail(i, c,
-                  absl::ResourceExhaustedError(
-                      absl::StrCat("value would be ", value_json.size(),
-                                   " bytes, over ", opts.max_value_size)));
+    // The protobuf size: cheap, and within a few bytes of the JSON size.
+    if (const size_t size = rec.value.ByteSizeLong();
+        size > opts.max_value_size) {
+      return fail(
+          i, c,
+          absl::ResourceExhaustedError(absl::StrCat(
+              "value would be ", size, " bytes, over ", opts.max_value_size)));
     }
+    auto v = validators.find(c.topic());
     if (v == validators.end()) continue;
-    TopicProposal p{client, c.topic(), tp::ToJson(c), value_json};
+    TopicProposal p{client, c.topic(), tp::ToJson(c), tp::ToJson(rec.value)};
     for (const TopicValidator& check : v->second) {
       absl::Status ok =
           internal::rooms::Guarded("topic validator", [&] { return check(p); });

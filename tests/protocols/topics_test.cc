@@ -59,6 +59,11 @@ class TopicsTest : public ::testing::TestWithParam<std::string> {
         Deadline(10));
   }
 
+  // What callbacks record: declared before the peers, so that it outlives
+  // any callback still running when they go.
+  std::mutex mu_;
+  std::vector<TopicEvent> seen_;
+  std::atomic<int> count_{0};
   Hub hub_;
   std::unique_ptr<TopicHost> host_;
   std::string url_;
@@ -96,8 +101,8 @@ TEST_P(TopicsTest, ValidatorRefusalRollsBackWithItsStatus) {
                   .ok());
   Peer& a = NewPeer();
   ASSERT_TRUE(a.topics->Subscribe("todo", Deadline(5)).ok());
-  std::mutex mu;
-  std::vector<TopicEvent> seen;
+  std::mutex& mu = mu_;
+  std::vector<TopicEvent>& seen = seen_;
   a.topics->OnChange("todo", [&](const TopicEvent& ev) {
     std::lock_guard<std::mutex> lock(mu);
     seen.push_back(ev);
@@ -246,7 +251,7 @@ TEST_P(TopicsTest, CoalescedTopicSendsFewerMergedUpdates) {
   ASSERT_TRUE(host_->Create("pos", TopicType::kInt, "", opts).ok());
   Peer& p = NewPeer();
   ASSERT_TRUE(p.topics->Subscribe("pos", Deadline(5)).ok());
-  std::atomic<int> applied{0};
+  std::atomic<int>& applied = count_;
   p.topics->OnChange("pos", [&](const TopicEvent& ev) {
     if (ev.kind == TopicEvent::Kind::kApplied) applied++;
   });
