@@ -19,6 +19,7 @@
 #include "msock/protocols/recipes.h"
 #include "msock/protocols/reqrep.h"
 #include "msock/protocols/rooms.h"
+#include "msock/protocols/services.h"
 #include "msock/protocols/survey.h"
 #include "msock/socket.h"
 #include "msock/static_files.h"
