@@ -1,7 +1,8 @@
 // Services on the hub over inproc, tcp and ws: answers, the provider's error,
 // no provider, a provider gone mid-call, the deadline and the late answer,
 // many calls in flight, the caller's id, round robin, hub-provided services,
-// re-providing after a reconnect, withdrawing, limits and bad names.
+// re-providing after a reconnect, withdrawing, limits and bad names, a caller
+// gone mid-call, typed (protobuf) services and the hub's timeout cap.
 #include "msock/protocols/services.h"
 
 #include <atomic>
@@ -14,7 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "protocols/rooms/hub_access.h"
 #include "tests/protocols/rooms_test_util.h"
@@ -386,6 +389,81 @@ TEST_P(ServicesTest, LimitsAreResourceExhausted) {
   EXPECT_EQ(a.svc->Provided(), (std::vector<std::string>{"one", "two"}));
   EXPECT_TRUE(b.svc->Provided().empty());
   EXPECT_EQ(b.svc->Call("two", "x", Deadline(10)).value_or(""), "againx");
+}
+
+TEST_P(ServicesTest, CallerGoneMidCallAffectsNobodyElse) {
+  Start();
+  Peer provider = Connect();
+  Peer gone = Connect();
+  Peer other = Connect();
+  Notification entered, release;
+  ASSERT_TRUE(
+      provider.svc->Provide("slow", Blocking(entered, release), Deadline(10))
+          .ok());
+  ASSERT_TRUE(provider.svc->Provide("echo", Echo(""), Deadline(10)).ok());
+  AsyncAnswer answer;
+  ASSERT_TRUE(
+      gone.svc->CallAsync("slow", "", Deadline(30), answer.Callback()).ok());
+  ASSERT_TRUE(entered.WaitFor(absl::Seconds(10)));
+  absl::StatusOr<uint32_t> pipe = hub_.PipeOf(gone.id());
+  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  hub_.socket().ClosePipe(*pipe);
+  EXPECT_TRUE(absl::IsUnavailable(answer.Wait(absl::Seconds(10)).status()));
+  release.Notify();  // its answer goes nowhere
+  EXPECT_TRUE(WaitUntil([&] { return services_->stats().answered == 1; },
+                        Deadline(10)));
+  EXPECT_EQ(other.svc->Call("echo", "still", Deadline(10)).value_or(""),
+            "still");
+  EXPECT_EQ(provider.conn->client->rooms_stats().reconnects, 0u);
+}
+
+TEST_P(ServicesTest, TypedServiceParsesItsArguments) {
+  Start();
+  Peer provider = Connect();
+  Peer caller = Connect();
+  using google::protobuf::StringValue;
+  ASSERT_TRUE(provider.svc
+                  ->Provide("len",
+                            ProtoService<StringValue>(
+                                [](const ServiceCall&, const StringValue& v)
+                                    -> absl::StatusOr<std::string> {
+                                  StringValue out;
+                                  out.set_value(absl::StrCat(v.value().size()));
+                                  return ProtoPayload(out);
+                                }),
+                            Deadline(10))
+                  .ok());
+  StringValue in;
+  in.set_value("four");
+  absl::StatusOr<std::string> r =
+      caller.svc->Call("len", ProtoPayload(in), Deadline(10));
+  ASSERT_TRUE(r.ok()) << r.status();
+  absl::StatusOr<StringValue> out = ParseProtoPayload<StringValue>(*r);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->value(), "4");
+  r = caller.svc->Call("len", std::string("\xff\xff", 2), Deadline(10));
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+}
+
+TEST_P(ServicesTest, HubCapsTheCallersTimeout) {
+  HubServicesOptions options;
+  options.max_call_timeout = absl::Seconds(2);
+  Start(options);
+  Peer provider = Connect();
+  Peer caller = Connect();
+  auto timeout_ms = [](const ServiceCall& c) -> absl::StatusOr<std::string> {
+    return absl::StrCat(absl::ToInt64Milliseconds(c.timeout));
+  };
+  ASSERT_TRUE(provider.svc->Provide("client.t", timeout_ms, Deadline(10)).ok());
+  ASSERT_TRUE(services_->Provide("hub.t", timeout_ms).ok());
+  for (const char* name : {"client.t", "hub.t"}) {
+    absl::StatusOr<std::string> r = caller.svc->Call(name, "", Deadline(60));
+    ASSERT_TRUE(r.ok()) << name << ": " << r.status();
+    int64_t ms = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(*r, &ms)) << *r;
+    EXPECT_GT(ms, 0) << name;
+    EXPECT_LE(ms, 2000) << name;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, ServicesTest,
