@@ -250,7 +250,8 @@ void HubServices::State::Forward(SystemCall call, const std::string& name,
             return;
           }
         }
-        if (absl::IsCancelled(ack.status())) {  // the hub is closing
+        // The hub closing (or the provider's own kCancelled): as is.
+        if (absl::IsCancelled(ack.status())) {
           reply(ack.status());
           return;
         }

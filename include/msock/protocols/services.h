@@ -60,7 +60,7 @@ namespace msock {
 
 // One call as its provider sees it.
 struct ServiceCall {
-  std::string caller;   // the calling client's id ("" if the hub called)
+  std::string caller;   // the calling client's id
   std::string service;  // the service name
   std::string args;     // the argument bytes
   // How long the caller still waits (the hub caps it at max_call_timeout).
@@ -95,7 +95,9 @@ struct HubServicesOptions {
   absl::Duration max_call_timeout = absl::Seconds(30);
   size_t max_services_per_client = 64;
   size_t max_providers_per_service = 64;
-  // Also bounded by the hub's max_name_size minus the "_serve/" prefix.
+  // Names must also fit the hub's event names: with the hub's default limit
+  // (256) that leaves 249 bytes ("_serve/" + name); a longer one is refused
+  // (kInvalidArgument) by the rooms layer.
   size_t max_name_size = 256;
 };
 
@@ -118,7 +120,8 @@ struct ServiceInfo {
 // The hub's side: the provider table and the routing. Construct it on a Hub
 // that outlives it. It installs the "_call/" and "_svc/" system events and a
 // disconnect listener; the destructor removes them (calls already forwarded
-// still get their answer, or the hub's kCancelled at Close). Thread-safe.
+// still get their answer, or the hub's kCancelled at Close). One per Hub: a
+// second one would take the system events over. Thread-safe.
 //
 // Routing of a call to `name`: if the hub provides `name` itself, its handler
 // answers, always; else the client providers of `name` take turns (round
