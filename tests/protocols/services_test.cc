@@ -214,6 +214,21 @@ TEST_P(ServicesTest, NoAnswerInTimeIsDeadlineExceededAndTheLateOneDropped) {
   EXPECT_EQ(caller.svc->Call("echo", "x", Deadline(10)).value_or(""), "x");
 }
 
+TEST_P(ServicesTest, SlowHubServiceTimesOut) {
+  Start();
+  Notification entered, release;
+  ASSERT_TRUE(services_->Provide("hub.slow", Blocking(entered, release)).ok());
+  Peer caller = Connect();
+  absl::StatusOr<std::string> r =
+      caller.svc->Call("hub.slow", "", absl::Now() + absl::Milliseconds(300));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(r.status())) << r.status();
+  ASSERT_TRUE(entered.WaitFor(absl::Seconds(10)));
+  release.Notify();
+  EXPECT_TRUE(WaitUntil([&] { return services_->stats().timed_out == 1; },
+                        Deadline(10)));
+  EXPECT_EQ(services_->stats().answered, 0u);
+}
+
 TEST_P(ServicesTest, ThousandCallsInFlightFromFourThreads) {
   Start();
   Peer provider = Connect();
