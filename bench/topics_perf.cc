@@ -8,7 +8,8 @@
 //   - sustained: changes applied per second with 100 subscribers, and the
 //     updates delivered per second (summed over the subscribers);
 //   - round trip: ServicesClient::Call of a client-provided service beside
-//     RoomsClient::Emit -> hub handler -> ack (when services are built in).
+//     the same relay written by hand (an event whose hub handler Emits to the
+//     provider client and returns its ack), and beside a plain event -> ack.
 // Prints a Markdown table of medians over --runs runs. See bench/README.md.
 #include <algorithm>
 #include <atomic>
@@ -23,6 +24,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "msock/msock.h"
+#include "msock/protocols/services.h"
 #include "msock/protocols/topics.h"
 
 namespace {
@@ -212,6 +214,64 @@ Rtt EventRoundTrip(const Config& cfg) {
   return Percentiles(std::move(us));
 }
 
+// A service provided by one client, called by another: caller -> hub ->
+// provider -> hub -> caller (the hub relays; event -> ack has no provider hop,
+// so the reference adds one: hub handler -> Emit to a second client -> ack).
+enum class Call { kClientService, kHandRelay, kHubService };
+
+Rtt ServiceRoundTrip(const Config& cfg, Call how) {
+  msock::Context server_ctx, client_ctx;
+  msock::Hub hub(msock::HubOptions(), server_ctx);
+  msock::HubServices services(hub);
+  absl::StatusOr<std::string> url = hub.Listen("tcp://127.0.0.1:0");
+  if (!url.ok()) return {};
+  msock::RoomsClient provider_conn(msock::RoomsClientOptions(), client_ctx);
+  msock::RoomsClient caller_conn(msock::RoomsClientOptions(), client_ctx);
+  absl::StatusOr<std::string> provider_id = provider_conn.Connect(*url, Soon());
+  if (!provider_id.ok() || !caller_conn.Connect(*url, Soon()).ok()) return {};
+  msock::ServicesClient provider(provider_conn), caller(caller_conn);
+  if (!provider
+           .Provide(
+               "echo",
+               [](const msock::ServiceCall& c) -> absl::StatusOr<std::string> {
+                 return c.args;
+               },
+               Soon())
+           .ok()) {
+    return {};
+  }
+  provider_conn.On(
+      "echo", [](const msock::RoomEvent& ev) -> absl::StatusOr<std::string> {
+        return ev.payload;
+      });
+  if (!services
+           .Provide("hub.echo",
+                    [](const msock::ServiceCall& c)
+                        -> absl::StatusOr<std::string> { return c.args; })
+           .ok()) {
+    return {};
+  }
+  const std::string peer = *provider_id;
+  hub.On(
+      "relay",
+      [&hub, peer](const msock::RoomEvent& ev) -> absl::StatusOr<std::string> {
+        return hub.Emit(peer, "echo", ev.payload, Soon(5));
+      });
+  const std::string payload(64, 'x');
+  std::vector<double> us;
+  for (int i = -100; i < cfg.rounds * 10; ++i) {
+    const int64_t t0 = NowNs();
+    bool ok = how == Call::kClientService
+                  ? caller.Call("echo", payload, Soon(5)).ok()
+              : how == Call::kHubService
+                  ? caller.Call("hub.echo", payload, Soon(5)).ok()
+                  : caller_conn.Emit("relay", payload, Soon(5)).ok();
+    if (!ok) return {};
+    if (i >= 0) us.push_back((NowNs() - t0) / 1e3);
+  }
+  return Percentiles(std::move(us));
+}
+
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -249,7 +309,8 @@ int main(int argc, char** argv) {
   const size_t cells = cfg.sizes.size();
   std::vector<std::vector<double>> t50(cells), t99(cells), r50(cells),
       r99(cells);
-  std::vector<double> changes, delivered, ev50, ev99;
+  std::vector<double> changes, delivered, ev50, ev99, sv50, sv99, rl50, rl99,
+      hs50, hs99;
   size_t bytes = 0;
   int failures = 0;
   for (int run = 0; run < cfg.runs; ++run) {
@@ -276,6 +337,19 @@ int main(int argc, char** argv) {
     failures += !s.ok + !e.ok;
     if (s.ok) changes.push_back(s.changes), delivered.push_back(s.delivered);
     if (e.ok) ev50.push_back(e.p50), ev99.push_back(e.p99);
+    Rtt sv = ServiceRoundTrip(cfg, Call::kClientService);
+    Rtt rl = ServiceRoundTrip(cfg, Call::kHandRelay);
+    Rtt hs = ServiceRoundTrip(cfg, Call::kHubService);
+    failures += !hs.ok;
+    if (hs.ok) hs50.push_back(hs.p50), hs99.push_back(hs.p99);
+    std::fprintf(stderr,
+                 "run %d: service call %.1f / %.1f us%s; event relayed by a "
+                 "handler %.1f / %.1f us%s\n",
+                 run + 1, sv.p50, sv.p99, sv.ok ? "" : " FAILED", rl.p50,
+                 rl.p99, rl.ok ? "" : " FAILED");
+    failures += !sv.ok + !rl.ok;
+    if (sv.ok) sv50.push_back(sv.p50), sv99.push_back(sv.p99);
+    if (rl.ok) rl50.push_back(rl.p50), rl99.push_back(rl.p99);
   }
   std::printf(
       "| tcp, median of %d runs | topics | reference (rooms, %zu B events) | "
@@ -293,8 +367,17 @@ int main(int argc, char** argv) {
       "| | |\n",
       std::min(100, cfg.sizes.back()), Rate(Median(changes)).c_str(),
       Rate(Median(delivered)).c_str());
-  std::printf("| event -> ack round trip p50 / p99 (us) | | %.1f / %.1f | |\n",
-              Median(ev50), Median(ev99));
+  const double sv = Median(sv50), rl = Median(rl50), ev = Median(ev50);
+  std::printf(
+      "| service call via a provider client, p50 / p99 (us) | %.1f / %.1f | "
+      "event -> hub handler -> Emit to a client -> ack: %.1f / %.1f | %.2fx "
+      "|\n",
+      sv, Median(sv99), rl, Median(rl99), rl > 0 ? sv / rl : 0);
+  const double hs = Median(hs50);
+  std::printf(
+      "| service the hub provides, p50 / p99 (us) | %.1f / %.1f | event -> "
+      "ack: %.1f / %.1f | %.2fx |\n",
+      hs, Median(hs99), ev, Median(ev99), ev > 0 ? hs / ev : 0);
   if (failures > 0)
     std::printf("\n%d measurement(s) failed (see stderr)\n", failures);
   return failures > 0 ? 1 : 0;
