@@ -3,8 +3,10 @@
 // the record; the hub (or the local preview) then refuses it with the reason.
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "msock/protocols/topics.h"
+#include "protocols/rooms/codec.h"
 #include "protocols/topics/change.h"
 
 namespace msock {
@@ -15,6 +17,33 @@ std::string_view TopicTypeName(TopicType type) {
 
 absl::StatusOr<TopicType> TopicTypeFromName(std::string_view name) {
   return internal::topics::ParseType(name);
+}
+
+std::string BytesJson(std::string_view bytes) {
+  std::string b64;
+  absl::Base64Escape(internal::rooms::AsAbsl(bytes), &b64);
+  google::protobuf::Value v;
+  v.set_string_value(b64);
+  return internal::topics::ToJson(v);
+}
+
+absl::StatusOr<std::string> BytesFromJson(std::string_view json) {
+  absl::StatusOr<google::protobuf::Value> v = internal::topics::ParseJson(json);
+  std::string out;
+  if (!v.ok() || v->kind_case() != google::protobuf::Value::kStringValue ||
+      !absl::Base64Unescape(v->string_value(), &out)) {
+    return absl::InvalidArgumentError("topics: not a base64 JSON string");
+  }
+  return out;
+}
+
+std::string ProtoJson(const google::protobuf::Message& message) {
+  return internal::topics::ToJson(message);
+}
+
+absl::Status ProtoFromJson(std::string_view json,
+                           google::protobuf::Message* message) {
+  return internal::topics::FromJson(json, message);
 }
 
 namespace changes {

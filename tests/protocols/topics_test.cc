@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "msock/protocols/inspector.h"
 #include "tests/protocols/rooms_test_util.h"
@@ -336,9 +337,9 @@ TEST_P(TopicsTest, ReplicaResyncsAfterReconnecting) {
   hub_.socket().ClosePipe(pipe);
   // Changed while the client is away (or coming back): it catches up.
   ASSERT_TRUE(host_->Apply({changes::Add("n", 7)}).ok());
-  ASSERT_TRUE(WaitUntil(
-      [&] { return p.conn->client->rooms_stats().reconnects >= 1; },
-      Deadline(10)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return p.conn->client->rooms_stats().reconnects >= 1; },
+                Deadline(10)));
   EXPECT_TRUE(Converged(p, "n"));
   EXPECT_EQ(p.topics->Value("n").value(), "7");
   // Subscribed again on the hub: later changes arrive as updates.
@@ -368,6 +369,27 @@ TEST_P(TopicsTest, InspectorMirrorsClientsRoomsAndSubscriptions) {
   EXPECT_EQ(
       p.topics->Apply({changes::Set("_sys/clients", "{}")}, Deadline(5)).code(),
       absl::StatusCode::kPermissionDenied);
+}
+
+TEST_P(TopicsTest, GenericTopicsCarryBytesAndProtobufMessages) {
+  ASSERT_TRUE(host_->Create("blob", TopicType::kGeneric).ok());
+  Peer& p = NewPeer();
+  ASSERT_TRUE(p.topics->Subscribe("blob", Deadline(5)).ok());
+  const std::string bytes("\x00\xff\x10 raw", 8);
+  ASSERT_TRUE(
+      p.topics->Apply({changes::Set("blob", BytesJson(bytes))}, Deadline(5))
+          .ok());
+  EXPECT_EQ(BytesFromJson(host_->Value("blob").value()).value(), bytes);
+  // A protobuf message as its JSON mapping (google.protobuf.Struct here).
+  google::protobuf::Struct msg;
+  (*msg.mutable_fields())["x"].set_number_value(3);
+  ASSERT_TRUE(
+      p.topics->Apply({changes::Set("blob", ProtoJson(msg))}, Deadline(5))
+          .ok());
+  google::protobuf::Struct back;
+  ASSERT_TRUE(ProtoFromJson(p.topics->Value("blob").value(), &back).ok());
+  EXPECT_EQ(back.fields().at("x").number_value(), 3);
+  EXPECT_FALSE(BytesFromJson("12").ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, TopicsTest,

@@ -53,6 +53,10 @@
 #include "msock/export.h"
 #include "msock/protocols/rooms.h"
 
+namespace google::protobuf {
+class Message;
+}  // namespace google::protobuf
+
 namespace msock {
 
 enum class TopicType {
@@ -104,6 +108,17 @@ MSOCK_EXPORT Change Emit(std::string_view topic, std::string_view args_json);
 MSOCK_EXPORT std::string_view TopicTypeName(TopicType type);
 [[nodiscard]] MSOCK_EXPORT absl::StatusOr<TopicType> TopicTypeFromName(
     std::string_view name);
+
+// Values of generic topics from bytes or a protobuf message, and back.
+// Bytes travel as a base64 JSON string; a message as its JSON mapping.
+MSOCK_EXPORT std::string BytesJson(std::string_view bytes);
+// kInvalidArgument unless `json` is a JSON string of base64.
+[[nodiscard]] MSOCK_EXPORT absl::StatusOr<std::string> BytesFromJson(
+    std::string_view json);
+MSOCK_EXPORT std::string ProtoJson(const google::protobuf::Message& message);
+// kInvalidArgument if `json` does not fit the message's type.
+[[nodiscard]] MSOCK_EXPORT absl::Status ProtoFromJson(
+    std::string_view json, google::protobuf::Message* message);
 
 // What a hub validator sees: one change, already applied to a copy.
 struct TopicProposal {
