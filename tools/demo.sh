@@ -2,8 +2,8 @@
 # tools/demo.sh: the README demo. Installs dependencies, builds the `msock` command-line tool and
 # the chat example in build/ (only what is missing), then runs msock processes on this host that
 # exchange messages: push/pull and pair1 over ipc, tcp and ws, push/pull over wss (TLS, with a
-# certificate made here by openssl), and a chat in a room through a rooms hub. Exits non-zero if
-# any exchange fails.
+# certificate made here by openssl), a chat in a room through a rooms hub, and topics and
+# services through `msock hub` (with its inspector page). Exits non-zero if any exchange fails.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -198,6 +198,54 @@ if [[ $chat_ok -eq 1 ]] && ! grep -q -F "hello from bob" "$SCRATCH/bob.out"; the
 else
   echo "  FAILED (bob printed:)"
   sed 's/^/    | /' "$SCRATCH/bob.out"
+  FAILED=$((FAILED + 1))
+fi
+
+# Topics and services: `msock hub` with a shared list that two CLI clients change while a third
+# watches, a service call, and the live inspector page (served by the hub on its ws port).
+echo
+echo "=== topics and services through msock hub (with the inspector page)"
+port="$(free_port)"
+wsport="$(free_port)"
+hub_url="tcp://127.0.0.1:$port"
+echo "  hub\$ msock hub --listen $hub_url --listen ws://127.0.0.1:$wsport/hub --allow-client-topics --inspector &"
+timeout 60 "$MSOCK" hub --listen "$hub_url" --listen "ws://127.0.0.1:$wsport/hub" \
+  --allow-client-topics --inspector >"$SCRATCH/thub.out" 2>"$SCRATCH/thub.err" &
+PIDS+=($!)
+topics_ok=1
+waits_for "$SCRATCH/thub.out" "$hub_url" || topics_ok=0
+topic() {
+  echo "  \$ msock topic --dial $hub_url $*"
+  timeout 15 "$MSOCK" topic --dial "$hub_url" "$@" 2>&1 | sed 's/^/    | /'
+  return "${PIPESTATUS[0]}"
+}
+topic create todo list || topics_ok=0
+echo "  watcher\$ msock topic --dial $hub_url watch todo --count 2 &"
+timeout 15 "$MSOCK" topic --dial "$hub_url" watch todo --count 2 >"$SCRATCH/watch.out" 2>&1 &
+watch_pid=$!
+waits_for "$SCRATCH/watch.out" "[]" || topics_ok=0
+topic apply todo '{"type":"insert","item":"milk","position":-1}' || topics_ok=0
+topic apply todo '{"type":"insert","item":"eggs","position":0}' || topics_ok=0
+if topic apply todo '{"type":"pop","position":5}'; then topics_ok=0; fi  # refused
+topic get todo || topics_ok=0
+wait "$watch_pid" || topics_ok=0
+echo "  the watcher printed:"
+sed 's/^/    | /' "$SCRATCH/watch.out"
+echo "  \$ msock call --dial $hub_url hub.echo '{\"hi\":1}'"
+timeout 15 "$MSOCK" call --dial "$hub_url" hub.echo '{"hi":1}' | sed 's/^/    | /' || topics_ok=0
+page="$(grep -o 'http://[^ ]*inspector.html[^ ]*' "$SCRATCH/thub.err" || true)"
+echo "  inspector page (open it in a browser while the hub runs): ${page:-none}"
+if [[ -z "$page" ]] || ! python3 -c 'import sys, urllib.request
+sys.exit(0 if b"msock hub inspector" in urllib.request.urlopen(sys.argv[1], timeout=5).read() else 1)' \
+  "${page%%\?*}"; then
+  topics_ok=0
+fi
+if [[ $topics_ok -eq 1 ]] && [[ "$(grep -c '"type":"insert"' "$SCRATCH/watch.out")" -eq 2 ]]; then
+  echo "  ok"
+  PASSED=$((PASSED + 1))
+else
+  echo "  FAILED"
+  sed 's/^/    hub stderr: /' "$SCRATCH/thub.err"
   FAILED=$((FAILED + 1))
 fi
 
