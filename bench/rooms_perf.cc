@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/rooms_bench_util.h"
 #include "msock/msock.h"
 
 namespace {
@@ -113,20 +114,7 @@ FanOut RoomsFanOut(int n, const Config& cfg) {
     if (!client->Dial(*url).ok()) return {};
     clients.push_back(std::move(client));
   }
-  std::atomic<int> failed{0};
-  std::vector<std::thread> joiners;
-  for (int t = 0; t < 8; ++t) {
-    joiners.emplace_back([&, t] {
-      for (int i = t; i < n; i += 8) {
-        if (!clients[i]->WaitConnected(Soon(60)).ok() ||
-            !clients[i]->Join("bench", Soon(60)).ok()) {
-          failed++;
-        }
-      }
-    });
-  }
-  for (auto& t : joiners) t.join();
-  if (failed.load() > 0) return {};
+  if (!msock::bench::JoinAll(clients, "bench")) return {};
   // Every member has a warm-up event before timing starts.
   const absl::Time warm_deadline = Soon(30);
   while (!WaitAll(cs, &Counter::warm, 0.05)) {

@@ -23,6 +23,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/rooms_bench_util.h"
 #include "msock/msock.h"
 #include "msock/protocols/services.h"
 #include "msock/protocols/topics.h"
@@ -99,20 +100,7 @@ struct Setup {
       if (!c->Dial(*url).ok()) return false;
       clients.push_back(std::move(c));
     }
-    std::atomic<int> failed{0};
-    std::vector<std::thread> joiners;
-    for (int t = 0; t < 8; ++t) {
-      joiners.emplace_back([&, t] {
-        for (int i = t; i < n; i += 8) {
-          if (!clients[i]->WaitConnected(Soon(60)).ok() ||
-              !clients[i]->Join("bench", Soon(60)).ok()) {
-            failed++;
-          }
-        }
-      });
-    }
-    for (auto& t : joiners) t.join();
-    if (failed.load() > 0) return false;
+    if (!msock::bench::JoinAll(clients, "bench")) return false;
     if (!topics) return true;
     for (int i = 0; i < n; ++i) {
       replicas.push_back(std::make_unique<msock::TopicsClient>(*clients[i]));
