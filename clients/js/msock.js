@@ -12,6 +12,8 @@ import { SpSocket } from './socket.js';
 import { Inbox, MsockError, getWord, startsWith, strictText, toBytes, withWord } from './util.js';
 
 export { HubError, RoomsClient, Status } from './rooms.js';
+export { TOPIC_TYPES, applyChange, canonicalJson, changes, jsonEqual } from './topic_changes.js';
+export { TopicsClient } from './topics.js';
 export { SpEvent, SpSocket } from './socket.js';
 export { MsockError, decodeJson, decodeText, encodeText } from './util.js';
 
