@@ -1,0 +1,233 @@
+// tests/browser/topics_hub_peer.cc: the hub of the browser topics test
+// (run_topics.mjs): an msock::Hub on ws (text frames; the test page and
+// clients/js served over http on the same port) and on tcp, with an
+// msock::TopicHost holding "todo" (list) and "counter" (int), and a C++
+// RoomsClient + TopicsClient over tcp that edits both topics when told.
+//
+//   topics_hub_peer --root REPO [--lifetime-s S]
+//
+// Prints "ready ws://127.0.0.1:PORT/hub http://127.0.0.1:PORT/tests/browser/
+// topics_page.html" once its client has subscribed both topics, then reads
+// commands on stdin, one a line, until stdin closes (or S seconds, default
+// 300):
+//   edit N   the C++ client sends N actions appending "cpp-<i>" to todo and N
+//            adding 1 to counter, all in flight at once; prints "edited N"
+//            once the hub accepted them all (else "edit failed: <status>").
+//   values   waits (5 s at most) until the C++ replica has the hub's
+//            versions, then prints "values {"hub":{...},"cpp":{...}}": per
+//            side {"todo":value,"counter":value,"versions":{...}}.
+// The hub's validator on todo refuses a value with an item containing
+// "forbidden": kPermissionDenied "no forbidden items". The hub event "kick"
+// closes the sender's connection (to test a page's resubscribe).
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "msock/msock.h"
+#include "msock/protocols/topics.h"
+
+namespace {
+
+std::mutex out_mu;
+
+void Say(const std::string& line) {
+  std::lock_guard<std::mutex> l(out_mu);
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+[[noreturn]] void Die(const std::string& what, const absl::Status& s) {
+  std::fprintf(stderr, "topics_hub_peer: %s: %s\n", what.c_str(),
+               s.ToString().c_str());
+  std::exit(1);
+}
+
+void SetUpHub(msock::Hub& hub) {
+  auto guests = std::make_shared<std::atomic<int>>(0);
+  hub.OnConnect([guests](const msock::ConnectRequest& req)
+                    -> absl::StatusOr<std::string> {
+    if (!req.previous_id.empty()) return req.previous_id;
+    if (!req.want_id.empty()) return req.want_id;
+    return "guest-" + std::to_string(++*guests);
+  });
+  hub.On("kick",
+         [&hub](const msock::RoomEvent& ev) -> absl::StatusOr<std::string> {
+           absl::StatusOr<uint32_t> pipe = hub.PipeOf(ev.client);
+           if (!pipe.ok()) return pipe.status();
+           hub.socket().ClosePipe(*pipe);
+           return std::string();
+         });
+}
+
+void SetUpTopics(msock::TopicHost& topics) {
+  absl::Status st = topics.Create("todo", msock::TopicType::kList);
+  if (st.ok()) st = topics.Create("counter", msock::TopicType::kInt);
+  if (st.ok()) {
+    st = topics.Validate("todo", [](const msock::TopicProposal& p) {
+      return p.value_json.find("forbidden") == std::string::npos
+                 ? absl::OkStatus()
+                 : absl::PermissionDeniedError("no forbidden items");
+    });
+  }
+  if (!st.ok()) Die("create topics", st);
+}
+
+// The C++ editor: N list appends and N increments, all in flight at once.
+void Edit(msock::TopicsClient& replica, int n) {
+  struct Tally {
+    std::mutex mu;
+    int left = 0;
+    absl::Status first;
+  };
+  auto tally = std::make_shared<Tally>();
+  tally->left = 2 * n;
+  auto done = [tally, n](absl::Status verdict) {
+    std::lock_guard<std::mutex> lock(tally->mu);
+    if (!verdict.ok() && tally->first.ok()) tally->first = verdict;
+    if (--tally->left > 0) return;
+    Say(tally->first.ok() ? "edited " + std::to_string(n)
+                          : "edit failed: " + tally->first.ToString());
+  };
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  for (int i = 0; i < n; ++i) {
+    for (const msock::Change& c :
+         {msock::changes::ListInsert("todo", -1,
+                                     "\"cpp-" + std::to_string(i) + "\""),
+          msock::changes::Add("counter", 1)}) {
+      absl::Status sent = replica.ApplyAsync({c}, deadline, done);
+      if (!sent.ok()) done(sent);  // `done` does not run on an error here
+    }
+  }
+}
+
+std::string SideJson(const std::string& todo, const std::string& counter,
+                     uint64_t todo_version, uint64_t counter_version) {
+  return "{\"todo\":" + todo + ",\"counter\":" + counter +
+         ",\"versions\":{\"todo\":" + std::to_string(todo_version) +
+         ",\"counter\":" + std::to_string(counter_version) + "}}";
+}
+
+// Signalled on every event of the C++ replica.
+struct Changed {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t events = 0;
+};
+
+void PrintValues(msock::TopicHost& topics, msock::TopicsClient& replica,
+                 Changed& changed) {
+  auto hub_version = [&](const char* name) {
+    return topics.Version(name).value_or(0);
+  };
+  auto cpp_version = [&](const char* name) {
+    return replica.Version(name).value_or(0);
+  };
+  {
+    // The replica gets the hub's last updates (each one signals `changed`).
+    std::unique_lock<std::mutex> lock(changed.mu);
+    changed.cv.wait_for(lock, std::chrono::seconds(5), [&] {
+      return cpp_version("todo") == hub_version("todo") &&
+             cpp_version("counter") == hub_version("counter");
+    });
+  }
+  const std::string hub = SideJson(
+      topics.Value("todo").value_or("null"),
+      topics.Value("counter").value_or("null"), hub_version("todo"),
+      hub_version("counter"));
+  const std::string cpp = SideJson(
+      replica.Value("todo").value_or("null"),
+      replica.Value("counter").value_or("null"), cpp_version("todo"),
+      cpp_version("counter"));
+  Say("values {\"hub\":" + hub + ",\"cpp\":" + cpp + "}");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string root;
+  int lifetime_s = 300;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--root") root = argv[i + 1];
+    if (flag == "--lifetime-s") lifetime_s = std::atoi(argv[i + 1]);
+  }
+  if (root.empty()) {
+    std::fprintf(stderr,
+                 "usage: topics_hub_peer --root REPO [--lifetime-s S]\n");
+    return 2;
+  }
+  // The bound, whatever happens to the test driving it.
+  std::thread([lifetime_s] {
+    std::this_thread::sleep_for(std::chrono::seconds(lifetime_s));
+    std::fprintf(stderr, "topics_hub_peer: lifetime of %d s is over\n",
+                 lifetime_s);
+    std::_Exit(3);
+  }).detach();
+
+  msock::HubOptions options;
+  options.threads = 4;
+  msock::Hub hub(options);
+  SetUpHub(hub);
+  msock::TopicHost topics(hub);
+  SetUpTopics(topics);
+  absl::Status text = hub.Set(msock::opt::kWsText, true);
+  if (!text.ok()) Die("set ws-text", text);
+  absl::StatusOr<std::string> ws_url = hub.Listen("ws://127.0.0.1:0/hub");
+  if (!ws_url.ok()) Die("listen ws", ws_url.status());
+  absl::StatusOr<std::string> tcp_url = hub.Listen("tcp://127.0.0.1:0");
+  if (!tcp_url.ok()) Die("listen tcp", tcp_url.status());
+  absl::StatusOr<msock::Url> u = msock::ParseUrl(*ws_url);
+  if (!u.ok()) Die("parse " + *ws_url, u.status());
+  const std::string base = "ws://127.0.0.1:" + std::to_string(u->port);
+  std::vector<std::unique_ptr<msock::StaticFiles>> files;
+  for (const char* dir : {"clients/js", "tests/browser"}) {
+    absl::StatusOr<std::unique_ptr<msock::StaticFiles>> f =
+        msock::StaticFiles::Serve(base + "/" + dir, root + "/" + dir);
+    if (!f.ok()) Die(std::string("serve ") + dir, f.status());
+    files.push_back(std::move(*f));
+  }
+
+  msock::RoomsClientOptions client_options;
+  client_options.want_id = "cpp";
+  msock::RoomsClient client(client_options);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  absl::StatusOr<std::string> id = client.Connect(*tcp_url, deadline);
+  if (!id.ok()) Die("client connect " + *tcp_url, id.status());
+  msock::TopicsClient replica(client);
+  Changed changed;
+  replica.OnChange("", [&changed](const msock::TopicEvent&) {
+    std::lock_guard<std::mutex> lock(changed.mu);
+    changed.events++;
+    changed.cv.notify_all();
+  });
+  for (const char* name : {"todo", "counter"}) {
+    absl::Status st = replica.Subscribe(name, deadline);
+    if (!st.ok()) Die(std::string("subscribe ") + name, st);
+  }
+
+  Say("ready " + base + "/hub http" + base.substr(2) +
+      "/tests/browser/topics_page.html");
+  std::string line;
+  // Serves until the test closes our stdin (or the lifetime thread ends us).
+  while (std::getline(std::cin, line)) {
+    if (line.rfind("edit ", 0) == 0) {
+      const int n = std::atoi(line.c_str() + 5);
+      Edit(replica, n);
+    } else if (line == "values") {
+      PrintValues(topics, replica, changed);
+    } else if (!line.empty()) {
+      Say("unknown command: " + line);
+    }
+  }
+  client.Close();
+  hub.Close();
+  return 0;
+}
