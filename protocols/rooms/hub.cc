@@ -61,13 +61,19 @@ absl::Status Hub::Impl::Reply(uint32_t pipe, Encoding enc,
 
 absl::StatusOr<size_t> Hub::Impl::FanOut(const std::vector<Target>& targets,
                                          const pb::Envelope& env) {
+  return FanOut(targets, [&env](Encoding) { return env; });
+}
+
+absl::StatusOr<size_t> Hub::Impl::FanOut(
+    const std::vector<Target>& targets,
+    const std::function<pb::Envelope(Encoding)>& env_for) {
   std::optional<Message> body[2];  // by encoding, built on first use
   size_t queued = 0;
   for (const auto& [pipe, enc] : targets) {
     std::optional<Message>& b = body[static_cast<int>(enc)];
     if (!b) {
       absl::StatusOr<Message> m =
-          internal::rooms::Encode(env, enc, max_message());
+          internal::rooms::Encode(env_for(enc), enc, max_message());
       if (!m.ok()) return m.status();
       b.emplace(std::move(*m));
       bodies_encoded++;
@@ -230,24 +236,29 @@ absl::StatusOr<size_t> Hub::ToRoom(std::string_view room,
   MSOCK_RETURN_IF_ERROR(CheckName("event", event, impl_->opts.max_name_size));
   MSOCK_RETURN_IF_ERROR(CheckRoom(room, ns, impl_->opts.max_name_size));
   const std::string ns_s = internal::rooms::NamespaceOrDefault(ns);
-  std::vector<Impl::Target> targets;
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    if (impl_->closed) return absl::FailedPreconditionError("hub: closed");
-    const auto* members = impl_->rooms.Find(ns_s, room);
-    if (members == nullptr) return 0;
-    targets.reserve(members->size());
-    for (const std::string& id : *members) {
-      if (id == except) continue;
-      auto b = impl_->by_id.find(id);
-      if (b == impl_->by_id.end()) continue;
-      auto c = impl_->conns.find(b->second);
-      if (c == impl_->conns.end() || !c->second.ready) continue;
-      targets.emplace_back(b->second, c->second.enc);
-    }
-  }
+  MSOCK_ASSIGN_OR_RETURN(std::vector<Impl::Target> targets,
+                         impl_->RoomTargets(ns_s, room, except));
   return impl_->FanOut(
       targets, internal::rooms::MakeEvent(event, payload, ns_s, room, 0));
+}
+
+absl::StatusOr<std::vector<Hub::Impl::Target>> Hub::Impl::RoomTargets(
+    const std::string& ns, std::string_view room, std::string_view except) {
+  std::vector<Target> targets;
+  std::lock_guard<std::mutex> lock(mu);
+  if (closed) return absl::FailedPreconditionError("hub: closed");
+  const auto* members = rooms.Find(ns, room);
+  if (members == nullptr) return targets;
+  targets.reserve(members->size());
+  for (const std::string& id : *members) {
+    if (id == except) continue;
+    auto b = by_id.find(id);
+    if (b == by_id.end()) continue;
+    auto c = conns.find(b->second);
+    if (c == conns.end() || !c->second.ready) continue;
+    targets.emplace_back(b->second, c->second.enc);
+  }
+  return targets;
 }
 
 absl::StatusOr<size_t> Hub::Broadcast(std::string_view event,

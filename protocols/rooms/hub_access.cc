@@ -63,6 +63,25 @@ void HubAccess::RemoveDisconnectListener(Hub& hub, uint64_t key) {
   hub.impl_->disconnect_listeners.erase(key);
 }
 
+void HubAccess::After(Hub& hub, absl::Time when, std::function<void()> fn) {
+  hub.impl_->rt.exec->After(when, std::move(fn));
+}
+
+absl::StatusOr<size_t> HubAccess::ToRoomEach(
+    Hub& hub, std::string_view room, std::string_view event,
+    std::string_view ns,
+    const std::function<std::string(bool json)>& payload_for) {
+  Hub::Impl* impl = hub.impl_.get();
+  const std::string ns_s = rooms::NamespaceOrDefault(ns);
+  absl::StatusOr<std::vector<Hub::Impl::Target>> targets =
+      impl->RoomTargets(ns_s, room, "");
+  if (!targets.ok()) return targets.status();
+  return impl->FanOut(*targets, [&](rooms::Encoding enc) {
+    return rooms::MakeEvent(event, payload_for(enc == rooms::Encoding::kJson),
+                            ns_s, room, 0);
+  });
+}
+
 absl::Status HubAccess::EmitFor(Hub& hub, std::string_view from,
                                 std::string_view client, std::string_view event,
                                 std::string_view payload, absl::Time deadline,

@@ -42,6 +42,15 @@ class HubAccess {
   static uint64_t AddDisconnectListener(
       Hub& hub, std::function<void(const std::string& client)> fn);
   static void RemoveDisconnectListener(Hub& hub, uint64_t key);
+  // Runs `fn` on the hub's callback thread at `when` (dropped if the hub
+  // closes first).
+  static void After(Hub& hub, absl::Time when, std::function<void()> fn);
+  // Hub::ToRoom with a payload per encoding: payload_for(json) runs at most
+  // once per encoding in use among the members (binary and JSON clients).
+  [[nodiscard]] static absl::StatusOr<size_t> ToRoomEach(
+      Hub& hub, std::string_view room, std::string_view event,
+      std::string_view ns,
+      const std::function<std::string(bool json)>& payload_for);
   // Hub::EmitAsync with Event.from = `from` (the receiver's RoomEvent.client).
   [[nodiscard]] static absl::Status EmitFor(Hub& hub, std::string_view from,
                                             std::string_view client,

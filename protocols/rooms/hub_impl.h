@@ -94,6 +94,15 @@ struct Hub::Impl {
                      const msock::rooms::Envelope& env);
   absl::StatusOr<size_t> FanOut(const std::vector<Target>& targets,
                                 const msock::rooms::Envelope& env);
+  // The same with an envelope per encoding, made on first use.
+  absl::StatusOr<size_t> FanOut(
+      const std::vector<Target>& targets,
+      const std::function<msock::rooms::Envelope(internal::rooms::Encoding)>&
+          env_for);
+  // The ready connections of the members of `room` in `ns` but `except`.
+  absl::StatusOr<std::vector<Target>> RoomTargets(const std::string& ns,
+                                                  std::string_view room,
+                                                  std::string_view except);
   // Sends an event asking for an ack (`done` null: the caller will Wait).
   // Returns the ack id.
   absl::StatusOr<uint32_t> StartEmit(std::string_view client,

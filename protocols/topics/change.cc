@@ -371,6 +371,20 @@ absl::Status FromJson(std::string_view json, google::protobuf::Message* m) {
   return absl::OkStatus();
 }
 
+std::string EncodeFor(const google::protobuf::Message& m, bool json) {
+  return json ? ToJson(m) : m.SerializeAsString();
+}
+
+absl::Status DecodePayload(std::string_view body,
+                           google::protobuf::Message* m) {
+  if (!body.empty() && body.front() == '{') return FromJson(body, m);
+  if (!m->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("topics: payload is not a valid ", m->GetTypeName()));
+  }
+  return absl::OkStatus();
+}
+
 size_t JsonSize(const Value& v) { return ToJson(v).size(); }
 
 }  // namespace msock::internal::topics

@@ -56,6 +56,13 @@ absl::StatusOr<pb::Change> ParseChange(std::string_view json);
 std::string ToJson(const google::protobuf::Message& m);
 absl::Status FromJson(std::string_view json, google::protobuf::Message* m);
 
+// A topics message as a rooms payload: binary protobuf, or JSON for clients
+// that speak JSON (browsers).
+std::string EncodeFor(const google::protobuf::Message& m, bool json);
+// Parses a payload in either encoding (JSON if it starts with '{').
+absl::Status DecodePayload(std::string_view body,
+                           google::protobuf::Message* m);
+
 // Size in bytes of `v` as JSON (for limits).
 size_t JsonSize(const Value& v);
 

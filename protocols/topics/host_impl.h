@@ -23,6 +23,7 @@
 #include "msock/protocols/topics.h"
 #include "protocols/rooms/hub_access.h"
 #include "protocols/topics/change.h"
+#include "protocols/topics/rebase.h"
 #include "protocols/topics/store.h"
 
 namespace msock {
@@ -32,7 +33,8 @@ struct TopicHost::Impl {
 
   // ---- topic_host.cc ----
   absl::Status CreateLocked(std::string_view name, TopicType type,
-                            google::protobuf::Value initial);
+                            google::protobuf::Value initial,
+                            const TopicOptions& options = {});
   absl::Status RemoveLocked(std::string_view name);
   // Applies `action` from `client` ("" = the hub) atomically and queues its
   // updates. Returns each touched topic's new version.
@@ -44,11 +46,22 @@ struct TopicHost::Impl {
   // Records `change` in the topic list and queues its update.
   void ListChanged(internal::topics::pb::Change change);
   void SendUpdate(const internal::topics::pb::Update& update);
+  // Sends `update` now, or adds it to its topic's coalescing buffer.
+  void Publish(internal::topics::pb::Update update);
+  // Sends a coalesced topic's buffered changes as one update (no-op if none).
+  void FlushLocked(const std::string& topic);
+
+  struct Coalescer {
+    absl::Duration interval;
+    uint64_t base = 0;  // the version the buffered changes apply to
+    std::vector<internal::topics::pb::Change> buffered;
+    bool armed = false;
+  };
 
   // ---- host_requests.cc ----
   // The "_topics/" system events of clients.
   void Handle(internal::SystemCall call);
-  std::string Subscribe(const std::string& client,
+  internal::topics::pb::Subscribed Subscribe(const std::string& client,
                         const internal::topics::pb::Subscribe& req);
   absl::Status Unsubscribe(const std::string& client, const std::string& name);
   absl::StatusOr<internal::topics::pb::Snapshot> SnapshotLocked(
@@ -61,6 +74,9 @@ struct TopicHost::Impl {
   std::unique_ptr<internal::topics::TopicStore> store;
   absl::flat_hash_map<std::string, std::vector<TopicValidator>> validators;
   TopicAccessHook access_hook;
+  absl::flat_hash_map<std::string, internal::topics::StringHistory> histories;
+  absl::flat_hash_map<std::string, Coalescer> coalescers;
+  std::weak_ptr<Impl> self;
   uint64_t next_action = 1;  // ids of the hub's own actions
 
   std::atomic<uint64_t> actions{0}, refused{0}, updates{0}, subscribes{0},

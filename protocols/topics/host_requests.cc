@@ -23,6 +23,7 @@ absl::Status BadRequest(std::string_view what, const absl::Status& why) {
 
 absl::StatusOr<tp::pb::Snapshot> TopicHost::Impl::SnapshotLocked(
     std::string_view name) {
+  FlushLocked(std::string(name));  // what subscribers have seen = the value
   MSOCK_ASSIGN_OR_RETURN(tp::TopicRecord r, store->Get(name));
   tp::pb::Snapshot s;
   s.set_topic(std::string(name));
@@ -32,8 +33,8 @@ absl::StatusOr<tp::pb::Snapshot> TopicHost::Impl::SnapshotLocked(
   return s;
 }
 
-std::string TopicHost::Impl::Subscribe(const std::string& client,
-                                       const tp::pb::Subscribe& req) {
+tp::pb::Subscribed TopicHost::Impl::Subscribe(const std::string& client,
+                                              const tp::pb::Subscribe& req) {
   tp::pb::Subscribed out;
   for (const std::string& name : req.topics()) {
     absl::Status st = Allowed(client, name, TopicAccess::kSubscribe);
@@ -55,7 +56,7 @@ std::string TopicHost::Impl::Subscribe(const std::string& client,
     subscribes++;
     *out.add_snapshots() = std::move(*snap);
   }
-  return tp::ToJson(out);
+  return out;
 }
 
 absl::Status TopicHost::Impl::Unsubscribe(const std::string& client,
@@ -71,11 +72,11 @@ void TopicHost::Impl::Handle(internal::SystemCall call) {
   absl::StatusOr<std::string> answer = std::string();
   if (op == "subscribe" || op == "fetch") {
     tp::pb::Subscribe req;
-    absl::Status st = tp::FromJson(body, &req);
+    absl::Status st = tp::DecodePayload(body, &req);
     if (!st.ok()) {
       answer = BadRequest("subscribe", st);
     } else if (op == "subscribe") {
-      answer = Subscribe(client, req);
+      answer = tp::EncodeFor(Subscribe(client, req), call.json);
     } else {
       tp::pb::Subscribed out;
       for (const std::string& name : req.topics()) {
@@ -88,28 +89,30 @@ void TopicHost::Impl::Handle(internal::SystemCall call) {
         }
         *out.add_snapshots() = std::move(*s);
       }
-      if (answer.ok()) answer = tp::ToJson(out);
+      if (answer.ok()) answer = tp::EncodeFor(out, call.json);
     }
   } else if (op == "unsubscribe") {
     tp::pb::Subscribe req;
-    absl::Status st = tp::FromJson(body, &req);
+    absl::Status st = tp::DecodePayload(body, &req);
     for (const std::string& name : req.topics()) {
       if (st.ok()) st = Unsubscribe(client, name);
     }
     if (!st.ok()) answer = st;
   } else if (op == "action") {
     tp::pb::Action action;
-    absl::Status st = tp::FromJson(body, &action);
+    absl::Status st = tp::DecodePayload(body, &action);
     if (!st.ok()) {
       answer = BadRequest("action", st);
     } else {
       absl::StatusOr<tp::pb::Applied> applied = ApplyLocked(client, action);
-      answer = applied.ok() ? absl::StatusOr<std::string>(tp::ToJson(*applied))
-                            : applied.status();
+      answer =
+          applied.ok()
+              ? absl::StatusOr<std::string>(tp::EncodeFor(*applied, call.json))
+              : applied.status();
     }
   } else if (op == "create" || op == "remove") {
     tp::pb::Create req;
-    absl::Status st = tp::FromJson(body, &req);
+    absl::Status st = tp::DecodePayload(body, &req);
     if (st.ok()) {
       st =
           Allowed(client, req.topic(),

@@ -117,7 +117,8 @@ bool ReplicaSet::OnUpdate(const pb::Update& u, const std::string& self,
     Drop(u.topic());
     return false;
   }
-  if (!r.ready || u.version() != r.version + 1) {
+  const uint64_t base = u.has_base() ? u.base() : u.version() - 1;
+  if (!r.ready || base != r.version) {
     if (r.ready && u.version() <= r.version) return false;  // old news
     if (r.buffered.size() < kMaxBuffered) r.buffered[u.version()] = u;
     const bool gap = r.ready;
@@ -150,13 +151,17 @@ bool ReplicaSet::OnUpdate(const pb::Update& u, const std::string& self,
   return false;
 }
 
-absl::Status ReplicaSet::Preview(const pb::Action& action, Events* events) {
+absl::Status ReplicaSet::Preview(pb::Action& action, Events* events) {
   PendingAction a;
   a.id = action.id();
   std::map<std::string, Value> trial;
-  for (const pb::Change& c : action.changes()) {
+  for (pb::Change& c : *action.mutable_changes()) {
     auto it = replicas_.find(c.topic());
     if (it == replicas_.end() || !it->second.ready) continue;
+    if (it->second.type == TopicType::kString &&
+        (c.type() == "insert" || c.type() == "delete")) {
+      c.set_base(it->second.version);  // the hub rebases from there
+    }
     auto [t, fresh] = trial.try_emplace(c.topic(), it->second.shown);
     pb::Change copy = c;
     absl::Status st = Apply(it->second.type, t->second, copy);

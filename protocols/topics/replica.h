@@ -50,7 +50,8 @@ class ReplicaSet {
   // topics not (yet) subscribed are sent but not previewed. kInvalidArgument
   // etc. from the first change that does not apply locally (then nothing is
   // previewed).
-  absl::Status Preview(const pb::Action& action, Events* events);
+  // String inserts and deletes get their base version set.
+  absl::Status Preview(pb::Action& action, Events* events);
   // The hub accepted `id` with these versions.
   void Accepted(const std::string& id, const pb::Applied& applied,
                 Events* events);

@@ -27,6 +27,7 @@ TopicHost::Impl::Impl(Hub* h, const TopicHostOptions& options)
 
 TopicHost::TopicHost(Hub& hub, const TopicHostOptions& options)
     : impl_(std::make_shared<Impl>(&hub, options)) {
+  impl_->self = impl_;
   std::shared_ptr<Impl> impl = impl_;
   internal::HubAccess::SetSystemHandler(
       hub, "_topics/",
@@ -38,13 +39,14 @@ TopicHost::~TopicHost() {
 }
 
 absl::Status TopicHost::Create(std::string_view name, TopicType type,
-                               std::string_view initial_json) {
+                               std::string_view initial_json,
+                               const TopicOptions& options) {
   google::protobuf::Value initial = tp::DefaultValue(type);
   if (!initial_json.empty()) {
     MSOCK_ASSIGN_OR_RETURN(initial, tp::ParseJson(initial_json));
   }
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->CreateLocked(name, type, std::move(initial));
+  return impl_->CreateLocked(name, type, std::move(initial), options);
 }
 
 absl::Status TopicHost::Remove(std::string_view name) {
@@ -126,7 +128,8 @@ TopicStats TopicHost::stats() const {
 
 absl::Status TopicHost::Impl::CreateLocked(std::string_view name,
                                            TopicType type,
-                                           google::protobuf::Value initial) {
+                                           google::protobuf::Value initial,
+                                           const TopicOptions& options) {
   MSOCK_RETURN_IF_ERROR(
       internal::rooms::CheckName("topic", name, opts.max_name_size));
   if (store->size() > opts.max_topics) {
@@ -141,6 +144,11 @@ absl::Status TopicHost::Impl::CreateLocked(std::string_view name,
   record.type = type;
   record.value = std::move(initial);
   MSOCK_RETURN_IF_ERROR(store->Insert(name, std::move(record)));
+  const std::string key(name);
+  if (type == TopicType::kString) histories.try_emplace(key);
+  if (options.coalesce > absl::ZeroDuration()) {
+    coalescers[key].interval = options.coalesce;
+  }
   tp::pb::Change add;
   add.set_topic(std::string(tp::kListTopic));
   add.set_type("add");
@@ -156,8 +164,11 @@ absl::Status TopicHost::Impl::RemoveLocked(std::string_view name) {
                        internal::rooms::AsAbsl(tp::kReserved))) {
     return absl::PermissionDeniedError("topics: \"_sys/\" topics stay");
   }
+  FlushLocked(std::string(name));
   MSOCK_RETURN_IF_ERROR(store->Erase(name));
   validators.erase(internal::rooms::AsAbsl(name));
+  histories.erase(internal::rooms::AsAbsl(name));
+  coalescers.erase(internal::rooms::AsAbsl(name));
   Update gone;
   gone.set_topic(std::string(name));
   gone.set_removed(true);
@@ -181,8 +192,9 @@ void TopicHost::Impl::ListChanged(tp::pb::Change change) {
 }
 
 void TopicHost::Impl::SendUpdate(const Update& update) {
-  absl::StatusOr<size_t> copies = hub->ToRoom(
-      update.topic(), tp::kUpdateEvent, tp::ToJson(update), tp::kNamespace);
+  absl::StatusOr<size_t> copies = internal::HubAccess::ToRoomEach(
+      *hub, update.topic(), tp::kUpdateEvent, tp::kNamespace,
+      [&update](bool json) { return tp::EncodeFor(update, json); });
   if (copies.ok()) updates += *copies;
 }
 
@@ -240,21 +252,30 @@ absl::StatusOr<Applied> TopicHost::Impl::ApplyLocked(const std::string& client,
       it = work.end() - 1;
     }
     tp::TopicRecord& rec = it->second;
+    if (c.has_base()) {
+      auto h = histories.find(c.topic());
+      if (h != histories.end()) {
+        if (absl::Status st = h->second.Rebase(c, client, rec.version);
+            !st.ok()) {
+          return fail(i, c, st);
+        }
+      }
+      c.clear_base();
+    }
     if (absl::Status st = tp::Apply(rec.type, rec.value, c); !st.ok()) {
       return fail(i, c, st);
     }
-    auto v = validators.find(c.topic());
-    const bool check_size = c.type() != "emit" && c.type() != "add";
-    if (!check_size && v == validators.end()) continue;
-    const std::string value_json = tp::ToJson(rec.value);
-    if (value_json.size() > opts.max_value_size) {
-      return fail(i, c,
-                  absl::ResourceExhaustedError(
-                      absl::StrCat("value would be ", value_json.size(),
-                                   " bytes, over ", opts.max_value_size)));
+    // The protobuf size: cheap, and within a few bytes of the JSON size.
+    if (const size_t size = rec.value.ByteSizeLong();
+        size > opts.max_value_size) {
+      return fail(
+          i, c,
+          absl::ResourceExhaustedError(absl::StrCat(
+              "value would be ", size, " bytes, over ", opts.max_value_size)));
     }
+    auto v = validators.find(c.topic());
     if (v == validators.end()) continue;
-    TopicProposal p{client, c.topic(), tp::ToJson(c), value_json};
+    TopicProposal p{client, c.topic(), tp::ToJson(c), tp::ToJson(rec.value)};
     for (const TopicValidator& check : v->second) {
       absl::Status ok =
           internal::rooms::Guarded("topic validator", [&] { return check(p); });
@@ -281,9 +302,67 @@ absl::StatusOr<Applied> TopicHost::Impl::ApplyLocked(const std::string& client,
     for (const auto& c : action.changes()) {
       if (c.topic() == name) *u.add_changes() = c;
     }
-    SendUpdate(u);
+    auto h = histories.find(name);
+    if (h != histories.end()) {
+      h->second.Record(rec.version, client,
+                       {u.changes().begin(), u.changes().end()});
+    }
+    Publish(std::move(u));
   }
   return applied;
+}
+
+void TopicHost::Impl::Publish(Update u) {
+  auto it = coalescers.find(u.topic());
+  if (it == coalescers.end()) {
+    SendUpdate(u);
+    return;
+  }
+  Coalescer& co = it->second;
+  if (co.buffered.empty()) co.base = u.version() - 1;
+  for (auto& c : *u.mutable_changes()) co.buffered.push_back(std::move(c));
+  if (co.armed) return;
+  co.armed = true;
+  std::weak_ptr<Impl> weak = self;
+  const std::string topic = u.topic();
+  internal::HubAccess::After(*hub, absl::Now() + co.interval, [weak, topic] {
+    if (std::shared_ptr<Impl> impl = weak.lock()) {
+      std::lock_guard<std::mutex> lock(impl->mu);
+      impl->FlushLocked(topic);
+    }
+  });
+}
+
+void TopicHost::Impl::FlushLocked(const std::string& topic) {
+  auto it = coalescers.find(topic);
+  if (it == coalescers.end()) return;
+  Coalescer& co = it->second;
+  co.armed = false;
+  if (co.buffered.empty()) return;
+  absl::StatusOr<tp::TopicRecord> rec = store->Get(topic);
+  Update u;
+  u.set_topic(topic);
+  u.set_version(rec.ok() ? rec->version : co.base + 1);
+  u.set_base(co.base);
+  u.set_action("clock");
+  // A set makes what came before it moot; runs of adds are summed.
+  size_t from = 0;
+  for (size_t i = 0; i < co.buffered.size(); ++i) {
+    if (co.buffered[i].type() == "set") from = i;
+  }
+  for (size_t i = from; i < co.buffered.size(); ++i) {
+    tp::pb::Change& c = co.buffered[i];
+    const int n = u.changes_size();
+    if (c.type() == "add" && n > 0 && u.changes(n - 1).type() == "add" &&
+        rec.ok() && rec->type != TopicType::kDict) {
+      auto* last = u.mutable_changes(n - 1)->mutable_value();
+      last->set_number_value(last->number_value() + c.value().number_value());
+      continue;
+    }
+    *u.add_changes() = std::move(c);
+  }
+  co.buffered.clear();
+  SendUpdate(u);
 }
 
 }  // namespace msock

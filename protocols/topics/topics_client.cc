@@ -20,6 +20,12 @@ struct TopicsClient::Impl : std::enable_shared_from_this<TopicsClient::Impl> {
   Impl(RoomsClient* c, const TopicsClientOptions& o)
       : client(c), opts(o), epoch(absl::Uniform<uint32_t>(absl::BitGen())) {}
 
+  // Where replica events go: nowhere while no callback is set (building an
+  // event serializes the value).
+  tp::ReplicaSet::Events* Sink(tp::ReplicaSet::Events* events) {
+    return has_callbacks.load(std::memory_order_relaxed) ? events : nullptr;
+  }
+
   // Runs the callbacks of `events` (no lock held).
   void Fire(const tp::ReplicaSet::Events& events) {
     for (const TopicEvent& ev : events) {
@@ -38,12 +44,12 @@ struct TopicsClient::Impl : std::enable_shared_from_this<TopicsClient::Impl> {
 
   void OnUpdate(const std::string& body) {
     tp::pb::Update u;
-    if (!tp::FromJson(body, &u).ok()) return;
+    if (!tp::DecodePayload(body, &u).ok()) return;
     tp::ReplicaSet::Events events;
     bool resync;
     {
       std::lock_guard<std::mutex> lock(mu);
-      resync = replicas.OnUpdate(u, client->id(), &events);
+      resync = replicas.OnUpdate(u, client->id(), Sink(&events));
     }
     Fire(events);
     if (resync) Resync(u.topic());
@@ -56,7 +62,7 @@ struct TopicsClient::Impl : std::enable_shared_from_this<TopicsClient::Impl> {
     std::weak_ptr<Impl> weak = weak_from_this();
     resyncs++;
     client
-        ->EmitAsync("_topics/subscribe", tp::ToJson(req),
+        ->EmitAsync("_topics/subscribe", tp::EncodeFor(req, false),
                     absl::Now() + absl::Seconds(10),
                     [weak](absl::StatusOr<std::string> answer) {
                       if (auto self = weak.lock()) {
@@ -69,14 +75,15 @@ struct TopicsClient::Impl : std::enable_shared_from_this<TopicsClient::Impl> {
   absl::Status OnSubscribed(const absl::StatusOr<std::string>& answer) {
     if (!answer.ok()) return answer.status();
     tp::pb::Subscribed out;
-    MSOCK_RETURN_IF_ERROR(tp::FromJson(*answer, &out));
+    MSOCK_RETURN_IF_ERROR(tp::DecodePayload(*answer, &out));
     tp::ReplicaSet::Events events;
     std::vector<std::string> again;
     absl::Status refused;
     {
       std::lock_guard<std::mutex> lock(mu);
       for (const auto& snap : out.snapshots()) {
-        if (!replicas.OnSnapshot(snap, &events)) again.push_back(snap.topic());
+        if (!replicas.OnSnapshot(snap, Sink(&events)))
+          again.push_back(snap.topic());
       }
       for (const auto& r : out.refused()) {
         replicas.Drop(r.topic());
@@ -98,12 +105,12 @@ struct TopicsClient::Impl : std::enable_shared_from_this<TopicsClient::Impl> {
     {
       std::lock_guard<std::mutex> lock(mu);
       tp::pb::Applied applied;
-      if (verdict.ok()) verdict = tp::FromJson(*answer, &applied);
+      if (verdict.ok()) verdict = tp::DecodePayload(*answer, &applied);
       if (verdict.ok()) {
-        replicas.Accepted(id, applied, &events);
+        replicas.Accepted(id, applied, Sink(&events));
       } else {
         std::vector<std::string> touched =
-            replicas.Failed(id, verdict, &events);
+            replicas.Failed(id, verdict, Sink(&events));
         // Lost, not refused: the hub may have applied it; ask what it has.
         if (absl::IsDeadlineExceeded(verdict) || absl::IsUnavailable(verdict)) {
           unknown = std::move(touched);
@@ -123,6 +130,7 @@ struct TopicsClient::Impl : std::enable_shared_from_this<TopicsClient::Impl> {
   uint64_t next_action = 1;
   absl::flat_hash_map<std::string, TopicCallback> callbacks;
   std::atomic<uint64_t> resyncs{0};
+  std::atomic<bool> has_callbacks{false};
 };
 
 TopicsClient::TopicsClient(RoomsClient& client,
@@ -146,8 +154,8 @@ absl::Status TopicsClient::Subscribe(std::string_view name,
   }
   tp::pb::Subscribe req;
   req.add_topics(std::string(name));
-  absl::StatusOr<std::string> answer =
-      impl_->client->Emit("_topics/subscribe", tp::ToJson(req), deadline);
+  absl::StatusOr<std::string> answer = impl_->client->Emit(
+      "_topics/subscribe", tp::EncodeFor(req, false), deadline);
   if (!answer.ok()) {
     std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->replicas.Drop(std::string(name));
@@ -164,7 +172,8 @@ absl::Status TopicsClient::Unsubscribe(std::string_view name,
   }
   tp::pb::Subscribe req;
   req.add_topics(std::string(name));
-  return impl_->client->Emit("_topics/unsubscribe", tp::ToJson(req), deadline)
+  return impl_->client
+      ->Emit("_topics/unsubscribe", tp::EncodeFor(req, false), deadline)
       .status();
 }
 
@@ -191,13 +200,14 @@ absl::Status TopicsClient::ApplyAsync(
     for (int i = 0; i < action.changes_size(); ++i) {
       action.mutable_changes(i)->set_id(absl::StrCat(action.id(), "_", i));
     }
-    MSOCK_RETURN_IF_ERROR(impl_->replicas.Preview(action, &events));
+    MSOCK_RETURN_IF_ERROR(
+        impl_->replicas.Preview(action, impl_->Sink(&events)));
   }
   impl_->Fire(events);
   std::weak_ptr<Impl> weak = impl_;
   const std::string id = action.id();
   absl::Status sent = impl_->client->EmitAsync(
-      "_topics/action", tp::ToJson(action), deadline,
+      "_topics/action", tp::EncodeFor(action, false), deadline,
       [weak, id, done](absl::StatusOr<std::string> answer) {
         if (auto self = weak.lock()) self->OnVerdict(id, answer, done);
       });
@@ -235,9 +245,10 @@ absl::StatusOr<std::string> TopicsClient::Fetch(std::string_view name,
   req.add_topics(std::string(name));
   MSOCK_ASSIGN_OR_RETURN(
       std::string answer,
-      impl_->client->Emit("_topics/fetch", tp::ToJson(req), deadline));
+      impl_->client->Emit("_topics/fetch", tp::EncodeFor(req, false),
+                          deadline));
   tp::pb::Subscribed out;
-  MSOCK_RETURN_IF_ERROR(tp::FromJson(answer, &out));
+  MSOCK_RETURN_IF_ERROR(tp::DecodePayload(answer, &out));
   if (out.snapshots_size() != 1) {
     return absl::InternalError("topics: fetch answered no snapshot");
   }
@@ -253,20 +264,23 @@ absl::Status TopicsClient::Create(std::string_view name, TopicType type,
   if (!initial_json.empty()) {
     MSOCK_ASSIGN_OR_RETURN(*req.mutable_value(), tp::ParseJson(initial_json));
   }
-  return impl_->client->Emit("_topics/create", tp::ToJson(req), deadline)
+  return impl_->client
+      ->Emit("_topics/create", tp::EncodeFor(req, false), deadline)
       .status();
 }
 
 absl::Status TopicsClient::Remove(std::string_view name, absl::Time deadline) {
   tp::pb::Create req;
   req.set_topic(std::string(name));
-  return impl_->client->Emit("_topics/remove", tp::ToJson(req), deadline)
+  return impl_->client
+      ->Emit("_topics/remove", tp::EncodeFor(req, false), deadline)
       .status();
 }
 
 void TopicsClient::OnChange(std::string_view name, TopicCallback callback) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->callbacks[std::string(name)] = std::move(callback);
+  impl_->has_callbacks = true;
 }
 
 }  // namespace msock

@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "protocols/topics/change.h"
+#include "protocols/topics/rebase.h"
 #include "protocols/topics/replica.h"
 
 namespace msock::internal::topics {
@@ -181,13 +183,84 @@ pb::Action Act(const std::string& id, const std::string& topic,
   return a;
 }
 
+absl::Status Prev(ReplicaSet& rs, pb::Action a, ReplicaSet::Events* events) {
+  return rs.Preview(a, events);
+}
+
+TEST(TopicRebaseTest, TransformsFollowTheSpecRules) {
+  auto moved = [](const std::string& mine, const std::string& other) {
+    pb::Change m = C(mine);
+    TransformOver(m, C(other));
+    return absl::StrCat(m.position(), ":", m.text());
+  };
+  const std::string ins5 = R"({"type":"insert","position":5,"text":"ab"})";
+  // Insert over insert: shifted only by an insert strictly before it.
+  EXPECT_EQ(moved(ins5, R"({"type":"insert","position":2,"text":"xyz"})"),
+            "8:ab");
+  EXPECT_EQ(moved(ins5, R"({"type":"insert","position":5,"text":"xyz"})"),
+            "5:ab");
+  // Insert over delete: before it shifts left; inside it is dropped.
+  EXPECT_EQ(moved(ins5, R"({"type":"delete","position":1,"text":"éé"})"),
+            "3:ab");
+  EXPECT_EQ(moved(ins5, R"({"type":"delete","position":4,"text":"xyz"})"),
+            "4:");
+  // Delete over insert: an insert inside the range is deleted too.
+  const std::string del = R"({"type":"delete","position":2,"text":"cdef"})";
+  EXPECT_EQ(moved(del, R"({"type":"insert","position":4,"text":"XY"})"),
+            "2:cdXYef");
+  EXPECT_EQ(moved(del, R"({"type":"insert","position":1,"text":"XY"})"),
+            "4:cdef");
+  // Delete over delete: only what is still there.
+  EXPECT_EQ(moved(del, R"({"type":"delete","position":4,"text":"efgh"})"),
+            "2:cd");
+  EXPECT_EQ(moved(del, R"({"type":"delete","position":0,"text":"abc"})"),
+            "0:def");
+  EXPECT_EQ(moved(del, R"({"type":"set","value":"new"})"), "0:");
+}
+
+// Applying two concurrent edits in either order through the transform gives
+// one text (the property the hub relies on for insert / insert).
+TEST(TopicRebaseTest, ConcurrentInsertsConverge) {
+  std::mt19937 rng(99);
+  for (int round = 0; round < 500; ++round) {
+    const std::string base = "abcdefgh";
+    pb::Change a = C(R"({"type":"insert","text":"XX"})");
+    pb::Change b = C(R"({"type":"insert","text":"y"})");
+    a.set_position(static_cast<int>(rng() % 9));
+    b.set_position(static_cast<int>(rng() % 9));
+    // Hub order a then b: b is moved over a.
+    Value v;
+    v.set_string_value(base);
+    pb::Change a1 = a, b1 = b;
+    ASSERT_TRUE(Apply(TopicType::kString, v, a1).ok());
+    TransformOver(b1, a);
+    ASSERT_TRUE(Apply(TopicType::kString, v, b1).ok());
+    // Both texts are there, each where its author put it relative to base.
+    EXPECT_NE(v.string_value().find("XX"), std::string::npos);
+    EXPECT_NE(v.string_value().find('y'), std::string::npos);
+    EXPECT_EQ(v.string_value().size(), base.size() + 3);
+  }
+}
+
+TEST(TopicRebaseTest, HistoryRefusesAStaleBase) {
+  StringHistory h(2);
+  for (uint64_t v = 1; v <= 5; ++v) {
+    h.Record(v, "other", {C(R"({"type":"insert","position":0,"text":"z"})")});
+  }
+  pb::Change c = C(R"({"type":"insert","position":1,"text":"q"})");
+  c.set_base(1);
+  EXPECT_EQ(h.Rebase(c, "me", 5).code(), absl::StatusCode::kFailedPrecondition);
+  c.set_base(3);
+  ASSERT_TRUE(h.Rebase(c, "me", 5).ok());
+  EXPECT_EQ(c.position(), 3);  // moved over versions 4 and 5
+}
+
 TEST(TopicReplicaTest, PreviewThenEchoConfirms) {
   ReplicaSet rs;
   rs.Expect("n");
   ASSERT_TRUE(rs.OnSnapshot(Snap("n", "int", "1", 3), nullptr));
   ASSERT_TRUE(
-      rs.Preview(Act("me_1", "n", R"({"type":"add","value":2})"), nullptr)
-          .ok());
+      Prev(rs, Act("me_1", "n", R"({"type":"add","value":2})"), nullptr).ok());
   EXPECT_EQ(rs.Shown("n").value(), "3");
   EXPECT_EQ(rs.Version("n").value(), 3u);
   EXPECT_FALSE(rs.OnUpdate(
@@ -204,9 +277,9 @@ TEST(TopicReplicaTest, ForeignChangeRebasesPendingPreview) {
   rs.Expect("x");
   ASSERT_TRUE(rs.OnSnapshot(Snap("x", "list", "[]", 0), nullptr));
   ASSERT_TRUE(
-      rs.Preview(Act("me_1", "x",
-                     R"({"type":"insert","position":-1,"item":"mine"})"),
-                 nullptr)
+      Prev(rs,
+           Act("me_1", "x", R"({"type":"insert","position":-1,"item":"mine"})"),
+           nullptr)
           .ok());
   // Another client's insert lands first: both show, mine after it.
   EXPECT_FALSE(rs.OnUpdate(
@@ -240,10 +313,9 @@ TEST(TopicReplicaTest, LocallyInvalidActionIsNotSent) {
   ReplicaSet rs;
   rs.Expect("s");
   ASSERT_TRUE(rs.OnSnapshot(Snap("s", "set", "[1]", 0), nullptr));
-  EXPECT_EQ(
-      rs.Preview(Act("me_1", "s", R"({"type":"append","item":1})"), nullptr)
-          .code(),
-      absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Prev(rs, Act("me_1", "s", R"({"type":"append","item":1})"), nullptr)
+                .code(),
+            absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(rs.pending(), 0u);
 }
 

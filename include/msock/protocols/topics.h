@@ -115,6 +115,14 @@ enum class TopicAccess { kSubscribe, kChange, kCreate, kRemove };
 using TopicAccessHook = std::function<absl::Status(
     const std::string& client, const std::string& topic, TopicAccess what)>;
 
+// Attributes of one topic, fixed at creation.
+struct TopicOptions {
+  // > 0: changes go out at most once per this interval, merged (a set
+  // replaces what came before it, adds are summed), to bound the bandwidth
+  // of fast-changing values. Subscribers still get every version's result.
+  absl::Duration coalesce = absl::ZeroDuration();
+};
+
 struct TopicHostOptions {
   bool allow_client_topics = false;  // clients may create and remove topics
   size_t max_topics = 10000;
@@ -151,7 +159,8 @@ class MSOCK_EXPORT TopicHost {
   // kAlreadyExists, kInvalidArgument (name, value), kResourceExhausted.
   // `initial_json` "" = the type's default.
   [[nodiscard]] absl::Status Create(std::string_view name, TopicType type,
-                                    std::string_view initial_json = "");
+                                    std::string_view initial_json = "",
+                                    const TopicOptions& options = {});
   // Ends every subscription (subscribers are told). kNotFound.
   [[nodiscard]] absl::Status Remove(std::string_view name);
   // Applies an action as the hub (validators run; client "" in proposals).
