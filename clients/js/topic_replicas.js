@@ -129,7 +129,9 @@ export class ReplicaSet {
       return false;
     }
     const version = Number(u.version ?? 0);
-    if (!r.ready || version !== r.version + 1) {
+    // A coalesced update (several versions merged) names the version it applies to.
+    const base = u.base !== undefined ? Number(u.base) : version - 1;
+    if (!r.ready || base !== r.version) {
       if (r.ready && version <= r.version) return false;  // old news
       if (r.buffered.size < MAX_BUFFERED) r.buffered.set(version, u);
       const gap = r.ready;
@@ -163,16 +165,22 @@ export class ReplicaSet {
 
   /**
    * Checks `action` ({id, changes}) against the shown values and previews it. Changes to
-   * topics not (yet) ready are sent but not previewed. Throws the HubError of the first
-   * change that does not apply (then nothing is previewed).
+   * topics not (yet) ready are sent but not previewed. String inserts and deletes get the
+   * version their positions refer to (`base`). Throws the HubError of the first change that
+   * does not apply (then nothing is previewed).
    */
   preview(action, events) {
     const a = { id: action.id, changes: [], open: new Set(), accepted: new Map(),
       answered: false };
     const trial = new Map();
-    for (const c of action.changes) {
-      const r = this.replicas.get(c.topic);
+    for (const [i, change] of action.changes.entries()) {
+      const r = this.replicas.get(change.topic);
       if (!r || !r.ready) continue;
+      let c = change;
+      if (r.type === 'string' && (c.type === 'insert' || c.type === 'delete')) {
+        c = Object.freeze({ ...c, base: r.version });  // the hub rebases it from there
+        action.changes[i] = c;
+      }
       const before = trial.has(c.topic) ? trial.get(c.topic) : r.shown;
       try {
         trial.set(c.topic, applyChange(r.type, before, c).value);

@@ -15,6 +15,7 @@
 import { check, equal, runHubTest } from './hub_runner.mjs';
 
 const EDITS = 20;
+const TOPICS = ['todo', 'counter', 'note'];
 
 /** The peer's "values" line, parsed: {hub: side, cpp: side}, side = {todo, counter, versions}. */
 async function values(peer) {
@@ -22,15 +23,15 @@ async function values(peer) {
   return JSON.parse(line.slice('values '.length));
 }
 
-/** Waits until `page` has the hub's versions, and returns its values. */
+/** Waits until `page` has the hub's versions, and returns its side (as the peer prints). */
 function replicaOf(page, versions) {
-  return page.evaluate(async (v) => {
-    const { editor } = window.topicsTest;
-    await editor.reach(v);
-    return { todo: editor.topics.value('todo'), counter: editor.topics.value('counter'),
-      versions: { todo: editor.topics.version('todo'),
-        counter: editor.topics.version('counter') } };
-  }, versions);
+  return page.evaluate(async ([v, names]) => {
+    const { topics } = window.topicsTest.editor;
+    await window.topicsTest.editor.reach(v);
+    const side = Object.fromEntries(names.map((name) => [name, topics.value(name)]));
+    side.versions = Object.fromEntries(names.map((name) => [name, topics.version(name)]));
+    return side;
+  }, [versions, TOPICS]);
 }
 
 /** Every replica (pages, C++) equals the hub; returns the hub's side. */
@@ -50,11 +51,13 @@ const steps = [
       const id = await editor.client.connect({ timeoutMs: 5000 });
       const todo = await editor.topics.subscribe('todo', { timeoutMs: 5000 });
       const counter = await editor.topics.subscribe('counter', { timeoutMs: 5000 });
-      return { id, todo, counter, kinds: editor.events.map((e) => e.kind) };
+      const note = await editor.topics.subscribe('note', { timeoutMs: 5000 });
+      return { id, todo, counter, note, kinds: editor.events.map((e) => e.kind) };
     }, hubUrl)));
     check(seen[0].id && seen[1].id && seen[0].id !== seen[1].id, `ids ${seen[0].id}`);
     for (const s of seen) {
-      equal([s.todo, s.counter, s.kinds], [[], 0, ['snapshot', 'snapshot']], 'first values');
+      equal([s.todo, s.counter, s.note, s.kinds], [[], 0, '', ['snapshot', 'snapshot',
+        'snapshot']], 'first values');
     }
     const hub = await converged({ A, B, peer });
     return `A is ${seen[0].id}, B is ${seen[1].id}; versions ${JSON.stringify(hub.versions)}`;
@@ -75,11 +78,33 @@ const steps = [
     equal([...hub.todo].sort(), [...before.hub.todo, ...want].sort(), 'todo items');
     equal(hub.counter, before.hub.counter + 3 * EDITS, 'counter');
     equal(hub.versions, { todo: before.hub.versions.todo + 3 * EDITS,
-      counter: before.hub.versions.counter + 3 * EDITS }, 'versions');
+      counter: before.hub.versions.counter + 3 * EDITS, note: before.hub.versions.note },
+    'versions');
     const previews = await A.evaluate(() => window.topicsTest.editor.events.filter(
       (e) => e.kind === 'preview').length);
     equal(previews, 2 * EDITS, 'previews on A');
     return `${hub.todo.length} items, counter ${hub.counter}, all replicas equal`;
+  }],
+
+  // Text: the pages append pieces at the end of what they show (positions in code points,
+  // made against their confirmed version, which the hub rebases over the others' inserts)
+  // while the C++ client inserts at the start; every piece lands whole, once, everywhere.
+  ['concurrent_text_converges', async ({ A, B, peer }) => {
+    const n = 10;
+    const cpp = peer.command(`type ${n}`, (l) => l.startsWith('type'), 14000);
+    const pages = await Promise.all([['A', A], ['B', B]].map(([name, page]) =>
+      page.evaluate(([prefix, count]) => window.topicsTest.editor.type(prefix, count),
+        [name, n])));
+    equal(pages, [[], []], 'refusals on the pages');
+    equal(await cpp, `typed ${n}`, 'C++ inserts');
+    const hub = await converged({ A, B, peer });
+    const pieces = ['A😀', 'B😀', 'cpp'].flatMap((p) => Array.from({ length: n }, (_, i) =>
+      `[${p}-${i}]`));
+    for (const piece of pieces) {
+      check(hub.note.split(piece).length === 2, `${piece} once in ${JSON.stringify(hub.note)}`);
+    }
+    equal(hub.note.length, pieces.join('').length, 'note length');
+    return `${Array.from(hub.note).length} code points, same everywhere`;
   }],
 
   // The hub's validator refuses "forbidden" items (7): A's preview shows it at once, the
@@ -156,12 +181,12 @@ const steps = [
     const after = await A.evaluate(async (count) => {
       const { editor } = window.topicsTest;
       await editor.until(() => editor.reconnects > 0 && editor.events.filter(
-        (e) => e.kind === 'snapshot').length >= count + 2, 10000, 'snapshots again');
+        (e) => e.kind === 'snapshot').length >= count + 3, 10000, 'snapshots again');
       return { reconnects: editor.reconnects, opens: editor.client.stats.opens };
     }, snapshots);
     equal(after, { reconnects: 1, opens: 2 }, 'reconnect');
     const hub = await converged({ A, B, peer });
-    return `A back with 2 fresh snapshots; ${hub.todo.length} items everywhere`;
+    return `A back with 3 fresh snapshots; ${hub.todo.length} items everywhere`;
   }],
 
   // fetch reads without subscribing; creating and removing topics is the hub's (7).

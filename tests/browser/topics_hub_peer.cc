@@ -1,21 +1,25 @@
 // tests/browser/topics_hub_peer.cc: the hub of the browser topics test
 // (run_topics.mjs): an msock::Hub on ws (text frames; the test page and
 // clients/js served over http on the same port) and on tcp, with an
-// msock::TopicHost holding "todo" (list) and "counter" (int), and a C++
-// RoomsClient + TopicsClient over tcp that edits both topics when told.
+// msock::TopicHost holding "todo" (list), "counter" (int) and "note"
+// (string), and a C++ RoomsClient + TopicsClient over tcp that edits them when
+// told.
 //
 //   topics_hub_peer --root REPO [--lifetime-s S]
 //
 // Prints "ready ws://127.0.0.1:PORT/hub http://127.0.0.1:PORT/tests/browser/
-// topics_page.html" once its client has subscribed both topics, then reads
+// topics_page.html" once its client has subscribed the topics, then reads
 // commands on stdin, one a line, until stdin closes (or S seconds, default
 // 300):
 //   edit N   the C++ client sends N actions appending "cpp-<i>" to todo and N
 //            adding 1 to counter, all in flight at once; prints "edited N"
 //            once the hub accepted them all (else "edit failed: <status>").
+//   type N   the C++ client inserts "[cpp-<i>]" at the start of note N
+//            times, all in flight at once; prints "typed N" (or "type
+//            failed: <status>").
 //   values   waits (5 s at most) until the C++ replica has the hub's
 //            versions, then prints "values {"hub":{...},"cpp":{...}}": per
-//            side {"todo":value,"counter":value,"versions":{...}}.
+//            side {"todo":value,"counter":value,"note":value,"versions":{...}}.
 // The hub's validator on todo refuses a value with an item containing
 // "forbidden": kPermissionDenied "no forbidden items". The hub event "kick"
 // closes the sender's connection (to test a page's resubscribe).
@@ -24,6 +28,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -37,6 +42,7 @@
 namespace {
 
 std::mutex out_mu;
+constexpr const char* kTopics[] = {"todo", "counter", "note"};
 
 void Say(const std::string& line) {
   std::lock_guard<std::mutex> l(out_mu);
@@ -70,6 +76,7 @@ void SetUpHub(msock::Hub& hub) {
 void SetUpTopics(msock::TopicHost& topics) {
   absl::Status st = topics.Create("todo", msock::TopicType::kList);
   if (st.ok()) st = topics.Create("counter", msock::TopicType::kInt);
+  if (st.ok()) st = topics.Create("note", msock::TopicType::kString);
   if (st.ok()) {
     st = topics.Validate("todo", [](const msock::TopicProposal& p) {
       return p.value_json.find("forbidden") == std::string::npos
@@ -80,39 +87,65 @@ void SetUpTopics(msock::TopicHost& topics) {
   if (!st.ok()) Die("create topics", st);
 }
 
-// The C++ editor: N list appends and N increments, all in flight at once.
-void Edit(msock::TopicsClient& replica, int n) {
+// Sends `changes`, one action each, all in flight at once; prints
+// "<verb> N" once the hub accepted them all (else "<failed>: <status>").
+void ApplyAll(msock::TopicsClient& replica, std::vector<msock::Change> changes,
+              const std::string& done_line, const std::string& failed) {
   struct Tally {
     std::mutex mu;
-    int left = 0;
+    size_t left = 0;
     absl::Status first;
   };
   auto tally = std::make_shared<Tally>();
-  tally->left = 2 * n;
-  auto done = [tally, n](absl::Status verdict) {
+  tally->left = changes.size();
+  auto done = [tally, done_line, failed](absl::Status verdict) {
     std::lock_guard<std::mutex> lock(tally->mu);
     if (!verdict.ok() && tally->first.ok()) tally->first = verdict;
     if (--tally->left > 0) return;
-    Say(tally->first.ok() ? "edited " + std::to_string(n)
-                          : "edit failed: " + tally->first.ToString());
+    Say(tally->first.ok() ? done_line
+                          : failed + ": " + tally->first.ToString());
   };
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  for (int i = 0; i < n; ++i) {
-    for (const msock::Change& c :
-         {msock::changes::ListInsert("todo", -1,
-                                     "\"cpp-" + std::to_string(i) + "\""),
-          msock::changes::Add("counter", 1)}) {
-      absl::Status sent = replica.ApplyAsync({c}, deadline, done);
-      if (!sent.ok()) done(sent);  // `done` does not run on an error here
-    }
+  for (const msock::Change& c : changes) {
+    absl::Status sent = replica.ApplyAsync({c}, deadline, done);
+    if (!sent.ok()) done(sent);  // `done` does not run on an error here
   }
 }
 
-std::string SideJson(const std::string& todo, const std::string& counter,
-                     uint64_t todo_version, uint64_t counter_version) {
-  return "{\"todo\":" + todo + ",\"counter\":" + counter +
-         ",\"versions\":{\"todo\":" + std::to_string(todo_version) +
-         ",\"counter\":" + std::to_string(counter_version) + "}}";
+// N list appends and N increments.
+void Edit(msock::TopicsClient& replica, int n) {
+  std::vector<msock::Change> changes;
+  for (int i = 0; i < n; ++i) {
+    changes.push_back(msock::changes::ListInsert(
+        "todo", -1, "\"cpp-" + std::to_string(i) + "\""));
+    changes.push_back(msock::changes::Add("counter", 1));
+  }
+  ApplyAll(replica, std::move(changes), "edited " + std::to_string(n),
+           "edit failed");
+}
+
+// N inserts at the start of the string.
+void Type(msock::TopicsClient& replica, int n) {
+  std::vector<msock::Change> changes;
+  for (int i = 0; i < n; ++i) {
+    changes.push_back(msock::changes::InsertText(
+        "note", 0, "[cpp-" + std::to_string(i) + "]"));
+  }
+  ApplyAll(replica, std::move(changes), "typed " + std::to_string(n),
+           "type failed");
+}
+
+// {"todo":...,"counter":...,"note":...,"versions":{...}} of one side.
+std::string SideJson(
+    const std::function<std::string(const char*)>& value,
+    const std::function<uint64_t(const char*)>& version) {
+  std::string values, versions;
+  for (const char* name : kTopics) {
+    const std::string sep = values.empty() ? "" : ",";
+    values += sep + "\"" + name + "\":" + value(name);
+    versions += sep + "\"" + name + "\":" + std::to_string(version(name));
+  }
+  return "{" + values + ",\"versions\":{" + versions + "}}";
 }
 
 // Signalled on every event of the C++ replica.
@@ -134,18 +167,18 @@ void PrintValues(msock::TopicHost& topics, msock::TopicsClient& replica,
     // The replica gets the hub's last updates (each one signals `changed`).
     std::unique_lock<std::mutex> lock(changed.mu);
     changed.cv.wait_for(lock, std::chrono::seconds(5), [&] {
-      return cpp_version("todo") == hub_version("todo") &&
-             cpp_version("counter") == hub_version("counter");
+      for (const char* name : kTopics) {
+        if (cpp_version(name) != hub_version(name)) return false;
+      }
+      return true;
     });
   }
   const std::string hub = SideJson(
-      topics.Value("todo").value_or("null"),
-      topics.Value("counter").value_or("null"), hub_version("todo"),
-      hub_version("counter"));
+      [&](const char* name) { return topics.Value(name).value_or("null"); },
+      hub_version);
   const std::string cpp = SideJson(
-      replica.Value("todo").value_or("null"),
-      replica.Value("counter").value_or("null"), cpp_version("todo"),
-      cpp_version("counter"));
+      [&](const char* name) { return replica.Value(name).value_or("null"); },
+      cpp_version);
   Say("values {\"hub\":" + hub + ",\"cpp\":" + cpp + "}");
 }
 
@@ -208,7 +241,7 @@ int main(int argc, char** argv) {
     changed.events++;
     changed.cv.notify_all();
   });
-  for (const char* name : {"todo", "counter"}) {
+  for (const char* name : kTopics) {
     absl::Status st = replica.Subscribe(name, deadline);
     if (!st.ok()) Die(std::string("subscribe ") + name, st);
   }
@@ -221,6 +254,8 @@ int main(int argc, char** argv) {
     if (line.rfind("edit ", 0) == 0) {
       const int n = std::atoi(line.c_str() + 5);
       Edit(replica, n);
+    } else if (line.rfind("type ", 0) == 0) {
+      Type(replica, std::atoi(line.c_str() + 5));
     } else if (line == "values") {
       PrintValues(topics, replica, changed);
     } else if (!line.empty()) {
