@@ -105,6 +105,9 @@ absl::Status ApplyNumber(TopicType type, Value& v, pb::Change& c) {
   }
   Value next;
   next.set_number_value(v.number_value() + c.value().number_value());
+  if (!std::isfinite(next.number_value())) {
+    return absl::OutOfRangeError("add: the sum is out of range");
+  }
   if (type == TopicType::kInt && (!IsInt(c.value()) || !IsInt(next))) {
     return Bad(c, "an int topic must stay an integer within +-2^53");
   }
@@ -341,10 +344,6 @@ absl::StatusOr<Value> ParseJson(std::string_view json) {
   Value v;
   MSOCK_RETURN_IF_ERROR(FromJson(json, &v));
   return v;
-}
-
-std::string ToJson(const Value& v) {
-  return ToJson(static_cast<const google::protobuf::Message&>(v));
 }
 
 absl::StatusOr<pb::Change> ParseChange(std::string_view json) {

@@ -51,7 +51,10 @@ bool Equal(const Value& a, const Value& b);
 
 // JSON text <-> Value / Change (protobuf's JSON mapping).
 absl::StatusOr<Value> ParseJson(std::string_view json);
+// Canonical JSON (sorted keys; json.cc), fast.
 std::string ToJson(const Value& v);
+// A change record as JSON, in the WIRE.md field names.
+std::string ChangeJson(const pb::Change& c);
 absl::StatusOr<pb::Change> ParseChange(std::string_view json);
 std::string ToJson(const google::protobuf::Message& m);
 absl::Status FromJson(std::string_view json, google::protobuf::Message* m);

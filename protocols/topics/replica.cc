@@ -133,7 +133,7 @@ bool ReplicaSet::OnUpdate(const pb::Update& u, const std::string& self,
       r.ready = false;  // we disagree with the hub: take its snapshot
       return true;
     }
-    ev.changes_json.push_back(ToJson(c));
+    if (events) ev.changes_json.push_back(ChangeJson(c));
   }
   r.confirmed = std::move(next);
   r.version = u.version();
@@ -180,7 +180,7 @@ absl::Status ReplicaSet::Preview(pb::Action& action, Events* events) {
     if (events) {
       TopicEvent ev = MakeEvent(TopicEvent::Kind::kPreview, topic, r);
       for (const pb::Change& c : action.changes()) {
-        if (c.topic() == topic) ev.changes_json.push_back(ToJson(c));
+        if (c.topic() == topic) ev.changes_json.push_back(ChangeJson(c));
       }
       events->push_back(std::move(ev));
     }

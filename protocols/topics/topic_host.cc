@@ -275,7 +275,8 @@ absl::StatusOr<Applied> TopicHost::Impl::ApplyLocked(const std::string& client,
     }
     auto v = validators.find(c.topic());
     if (v == validators.end()) continue;
-    TopicProposal p{client, c.topic(), tp::ToJson(c), tp::ToJson(rec.value)};
+    TopicProposal p{client, c.topic(), tp::ChangeJson(c),
+                    tp::ToJson(rec.value)};
     for (const TopicValidator& check : v->second) {
       absl::Status ok =
           internal::rooms::Guarded("topic validator", [&] { return check(p); });

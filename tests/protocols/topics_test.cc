@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "msock/protocols/inspector.h"
 #include "tests/protocols/rooms_test_util.h"
 
 namespace msock {
@@ -325,6 +326,29 @@ TEST_P(TopicsTest, RandomConcurrentChangesConverge) {
   for (auto& p : peers_) {
     for (const auto& n : names) EXPECT_TRUE(Converged(*p, n)) << n;
   }
+}
+
+TEST_P(TopicsTest, InspectorMirrorsClientsRoomsAndSubscriptions) {
+  InspectorOptions opts;
+  opts.interval = absl::Milliseconds(10);
+  opts.services_json = [] { return std::string(R"({"echo":["c9"]})"); };
+  HubInspector inspector(hub_, *host_, opts);
+  ASSERT_TRUE(host_->Create("board", TopicType::kList).ok());
+  Peer& p = NewPeer();
+  ASSERT_TRUE(p.conn->client->Join("lobby", Deadline(5)).ok());
+  ASSERT_TRUE(p.topics->Subscribe("board", Deadline(5)).ok());
+  const std::string want =
+      R"({")" + p.conn->id + R"(":{"rooms":["/lobby"],"topics":["board"]}})";
+  EXPECT_TRUE(WaitUntil(
+      [&] { return host_->Value("_sys/clients").value_or("") == want; },
+      Deadline(10)))
+      << host_->Value("_sys/clients").value_or("none");
+  EXPECT_EQ(host_->Value("_sys/services").value_or(""), R"({"echo":["c9"]})");
+  // A client may watch it, not change it.
+  ASSERT_TRUE(p.topics->Subscribe("_sys/clients", Deadline(5)).ok());
+  EXPECT_EQ(
+      p.topics->Apply({changes::Set("_sys/clients", "{}")}, Deadline(5)).code(),
+      absl::StatusCode::kPermissionDenied);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, TopicsTest,
