@@ -137,6 +137,7 @@ function applyNumber(type, v, c) {
   if (c.type !== 'add') throw bad(c, 'not a change of a number topic');
   if (typeof c.value !== 'number') throw bad(c, 'value must be a number');
   const next = (typeof v === 'number' ? v : 0) + c.value;
+  if (!Number.isFinite(next)) throw refuse(Status.OUT_OF_RANGE, 'add: the sum is out of range');
   if (type === 'int' && (!isInt(c.value) || !isInt(next))) {
     throw bad(c, 'an int topic must stay an integer within +-2^53');
   }
