@@ -180,8 +180,7 @@ export class TopicsClient {
     try {
       answer = await this.rooms.emit('_topics/action', JSON.stringify(action), { timeoutMs });
     } catch (error) {
-      this.verdict(id, null, error);
-      throw error;
+      return this.verdict(id, null, error);  // rolls back, then throws `error`
     }
     return this.verdict(id, answer, null);
   }
