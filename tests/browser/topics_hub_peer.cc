@@ -38,23 +38,14 @@
 
 #include "msock/msock.h"
 #include "msock/protocols/topics.h"
+#include "peer_common.h"
 
 namespace {
 
-std::mutex out_mu;
+using msock_browser::Die;
+using msock_browser::Say;
+
 constexpr const char* kTopics[] = {"todo", "counter", "note"};
-
-void Say(const std::string& line) {
-  std::lock_guard<std::mutex> l(out_mu);
-  std::printf("%s\n", line.c_str());
-  std::fflush(stdout);
-}
-
-[[noreturn]] void Die(const std::string& what, const absl::Status& s) {
-  std::fprintf(stderr, "topics_hub_peer: %s: %s\n", what.c_str(),
-               s.ToString().c_str());
-  std::exit(1);
-}
 
 void SetUpHub(msock::Hub& hub) {
   auto guests = std::make_shared<std::atomic<int>>(0);
@@ -136,9 +127,8 @@ void Type(msock::TopicsClient& replica, int n) {
 }
 
 // {"todo":...,"counter":...,"note":...,"versions":{...}} of one side.
-std::string SideJson(
-    const std::function<std::string(const char*)>& value,
-    const std::function<uint64_t(const char*)>& version) {
+std::string SideJson(const std::function<std::string(const char*)>& value,
+                     const std::function<uint64_t(const char*)>& version) {
   std::string values, versions;
   for (const char* name : kTopics) {
     const std::string sep = values.empty() ? "" : ",";
@@ -185,25 +175,8 @@ void PrintValues(msock::TopicHost& topics, msock::TopicsClient& replica,
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string root;
-  int lifetime_s = 300;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--root") root = argv[i + 1];
-    if (flag == "--lifetime-s") lifetime_s = std::atoi(argv[i + 1]);
-  }
-  if (root.empty()) {
-    std::fprintf(stderr,
-                 "usage: topics_hub_peer --root REPO [--lifetime-s S]\n");
-    return 2;
-  }
-  // The bound, whatever happens to the test driving it.
-  std::thread([lifetime_s] {
-    std::this_thread::sleep_for(std::chrono::seconds(lifetime_s));
-    std::fprintf(stderr, "topics_hub_peer: lifetime of %d s is over\n",
-                 lifetime_s);
-    std::_Exit(3);
-  }).detach();
+  const std::string root =
+      msock_browser::StartPeer(argc, argv, "topics_hub_peer");
 
   msock::HubOptions options;
   options.threads = 4;
@@ -211,29 +184,16 @@ int main(int argc, char** argv) {
   SetUpHub(hub);
   msock::TopicHost topics(hub);
   SetUpTopics(topics);
-  absl::Status text = hub.Set(msock::opt::kWsText, true);
-  if (!text.ok()) Die("set ws-text", text);
-  absl::StatusOr<std::string> ws_url = hub.Listen("ws://127.0.0.1:0/hub");
-  if (!ws_url.ok()) Die("listen ws", ws_url.status());
-  absl::StatusOr<std::string> tcp_url = hub.Listen("tcp://127.0.0.1:0");
-  if (!tcp_url.ok()) Die("listen tcp", tcp_url.status());
-  absl::StatusOr<msock::Url> u = msock::ParseUrl(*ws_url);
-  if (!u.ok()) Die("parse " + *ws_url, u.status());
-  const std::string base = "ws://127.0.0.1:" + std::to_string(u->port);
   std::vector<std::unique_ptr<msock::StaticFiles>> files;
-  for (const char* dir : {"clients/js", "tests/browser"}) {
-    absl::StatusOr<std::unique_ptr<msock::StaticFiles>> f =
-        msock::StaticFiles::Serve(base + "/" + dir, root + "/" + dir);
-    if (!f.ok()) Die(std::string("serve ") + dir, f.status());
-    files.push_back(std::move(*f));
-  }
+  const auto [base, tcp_url] =
+      msock_browser::ListenForBrowsers(hub, root, files);
 
   msock::RoomsClientOptions client_options;
   client_options.want_id = "cpp";
   msock::RoomsClient client(client_options);
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  absl::StatusOr<std::string> id = client.Connect(*tcp_url, deadline);
-  if (!id.ok()) Die("client connect " + *tcp_url, id.status());
+  absl::StatusOr<std::string> id = client.Connect(tcp_url, deadline);
+  if (!id.ok()) Die("client connect " + tcp_url, id.status());
   msock::TopicsClient replica(client);
   Changed changed;
   replica.OnChange("", [&changed](const msock::TopicEvent&) {
@@ -246,8 +206,7 @@ int main(int argc, char** argv) {
     if (!st.ok()) Die(std::string("subscribe ") + name, st);
   }
 
-  Say("ready " + base + "/hub http" + base.substr(2) +
-      "/tests/browser/topics_page.html");
+  Say(msock_browser::ReadyLine(base, "topics_page.html"));
   std::string line;
   // Serves until the test closes our stdin (or the lifetime thread ends us).
   while (std::getline(std::cin, line)) {
