@@ -14,6 +14,7 @@ const STATUS_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLIN
 const LATE_IDS_KEPT = 1024;
 const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;  // the hub socket's default kMaxRecvSize
 const MAX_REQUEST_ID = 0xffffffff;
+const MAX_TIMEOUT_MS = 0xffffffff;  // Event.timeoutMs is a uint32
 
 /**
  * The status codes a hub and its handlers answer with (absl / gRPC codes), by name:
@@ -309,7 +310,7 @@ export class RoomsClient extends SpSocket {
     // The deadline travels with the event (Event.timeoutMs), so that a hub relaying it (a
     // service call) waits no longer than this client does.
     if (timeoutMs !== Infinity) {
-      event.timeoutMs = Math.min(Math.max(Math.ceil(timeoutMs), 1), MAX_REQUEST_ID);
+      event.timeoutMs = Math.min(Math.max(Math.ceil(timeoutMs), 1), MAX_TIMEOUT_MS);
     }
     return this.request(`emit "${name}"`, timeoutMs, signal, (id) => ({
       event: { ...event, ack: id } }));

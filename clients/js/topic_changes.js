@@ -54,18 +54,6 @@ export function jsonEqual(a, b) {
   return canonicalJson(a) === canonicalJson(b);
 }
 
-/** The value a new topic of `type` starts with. */
-export function defaultValue(type) {
-  switch (type) {
-    case 'string': return '';
-    case 'int': case 'float': return 0;
-    case 'bool': return false;
-    case 'set': case 'list': return Object.freeze([]);
-    case 'dict': return Object.freeze({});
-    default: return null;
-  }
-}
-
 function isInt(v) {
   return typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= MAX_SAFE_INT;
 }
