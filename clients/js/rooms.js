@@ -285,7 +285,8 @@ export class RoomsClient extends SpSocket {
    * @param {string | Uint8Array | ArrayBuffer | ArrayBufferView} [payload=''] a string goes
    *   as `text`, bytes as base64 `payload`.
    * @param {{timeoutMs?: number, ns?: string, signal?: AbortSignal}} [options]
-   *   `timeoutMs` defaults to ackTimeoutMs; `ns` (default '/') is the namespace the hub's
+   *   `timeoutMs` defaults to ackTimeoutMs and travels with the event (a hub relaying it, as
+   *   for a service call, waits no longer); `ns` (default '/') is the namespace the hub's
    *   handler sees.
    * @returns {Promise<string | Uint8Array>} the answer ('' when empty). Rejects with a
    *   HubError carrying the handler's code and message (12 when the hub has no handler for
