@@ -152,12 +152,20 @@ struct Sustained {
 Sustained SustainedChanges(int n, const Config& cfg) {
   Arrivals arrivals;
   Setup s;
-  if (!s.Start(n, &arrivals, true)) return {};
+  if (!s.Start(n, &arrivals, true)) {
+    std::fprintf(stderr, "sustained: setup failed\n");
+    return {};
+  }
   int64_t applied = 0;
   const int64_t t0 = NowNs();
   const absl::Time stop = absl::Now() + absl::Seconds(cfg.seconds);
   while (absl::Now() < stop) {
-    if (!s.host.Apply({msock::changes::Add("n", 1)}).ok()) return {};
+    absl::StatusOr<std::vector<uint64_t>> v =
+        s.host.Apply({msock::changes::Add("n", 1)});
+    if (!v.ok()) {
+      std::fprintf(stderr, "sustained: %s\n", v.status().ToString().c_str());
+      return {};
+    }
     ++applied;
   }
   const int64_t t1 = NowNs();
@@ -166,7 +174,13 @@ Sustained SustainedChanges(int n, const Config& cfg) {
   const uint64_t final_version = s.host.Version("n").value_or(0);
   for (auto& r : s.replicas) {
     while (r->Version("n").value_or(0) != final_version) {
-      if (absl::Now() > stop + absl::Seconds(30)) return {};
+      if (absl::Now() > stop + absl::Seconds(30)) {
+        std::fprintf(
+            stderr, "sustained: a replica stays at %llu, not %llu\n",
+            static_cast<unsigned long long>(r->Version("n").value_or(0)),
+            static_cast<unsigned long long>(final_version));
+        return {};
+      }
       std::this_thread::yield();
     }
   }

@@ -1,7 +1,8 @@
 // tools/msock_main.cc: entry point of the `msock` command-line tool
 // (nngcat-like).
 //
-// Parses the command line (cli_options), then runs the chosen role (cli_run).
+// Parses the command line (cli_options), then runs the chosen role (cli_run);
+// `msock hub` and `msock call` go to cli_hub.
 // Usage errors exit 2 with a message on standard error; `msock --help`
 // documents everything.
 #include <csignal>
@@ -10,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tools/cli_hub.h"
 #include "tools/cli_options.h"
 #include "tools/cli_run.h"
 
@@ -19,6 +21,10 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   std::vector<std::string_view> args(argv + 1, argv + argc);
+  // `msock hub` and `msock call` have their own command lines.
+  if (!args.empty() && msock::cli::IsHubCommand(args[0])) {
+    return msock::cli::RunHubCommand(args);
+  }
   absl::StatusOr<msock::cli::Options> options = msock::cli::ParseArgs(args);
   if (!options.ok()) {
     std::string message(options.status().message());
@@ -28,7 +34,7 @@ int main(int argc, char** argv) {
     return msock::cli::kExitUsage;
   }
   if (options->help) {
-    std::string help = msock::cli::HelpText();
+    std::string help = msock::cli::HelpText() + msock::cli::HubHelpText();
     std::fwrite(help.data(), 1, help.size(), stdout);
     return std::fflush(stdout) == 0 ? msock::cli::kExitOk
                                     : msock::cli::kExitFailure;

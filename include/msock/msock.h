@@ -21,6 +21,7 @@
 #include "msock/protocols/inspector.h"
 #include "msock/protocols/rooms.h"
 #include "msock/protocols/topics.h"
+#include "msock/protocols/services.h"
 #include "msock/protocols/survey.h"
 #include "msock/socket.h"
 #include "msock/static_files.h"

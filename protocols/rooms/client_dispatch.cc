@@ -4,6 +4,7 @@
 // the receive loop or handed to a handler thread; the loss of a connection
 // (its pending acks fail at once with kUnavailable).
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -103,16 +104,19 @@ bool RoomsClient::Impl::HandleControl(uint32_t p, pb::Envelope& env) {
       }
       if (!again) return true;
       reconnects++;
-      std::function<void(const std::string&, bool)> hook;
+      std::vector<std::function<void(const std::string&, bool)>> hooks;
       {
         std::lock_guard<std::mutex> lock(hooks_mu);
-        hook = reconnected_hook;
+        if (reconnected_hook) hooks.push_back(reconnected_hook);
+        for (const auto& [key, fn] : reconnect_listeners) hooks.push_back(fn);
       }
-      if (hook) {
+      if (!hooks.empty()) {
         rt.exec->Post(
             p,
-            [hook, new_id, same] {
-              internal::rooms::Quietly([&] { hook(new_id, same); });
+            [hooks = std::move(hooks), new_id, same] {
+              for (const auto& hook : hooks) {
+                internal::rooms::Quietly([&] { hook(new_id, same); });
+              }
             },
             /*essential=*/true);  // never waits: we may be on the I/O thread
       }

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -70,6 +71,10 @@ struct RoomsClient::Impl {
   std::mutex hooks_mu;
   std::function<void(const std::string&, bool)> reconnected_hook;
   std::function<void()> disconnected_hook;
+  // internal::ClientAccess: run after reconnected_hook.
+  std::map<uint64_t, std::function<void(const std::string&, bool)>>
+      reconnect_listeners;
+  uint64_t next_listener = 1;
 
   mutable std::mutex mu;
   std::condition_variable cv;  // welcome, refusal, close

@@ -66,7 +66,8 @@ absl::StatusOr<size_t> Hub::Impl::FanOut(const std::vector<Target>& targets,
 
 absl::StatusOr<size_t> Hub::Impl::FanOut(
     const std::vector<Target>& targets,
-    const std::function<pb::Envelope(Encoding)>& env_for) {
+    const std::function<pb::Envelope(Encoding)>& env_for,
+    std::vector<uint32_t>* full) {
   std::optional<Message> body[2];  // by encoding, built on first use
   size_t queued = 0;
   for (const auto& [pipe, enc] : targets) {
@@ -79,10 +80,14 @@ absl::StatusOr<size_t> Hub::Impl::FanOut(
       bodies_encoded++;
     }
     Message copy = b->Clone();
-    if (socket->SendTo(Path{pipe}, copy, absl::InfinitePast()).ok()) {
+    absl::Status sent = socket->SendTo(Path{pipe}, copy, absl::InfinitePast());
+    if (sent.ok()) {
       ++queued;
     } else {
       dropped++;
+      if (full != nullptr && absl::IsDeadlineExceeded(sent)) {
+        full->push_back(pipe);
+      }
     }
   }
   events_out += queued;

@@ -70,16 +70,40 @@ void HubAccess::After(Hub& hub, absl::Time when, std::function<void()> fn) {
 absl::StatusOr<size_t> HubAccess::ToRoomEach(
     Hub& hub, std::string_view room, std::string_view event,
     std::string_view ns,
-    const std::function<std::string(bool json)>& payload_for) {
+    const std::function<std::string(bool json)>& payload_for,
+    std::vector<uint32_t>* full) {
   Hub::Impl* impl = hub.impl_.get();
   const std::string ns_s = rooms::NamespaceOrDefault(ns);
   absl::StatusOr<std::vector<Hub::Impl::Target>> targets =
       impl->RoomTargets(ns_s, room, "");
   if (!targets.ok()) return targets.status();
-  return impl->FanOut(*targets, [&](rooms::Encoding enc) {
-    return rooms::MakeEvent(event, payload_for(enc == rooms::Encoding::kJson),
-                            ns_s, room, 0);
-  });
+  return impl->FanOut(
+      *targets,
+      [&](rooms::Encoding enc) {
+        return rooms::MakeEvent(
+            event, payload_for(enc == rooms::Encoding::kJson), ns_s, room, 0);
+      },
+      full);
+}
+
+absl::Status HubAccess::SendToPipe(
+    Hub& hub, uint32_t pipe, std::string_view event,
+    const std::function<std::string(bool json)>& payload_for) {
+  Hub::Impl* impl = hub.impl_.get();
+  rooms::Encoding enc;
+  {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    auto it = impl->conns.find(pipe);
+    if (impl->closed || it == impl->conns.end() || !it->second.ready) {
+      return absl::UnavailableError("hub: connection gone");
+    }
+    enc = it->second.enc;
+  }
+  return impl->SendEnvelope(
+      pipe, enc,
+      rooms::MakeEvent(event, payload_for(enc == rooms::Encoding::kJson), "",
+                       "", 0),
+      absl::InfinitePast());
 }
 
 absl::Status HubAccess::EmitFor(Hub& hub, std::string_view from,

@@ -16,6 +16,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -50,6 +51,12 @@ class HubAccess {
   [[nodiscard]] static absl::StatusOr<size_t> ToRoomEach(
       Hub& hub, std::string_view room, std::string_view event,
       std::string_view ns,
+      const std::function<std::string(bool json)>& payload_for,
+      std::vector<uint32_t>* full = nullptr);
+  // Sends an event to one connection without waiting: kDeadlineExceeded if
+  // its queue is full, kUnavailable if it is gone (or not welcomed).
+  [[nodiscard]] static absl::Status SendToPipe(
+      Hub& hub, uint32_t pipe, std::string_view event,
       const std::function<std::string(bool json)>& payload_for);
   // Hub::EmitAsync with Event.from = `from` (the receiver's RoomEvent.client).
   [[nodiscard]] static absl::Status EmitFor(Hub& hub, std::string_view from,

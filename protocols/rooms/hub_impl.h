@@ -98,7 +98,8 @@ struct Hub::Impl {
   absl::StatusOr<size_t> FanOut(
       const std::vector<Target>& targets,
       const std::function<msock::rooms::Envelope(internal::rooms::Encoding)>&
-          env_for);
+          env_for,
+      std::vector<uint32_t>* full = nullptr);  // pipes whose queue was full
   // The ready connections of the members of `room` in `ns` but `except`.
   absl::StatusOr<std::vector<Target>> RoomTargets(const std::string& ns,
                                                   std::string_view room,

@@ -340,18 +340,6 @@ bool Equal(const Value& a, const Value& b) {
   return google::protobuf::util::MessageDifferencer::Equals(a, b);
 }
 
-absl::StatusOr<Value> ParseJson(std::string_view json) {
-  Value v;
-  MSOCK_RETURN_IF_ERROR(FromJson(json, &v));
-  return v;
-}
-
-absl::StatusOr<pb::Change> ParseChange(std::string_view json) {
-  pb::Change c;
-  MSOCK_RETURN_IF_ERROR(FromJson(json, &c));
-  return c;
-}
-
 std::string ToJson(const google::protobuf::Message& m) {
   std::string out;
   (void)google::protobuf::util::MessageToJsonString(m, &out);

@@ -49,7 +49,8 @@ pb::Change Inverse(TopicType type, const pb::Change& change);
 // JSON equality (object keys in any order; 1 == 1.0).
 bool Equal(const Value& a, const Value& b);
 
-// JSON text <-> Value / Change (protobuf's JSON mapping).
+// JSON text -> Value / Change (json_parse.cc: strict, depth-limited, fast);
+// other messages through protobuf's JSON mapping.
 absl::StatusOr<Value> ParseJson(std::string_view json);
 // Canonical JSON (sorted keys; json.cc), fast.
 std::string ToJson(const Value& v);
@@ -63,8 +64,7 @@ absl::Status FromJson(std::string_view json, google::protobuf::Message* m);
 // that speak JSON (browsers).
 std::string EncodeFor(const google::protobuf::Message& m, bool json);
 // Parses a payload in either encoding (JSON if it starts with '{').
-absl::Status DecodePayload(std::string_view body,
-                           google::protobuf::Message* m);
+absl::Status DecodePayload(std::string_view body, google::protobuf::Message* m);
 
 // Size in bytes of `v` as JSON (for limits).
 size_t JsonSize(const Value& v);

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct TopicHost::Impl {
   // Records `change` in the topic list and queues its update.
   void ListChanged(internal::topics::pb::Change change);
   void SendUpdate(const internal::topics::pb::Update& update);
+  // Retries the version notices of subscribers that missed updates.
+  void ArmLagTimer();
+  void NotifyLagging();
   // Sends `update` now, or adds it to its topic's coalescing buffer.
   void Publish(internal::topics::pb::Update update);
   // Sends a coalesced topic's buffered changes as one update (no-op if none).
@@ -61,8 +65,8 @@ struct TopicHost::Impl {
   // ---- host_requests.cc ----
   // The "_topics/" system events of clients.
   void Handle(internal::SystemCall call);
-  internal::topics::pb::Subscribed Subscribe(const std::string& client,
-                        const internal::topics::pb::Subscribe& req);
+  internal::topics::pb::Subscribed Subscribe(
+      const std::string& client, const internal::topics::pb::Subscribe& req);
   absl::Status Unsubscribe(const std::string& client, const std::string& name);
   absl::StatusOr<internal::topics::pb::Snapshot> SnapshotLocked(
       std::string_view name);
@@ -77,6 +81,12 @@ struct TopicHost::Impl {
   absl::flat_hash_map<std::string, internal::topics::StringHistory> histories;
   absl::flat_hash_map<std::string, Coalescer> coalescers;
   std::weak_ptr<Impl> self;
+  // Subscribers (by connection) whose queue was full when an update of
+  // these topics went out; retried with a growing delay.
+  static constexpr absl::Duration kFirstLagDelay = absl::Milliseconds(20);
+  absl::flat_hash_map<uint32_t, std::set<std::string>> lagging;
+  absl::Duration lag_delay = kFirstLagDelay;
+  bool lag_armed = false;
   uint64_t next_action = 1;  // ids of the hub's own actions
 
   std::atomic<uint64_t> actions{0}, refused{0}, updates{0}, subscribes{0},

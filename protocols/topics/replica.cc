@@ -117,6 +117,11 @@ bool ReplicaSet::OnUpdate(const pb::Update& u, const std::string& self,
     Drop(u.topic());
     return false;
   }
+  if (u.changes_size() == 0) {  // a version notice: resync if behind
+    if (!r.ready || u.version() <= r.version) return false;
+    r.ready = false;
+    return true;
+  }
   const uint64_t base = u.has_base() ? u.base() : u.version() - 1;
   if (!r.ready || base != r.version) {
     if (r.ready && u.version() <= r.version) return false;  // old news

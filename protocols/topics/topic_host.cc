@@ -192,10 +192,63 @@ void TopicHost::Impl::ListChanged(tp::pb::Change change) {
 }
 
 void TopicHost::Impl::SendUpdate(const Update& update) {
+  std::vector<uint32_t> full;
   absl::StatusOr<size_t> copies = internal::HubAccess::ToRoomEach(
       *hub, update.topic(), tp::kUpdateEvent, tp::kNamespace,
-      [&update](bool json) { return tp::EncodeFor(update, json); });
+      [&update](bool json) { return tp::EncodeFor(update, json); }, &full);
   if (copies.ok()) updates += *copies;
+  if (full.empty() || update.removed()) return;
+  // Those subscribers missed this version. A later update would show them
+  // the gap, but there may be none: tell them the version once they have
+  // room again, and they resync.
+  for (uint32_t pipe : full) lagging[pipe].insert(update.topic());
+  ArmLagTimer();
+}
+
+void TopicHost::Impl::ArmLagTimer() {
+  if (lag_armed) return;
+  lag_armed = true;
+  std::weak_ptr<Impl> weak = self;
+  internal::HubAccess::After(*hub, absl::Now() + lag_delay, [weak] {
+    if (std::shared_ptr<Impl> impl = weak.lock()) {
+      std::lock_guard<std::mutex> lock(impl->mu);
+      impl->NotifyLagging();
+    }
+  });
+}
+
+void TopicHost::Impl::NotifyLagging() {
+  lag_armed = false;
+  for (auto it = lagging.begin(); it != lagging.end();) {
+    auto& topics = it->second;
+    while (!topics.empty()) {
+      const std::string topic = *topics.begin();
+      absl::StatusOr<tp::TopicRecord> rec = store->Get(topic);
+      if (!rec.ok()) {
+        topics.erase(topics.begin());
+        continue;
+      }
+      Update notice;  // no changes: "the topic is at this version"
+      notice.set_topic(topic);
+      notice.set_version(rec->version);
+      absl::Status st = internal::HubAccess::SendToPipe(
+          *hub, it->first, tp::kUpdateEvent,
+          [&notice](bool json) { return tp::EncodeFor(notice, json); });
+      if (absl::IsDeadlineExceeded(st)) break;  // still full: next time
+      topics.erase(topics.begin());             // sent, or the client is gone
+    }
+    if (topics.empty()) {
+      lagging.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  if (lagging.empty()) {
+    lag_delay = kFirstLagDelay;
+    return;
+  }
+  lag_delay = std::min(lag_delay * 2, absl::Seconds(1));
+  ArmLagTimer();
 }
 
 absl::Status TopicHost::Impl::Allowed(const std::string& client,

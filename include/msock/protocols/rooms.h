@@ -66,7 +66,8 @@
 namespace msock {
 
 namespace internal {
-class HubAccess;  // protocols/rooms/hub_access.h: topics and services
+class HubAccess;     // protocols/rooms/hub_access.h: topics and services
+class ClientAccess;  // protocols/rooms/client_access.h: services
 }  // namespace internal
 
 namespace protocols {
@@ -347,6 +348,7 @@ class MSOCK_EXPORT RoomsClient : public internal::Role {
   struct Impl;
 
  private:
+  friend class internal::ClientAccess;
   std::shared_ptr<Impl> impl_;
 };
 
