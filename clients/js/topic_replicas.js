@@ -129,6 +129,11 @@ export class ReplicaSet {
       return false;
     }
     const version = Number(u.version ?? 0);
+    if ((u.changes ?? []).length === 0) {  // a version notice: resync if behind
+      if (!r.ready || version <= r.version) return false;
+      r.ready = false;
+      return true;
+    }
     // A coalesced update (several versions merged) names the version it applies to.
     const base = u.base !== undefined ? Number(u.base) : version - 1;
     if (!r.ready || base !== r.version) {

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // tests/browser/topics_replica_test.mjs: ctest js_topics_replica. The paths of clients/js's
 // TopicsClient that a live hub rarely takes, in node against a scripted RoomsClient: a gap in
-// versions (held updates, a fresh snapshot, the held ones replayed), previews re-applied over
-// a foreign change and dropped when they no longer apply, an echo before or after the
-// verdict, a refusal in the middle of three actions in flight, a lost verdict, a removed
+// versions (held updates, a fresh snapshot, the held ones replayed), a version notice,
+// previews re-applied over a foreign change and dropped when they no longer apply, an echo
+// before or after the verdict, a refusal in the middle of three actions in flight, a lost verdict, a removed
 // topic, a coalesced update, the base version of string edits, and resubscribing after a
 // reconnect. No network, no timers: each step is driven by hand.
 
@@ -83,6 +83,19 @@ test('a gap holds updates, takes a snapshot and replays what came after it', asy
   assert.equal(topics.version('n'), 4);
   assert.equal(rooms.sent.length, 0);
 });
+
+test('a version notice past the replica asks for a snapshot; an old one does nothing',
+  async () => {
+    const { rooms, topics } = await subscribed('n', 'int', 5, 3);
+    rooms.update({ topic: 'n', version: '3' });
+    assert.equal(rooms.sent.length, 0);
+    rooms.update({ topic: 'n', version: '5' });  // the hub dropped 4 and 5 for us
+    const resync = rooms.take('_topics/subscribe');
+    resync.resolve(JSON.stringify({ snapshots: [{ topic: 'n', type: 'int', value: 9,
+      version: '5' }] }));
+    await tick();
+    assert.deepEqual([topics.value('n'), topics.version('n')], [9, 5]);
+  });
 
 test('previews are re-applied over a foreign change, or dropped if they no longer apply',
   async () => {
