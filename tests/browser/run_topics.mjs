@@ -4,7 +4,8 @@
 // int, and a C++ TopicsClient over tcp), opens topics_page.html in two headless-chromium
 // contexts (pages A and B) and has the two pages and the C++ client edit both topics at once;
 // then every replica must equal the hub. Also: a refused change rolls back on its page, a
-// change that cannot apply is refused locally, a page resubscribes after a reconnect.
+// change that cannot apply is refused locally, a page resubscribes after a reconnect. And
+// services both ways: pages call the C++ client's cpp.upper, the C++ client calls a page's.
 // Prints one line per step and "browser topics: N passed, N failed"; exit 0 when all passed.
 //
 //   node run_topics.mjs --peer build/tests/browser/msock_browser_topics_peer --root REPO
@@ -209,6 +210,92 @@ const steps = [
     });
     equal(result, { counter: now.hub.counter, refusals: [7, 7, 5] }, 'fetch, create, remove');
     return `counter ${result.counter}; create and remove refused (7), fetch of nope (5)`;
+  }],
+
+  // Services both ways: a page calls the C++ client's cpp.upper (the hub passes the caller's
+  // id and deadline on), the C++ client calls page B's page.reverse; errors keep their codes.
+  ['services_both_ways', async ({ A, B, peer }) => {
+    const result = await A.evaluate(async () => {
+      const { editor, describe } = window.topicsTest;
+      const upper = await editor.services.call('cpp.upper', 'hello page', { timeoutMs: 5000 });
+      let missing = null;
+      try {
+        await editor.services.call('nobody.home', 'x', { timeoutMs: 5000 });
+      } catch (error) {
+        missing = describe(error);
+      }
+      return { upper, missing: [missing?.name, missing?.code], id: editor.client.id };
+    });
+    equal([result.upper, result.missing], ['HELLO PAGE', ['HubError', 5]], 'calls from A');
+    const served = await peer.until(() => peer.lines.find((l) =>
+      l.startsWith('served cpp.upper for ')), 5000, 'served line');
+    const [, caller, ms] = served.match(/^served cpp.upper for (\S+) within (-?\d+)$/) ?? [];
+    check(caller === result.id && Number(ms) > 0 && Number(ms) <= 5000, served);
+    await B.evaluate(() => {
+      const { editor, msock } = window.topicsTest;
+      return editor.services.provide('page.reverse', (args, call) => {
+        editor.calls.push(call);
+        if (args === '') {
+          throw new msock.HubError(msock.Status.INVALID_ARGUMENT, 'nothing to reverse');
+        }
+        return Array.from(args).reverse().join('');
+      }, { timeoutMs: 5000 });
+    });
+    const answers = [];
+    for (const command of ['call page.reverse hello', 'call page.reverse']) {
+      answers.push(await peer.command(command, (l) => l.startsWith('call')));
+    }
+    equal(answers, ['called page.reverse olleh',
+      'call page.reverse failed 3 nothing to reverse'], 'calls from C++');
+    const calls = await B.evaluate(() => window.topicsTest.editor.calls.map((c) =>
+      [c.caller, c.service, c.timeoutMs > 0 && c.timeoutMs <= 5000]));
+    equal(calls, [['cpp', 'page.reverse', true], ['cpp', 'page.reverse', true]], 'B saw');
+    await B.evaluate(() => window.topicsTest.editor.services.withdraw('page.reverse',
+      { timeoutMs: 5000 }));
+    const gone = await peer.command('call page.reverse x', (l) => l.startsWith('call'));
+    check(gone.startsWith('call page.reverse failed 5 '), `after withdraw: ${gone}`);
+    return `cpp.upper served ${caller} (deadline ${ms} ms); page.reverse answered C++`;
+  }],
+
+  // B's connection drops while it holds a call: the caller gets 14 at once. B comes back and
+  // provides its services again by itself.
+  ['service_provider_gone', async ({ A, B }) => {
+    await B.evaluate(() => {
+      const { editor } = window.topicsTest;
+      editor.calls = [];
+      return Promise.all([
+        editor.services.provide('page.hang', (args, call) => {
+          editor.calls.push(call);
+          editor.changed();
+          return new Promise(() => {});  // never answers
+        }, { timeoutMs: 5000 }),
+        editor.services.provide('page.echo', (args) => args, { timeoutMs: 5000 })]);
+    });
+    await A.evaluate(() => {
+      const { editor, describe } = window.topicsTest;
+      editor.hung = editor.services.call('page.hang', 'x', { timeoutMs: 10000 }).then(
+        () => 'answered', (error) => describe(error));
+    });
+    const reconnects = await B.evaluate(async () => {
+      const { editor } = window.topicsTest;
+      await editor.until(() => editor.calls.length > 0, 5000, 'the call reached B');
+      const before = editor.reconnects;
+      editor.client.send('kick');
+      await editor.until(() => editor.reconnects > before, 10000, 'B reconnected');
+      // The hub handles a client's events in order: once this is answered, so is the
+      // provide that B sent again on reconnecting.
+      await editor.topics.fetch('counter', { timeoutMs: 5000 });
+      return editor.reconnects - before;
+    });
+    equal(reconnects, 1, 'B reconnects');
+    const result = await A.evaluate(async () => {
+      const { editor } = window.topicsTest;
+      const hung = await editor.hung;
+      const echo = await editor.services.call('page.echo', 'still there', { timeoutMs: 5000 });
+      return { hung: [hung.name, hung.code], echo };
+    });
+    equal(result, { hung: ['HubError', 14], echo: 'still there' }, 'provider gone, back');
+    return 'the held call failed 14 at once; B provides page.echo again after reconnecting';
   }],
 
   ['close_and_peer_exit', async ({ A, B, peer }) => {

@@ -2,8 +2,10 @@
 // (run_topics.mjs): an msock::Hub on ws (text frames; the test page and
 // clients/js served over http on the same port) and on tcp, with an
 // msock::TopicHost holding "todo" (list), "counter" (int) and "note"
-// (string), and a C++ RoomsClient + TopicsClient over tcp that edits them when
-// told.
+// (string), msock::HubServices, and a C++ RoomsClient over tcp with a
+// TopicsClient that edits the topics when told and a ServicesClient that
+// provides "cpp.upper" (its args in ASCII upper case) and calls the pages'
+// services when told.
 //
 //   topics_hub_peer --root REPO [--lifetime-s S]
 //
@@ -17,12 +19,16 @@
 //   type N   the C++ client inserts "[cpp-<i>]" at the start of note N
 //            times, all in flight at once; prints "typed N" (or "type
 //            failed: <status>").
+//   call S A the C++ client calls service S with args A; prints "called S
+//            <answer>" or "call S failed <code> <message>".
 //   values   waits (5 s at most) until the C++ replica has the hub's
 //            versions, then prints "values {"hub":{...},"cpp":{...}}": per
 //            side {"todo":value,"counter":value,"note":value,"versions":{...}}.
 // The hub's validator on todo refuses a value with an item containing
 // "forbidden": kPermissionDenied "no forbidden items". The hub event "kick"
-// closes the sender's connection (to test a page's resubscribe).
+// closes the sender's connection (to test a page's resubscribe). Each call of
+// cpp.upper prints "served cpp.upper for <caller> within <ms>" (<ms>: how long
+// the caller waits, -1 if it did not say).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -36,7 +42,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "msock/msock.h"
+#include "msock/protocols/services.h"
 #include "msock/protocols/topics.h"
 #include "peer_common.h"
 
@@ -172,6 +180,28 @@ void PrintValues(msock::TopicHost& topics, msock::TopicsClient& replica,
   Say("values {\"hub\":" + hub + ",\"cpp\":" + cpp + "}");
 }
 
+absl::StatusOr<std::string> Upper(const msock::ServiceCall& call) {
+  const int64_t ms = call.timeout == absl::InfiniteDuration()
+                         ? -1
+                         : absl::ToInt64Milliseconds(call.timeout);
+  Say("served cpp.upper for " + call.caller + " within " + std::to_string(ms));
+  return absl::AsciiStrToUpper(call.args);
+}
+
+void Call(msock::ServicesClient& services, const std::string& command) {
+  const size_t space = command.find(' ');
+  const std::string name = command.substr(0, space);
+  const std::string args =
+      space == std::string::npos ? "" : command.substr(space + 1);
+  absl::StatusOr<std::string> answer =
+      services.Call(name, args, absl::Now() + absl::Seconds(5));
+  Say(answer.ok()
+          ? "called " + name + " " + *answer
+          : "call " + name + " failed " +
+                std::to_string(static_cast<int>(answer.status().code())) + " " +
+                std::string(answer.status().message()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -184,6 +214,7 @@ int main(int argc, char** argv) {
   SetUpHub(hub);
   msock::TopicHost topics(hub);
   SetUpTopics(topics);
+  msock::HubServices hub_services(hub);
   std::vector<std::unique_ptr<msock::StaticFiles>> files;
   const auto [base, tcp_url] =
       msock_browser::ListenForBrowsers(hub, root, files);
@@ -206,6 +237,10 @@ int main(int argc, char** argv) {
     if (!st.ok()) Die(std::string("subscribe ") + name, st);
   }
 
+  msock::ServicesClient services(client);
+  absl::Status provided = services.Provide("cpp.upper", Upper, deadline);
+  if (!provided.ok()) Die("provide cpp.upper", provided);
+
   Say(msock_browser::ReadyLine(base, "topics_page.html"));
   std::string line;
   // Serves until the test closes our stdin (or the lifetime thread ends us).
@@ -215,6 +250,8 @@ int main(int argc, char** argv) {
       Edit(replica, n);
     } else if (line.rfind("type ", 0) == 0) {
       Type(replica, std::atoi(line.c_str() + 5));
+    } else if (line.rfind("call ", 0) == 0) {
+      Call(services, line.substr(5));
     } else if (line == "values") {
       PrintValues(topics, replica, changed);
     } else if (!line.empty()) {
