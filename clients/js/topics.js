@@ -11,6 +11,7 @@ import { TOPIC_TYPES, deepFreeze, normalizeChange, toJsonValue } from './topic_c
 import { ReplicaSet } from './topic_replicas.js';
 
 const UPDATE_EVENT = '_topics/update';
+const RESYNC_TIMEOUT_MS = 2000;
 
 /** The JSON of an answer or event payload ('' reads as {}). */
 function parsePayload(payload, what) {
@@ -70,11 +71,13 @@ export class TopicsClient {
     globalThis.crypto.getRandomValues(random);
     this.epoch = random[0];  // tells this object's action ids from older ones
     this.nextAction = 1;
+    /** Topics whose fresh snapshot is asked for. @type {Set<string>} */
+    this.resyncing = new Set();
     this.stats = { resyncs: 0, snapshots: 0, updates: 0, rolledBack: 0 };
     rooms.on(UPDATE_EVENT, (payload) => this.onUpdateEvent(payload));
     this.onReconnected = () => {
       this.replicas.forgetAll();
-      this.subscribeAgain(this.topics);
+      this.subscribeAgain(this.topics, true);
     };
     rooms.addEventListener('reconnected', this.onReconnected);
   }
@@ -325,16 +328,33 @@ export class TopicsClient {
     throw error;
   }
 
-  /** Asks for fresh snapshots of `names` (their replicas wait for them). */
-  subscribeAgain(names) {
-    const wanted = names.filter((name) => this.replicas.get(name));
+  /**
+   * Asks for fresh snapshots of `names`, one request in flight per topic (`force`: after a
+   * reconnect, when the hub forgot the subscriptions). An answer lost to a full queue times
+   * out and is asked for again.
+   */
+  subscribeAgain(names, force = false) {
+    const wanted = names.filter((name) => this.replicas.get(name) &&
+      (force || !this.resyncing.has(name)));
     if (wanted.length === 0 || this.rooms.closed) return;
+    for (const name of wanted) this.resyncing.add(name);
     this.stats.resyncs++;
-    this.rooms.emit('_topics/subscribe', JSON.stringify({ topics: wanted }))
-      .then((answer) => this.onSubscribed(answer))
-      .catch((error) => {
-        // A lost connection resubscribes everything once welcomed again.
-        if (error?.code === 'ETIMEDOUT') this.subscribeAgain(wanted);
-      });
+    const done = () => wanted.forEach((name) => this.resyncing.delete(name));
+    this.rooms.emit('_topics/subscribe', JSON.stringify({ topics: wanted }),
+      { timeoutMs: RESYNC_TIMEOUT_MS }).then((answer) => {
+      done();
+      try {
+        this.onSubscribed(answer);
+      } catch (error) {
+        this.rooms.dispatchEvent(new SpEvent('handlererror', { name: UPDATE_EVENT, error }));
+      }
+    }, (error) => {
+      done();
+      // The deadline paces the retries; a lost connection resubscribes everything once
+      // welcomed again.
+      if (error?.code === 'ETIMEDOUT' || error?.code === Status.DEADLINE_EXCEEDED) {
+        this.subscribeAgain(wanted);
+      }
+    });
   }
 }

@@ -84,6 +84,22 @@ test('a gap holds updates, takes a snapshot and replays what came after it', asy
   assert.equal(rooms.sent.length, 0);
 });
 
+test('one snapshot request in flight per topic; a lost answer is asked for again',
+  async () => {
+    const { rooms, topics } = await subscribed('n', 'int', 5, 1);
+    rooms.update(update('n', 3, [{ type: 'add', value: 1 }]));  // a gap
+    rooms.update({ topic: 'n', version: '4' });  // a notice while the snapshot is asked for
+    const first = rooms.take('_topics/subscribe');
+    assert.equal(rooms.sent.length, 0);
+    first.reject(new MsockError('ETIMEDOUT', 'lost'));
+    await tick();
+    const second = rooms.take('_topics/subscribe');
+    second.resolve(JSON.stringify({ snapshots: [{ topic: 'n', type: 'int', value: 8,
+      version: '4' }] }));
+    await tick();
+    assert.deepEqual([topics.value('n'), topics.version('n'), rooms.sent.length], [8, 4, 0]);
+  });
+
 test('a version notice past the replica asks for a snapshot; an old one does nothing',
   async () => {
     const { rooms, topics } = await subscribed('n', 'int', 5, 3);
