@@ -4,11 +4,13 @@
 // callbacks run after mu is released, on the RoomsClient's handler thread
 // (updates) or callback thread (verdicts, resyncs).
 #include <future>
+#include <set>
 #include <utility>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "protocols/rooms/client_access.h"
 #include "protocols/rooms/runtime.h"
 #include "protocols/topics/replica.h"
 
@@ -56,20 +58,52 @@ struct TopicsClient::Impl : std::enable_shared_from_this<TopicsClient::Impl> {
   }
 
   // Asks for a fresh snapshot of `topic` (already a member of its room).
-  void Resync(const std::string& topic) {
+  // Asks for a fresh snapshot of `topic` (one request in flight per topic).
+  // An answer lost to a full queue times out and is asked for again; after a
+  // reconnect every topic is asked for (the hub forgot the subscriptions).
+  void Resync(const std::string& topic, bool force = false) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!replicas.Has(topic)) return;
+      if (!resyncing.insert(topic).second && !force) return;
+    }
     tp::pb::Subscribe req;
     req.add_topics(topic);
     std::weak_ptr<Impl> weak = weak_from_this();
     resyncs++;
-    client
-        ->EmitAsync("_topics/subscribe", tp::EncodeFor(req, false),
-                    absl::Now() + absl::Seconds(10),
-                    [weak](absl::StatusOr<std::string> answer) {
-                      if (auto self = weak.lock()) {
-                        self->OnSubscribed(answer).IgnoreError();
-                      }
-                    })
-        .IgnoreError();
+    absl::Status sent =
+        client->EmitAsync("_topics/subscribe", tp::EncodeFor(req, false),
+                          absl::Now() + kResyncTimeout,
+                          [weak, topic](absl::StatusOr<std::string> answer) {
+                            if (auto self = weak.lock())
+                              self->Resynced(topic, answer);
+                          });
+    if (!sent.ok()) {  // not connected: the reconnect listener asks again
+      std::lock_guard<std::mutex> lock(mu);
+      resyncing.erase(topic);
+    }
+  }
+
+  void Resynced(const std::string& topic,
+                const absl::StatusOr<std::string>& answer) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      resyncing.erase(topic);
+    }
+    if (absl::IsDeadlineExceeded(answer.status())) {
+      Resync(topic);  // the answer was lost: the deadline paces the retries
+      return;
+    }
+    OnSubscribed(answer).IgnoreError();
+  }
+
+  void Reconnected() {
+    std::vector<std::string> topics;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      topics = replicas.Topics();
+    }
+    for (const std::string& topic : topics) Resync(topic, /*force=*/true);
   }
 
   absl::Status OnSubscribed(const absl::StatusOr<std::string>& answer) {
@@ -131,6 +165,9 @@ struct TopicsClient::Impl : std::enable_shared_from_this<TopicsClient::Impl> {
   absl::flat_hash_map<std::string, TopicCallback> callbacks;
   std::atomic<uint64_t> resyncs{0};
   std::atomic<bool> has_callbacks{false};
+  std::set<std::string> resyncing;  // snapshots asked for, under mu
+  uint64_t reconnect_key = 0;
+  static constexpr absl::Duration kResyncTimeout = absl::Seconds(2);
 };
 
 TopicsClient::TopicsClient(RoomsClient& client,
@@ -142,9 +179,17 @@ TopicsClient::TopicsClient(RoomsClient& client,
               if (auto self = weak.lock()) self->OnUpdate(ev.payload);
               return std::string();
             });
+  impl_->reconnect_key = internal::ClientAccess::AddReconnectListener(
+      client, [weak](const std::string&, bool) {
+        if (auto self = weak.lock()) self->Reconnected();
+      });
 }
 
-TopicsClient::~TopicsClient() { impl_->client->On(tp::kUpdateEvent, nullptr); }
+TopicsClient::~TopicsClient() {
+  impl_->client->On(tp::kUpdateEvent, nullptr);
+  internal::ClientAccess::RemoveReconnectListener(*impl_->client,
+                                                  impl_->reconnect_key);
+}
 
 absl::Status TopicsClient::Subscribe(std::string_view name,
                                      absl::Time deadline) {

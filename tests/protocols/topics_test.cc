@@ -328,6 +328,25 @@ TEST_P(TopicsTest, RandomConcurrentChangesConverge) {
   }
 }
 
+TEST_P(TopicsTest, ReplicaResyncsAfterReconnecting) {
+  ASSERT_TRUE(host_->Create("n", TopicType::kInt).ok());
+  Peer& p = NewPeer();
+  ASSERT_TRUE(p.topics->Subscribe("n", Deadline(5)).ok());
+  const uint32_t pipe = hub_.PipeOf(p.conn->id).value();
+  hub_.socket().ClosePipe(pipe);
+  // Changed while the client is away (or coming back): it catches up.
+  ASSERT_TRUE(host_->Apply({changes::Add("n", 7)}).ok());
+  ASSERT_TRUE(WaitUntil(
+      [&] { return p.conn->client->rooms_stats().reconnects >= 1; },
+      Deadline(10)));
+  EXPECT_TRUE(Converged(p, "n"));
+  EXPECT_EQ(p.topics->Value("n").value(), "7");
+  // Subscribed again on the hub: later changes arrive as updates.
+  ASSERT_TRUE(host_->Apply({changes::Add("n", 1)}).ok());
+  EXPECT_TRUE(Converged(p, "n"));
+  EXPECT_EQ(p.topics->Value("n").value(), "8");
+}
+
 TEST_P(TopicsTest, InspectorMirrorsClientsRoomsAndSubscriptions) {
   InspectorOptions opts;
   opts.interval = absl::Milliseconds(10);
