@@ -11,33 +11,22 @@
 
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
+#include "msock/protocols/inspector.h"
 #include "msock/protocols/rooms.h"
 #include "msock/protocols/services.h"
+#include "msock/protocols/topics.h"
+#include "msock/static_files.h"
 #include "tools/cli_run.h"
 #include "tools/cli_text.h"
 
 namespace msock::cli {
-namespace {
 
-struct HubArgs {
-  std::vector<std::string> listen;
-  bool verbose = false;
-};
-
-struct CallArgs {
-  std::string url;
-  std::string service;
-  std::string args;  // ARGS_JSON, passed as is
-  absl::Duration timeout = absl::Seconds(10);
-};
-
-// `--name value` or `--name=value` at args[i]; advances i past the value.
-// nullopt-like: returns false if args[i] is not `name`.
 bool TakeValue(std::span<const std::string_view> args, size_t& i,
                std::string_view name, std::string* value, absl::Status* error) {
   std::string_view a = args[i];
@@ -55,6 +44,23 @@ bool TakeValue(std::span<const std::string_view> args, size_t& i,
   return true;
 }
 
+namespace {
+
+struct HubArgs {
+  std::vector<std::string> listen;
+  bool allow_client_topics = false;
+  bool inspector = false;
+  std::string inspector_dir = MSOCK_CLIENTS_JS_DIR;  // clients/js
+  bool verbose = false;
+};
+
+struct CallArgs {
+  std::string url;
+  std::string service;
+  std::string args;  // ARGS_JSON, passed as is
+  absl::Duration timeout = absl::Seconds(10);
+};
+
 absl::StatusOr<HubArgs> ParseHub(std::span<const std::string_view> args) {
   HubArgs h;
   absl::Status error;
@@ -63,9 +69,13 @@ absl::StatusOr<HubArgs> ParseHub(std::span<const std::string_view> args) {
     if (TakeValue(args, i, "--listen", &value, &error)) {
       if (!error.ok()) return error;
       h.listen.push_back(value);
-    } else if (args[i] == "--allow-client-topics" || args[i] == "--inspector" ||
-               args[i].substr(0, 12) == "--inspector=") {
-      // Accepted for the topics work still to come; no effect yet.
+    } else if (args[i] == "--allow-client-topics") {
+      h.allow_client_topics = true;
+    } else if (args[i] == "--inspector") {
+      h.inspector = true;
+    } else if (args[i].substr(0, 12) == "--inspector=") {
+      h.inspector = true;
+      h.inspector_dir = std::string(args[i].substr(12));
     } else if (args[i] == "--verbose" || args[i] == "-v") {
       h.verbose = true;
     } else {
@@ -136,6 +146,38 @@ std::string JsonString(std::string_view s) {
   return out + "\"";
 }
 
+// {"name": ["provider", ...]}, "(hub)" for the hub's own services.
+std::string ServicesJson(const std::vector<ServiceInfo>& list) {
+  std::string out = "{";
+  for (const ServiceInfo& s : list) {
+    if (out.size() > 1) out += ",";
+    out += JsonString(s.name) + ":[";
+    std::vector<std::string> who = s.providers;
+    if (s.hub) who.insert(who.begin(), "(hub)");
+    for (size_t i = 0; i < who.size(); ++i) {
+      out += (i > 0 ? "," : "") + JsonString(who[i]);
+    }
+    out += "]";
+  }
+  return out + "}";
+}
+
+// Serves `dir` (clients/js) at /inspector on the port of ws URL `bound` and
+// tells where the page is (on standard error: standard output lists the
+// bound URLs only).
+absl::StatusOr<std::unique_ptr<StaticFiles>> ServeInspector(
+    const std::string& bound, const std::string& dir) {
+  const size_t host = bound.find("://") + 3;
+  const size_t path = bound.find('/', host);
+  const std::string base = bound.substr(0, path);
+  absl::StatusOr<std::unique_ptr<StaticFiles>> files =
+      StaticFiles::Serve(base + "/inspector", dir);
+  if (files.ok()) {
+    Complain(Cat("inspector: ", (*files)->url(), "inspector.html?hub=", bound));
+  }
+  return files;
+}
+
 int RunHub(const HubArgs& h) {
   sigset_t signals;
   sigemptyset(&signals);
@@ -162,7 +204,21 @@ int RunHub(const HubArgs& h) {
                  return out + "]";
                })
       .IgnoreError();
+  TopicHostOptions topic_options;
+  topic_options.allow_client_topics = h.allow_client_topics;
+  TopicHost topics(hub, topic_options);
+  std::unique_ptr<HubInspector> inspector;
+  if (h.inspector) {
+    InspectorOptions io;
+    io.services_json = [&services] { return ServicesJson(services.List()); };
+    inspector = std::make_unique<HubInspector>(hub, topics, io);
+  }
+  for (const std::string& url : h.listen) {
+    // Browsers speak JSON over text frames (C++ clients: use tcp or ipc).
+    if (url.rfind("ws", 0) == 0) hub.Set(opt::kWsText, true).IgnoreError();
+  }
   if (h.verbose) WatchPipes(hub.socket(), "");
+  std::vector<std::unique_ptr<StaticFiles>> pages;
   for (const std::string& url : h.listen) {
     absl::StatusOr<std::string> bound = hub.Listen(url);
     if (!bound.ok()) {
@@ -171,6 +227,15 @@ int RunHub(const HubArgs& h) {
                                                      : kExitFailure;
     }
     std::printf("%s\n", bound->c_str());
+    if (h.inspector && bound->rfind("ws", 0) == 0) {
+      absl::StatusOr<std::unique_ptr<StaticFiles>> page =
+          ServeInspector(*bound, h.inspector_dir);
+      if (!page.ok()) {
+        Complain(Cat("inspector: ", page.status().ToString()));
+        return kExitFailure;
+      }
+      pages.push_back(*std::move(page));
+    }
   }
   std::fflush(stdout);
   int sig = 0;
@@ -182,7 +247,11 @@ int RunHub(const HubArgs& h) {
 
 int RunCall(const CallArgs& c) {
   const absl::Time deadline = absl::Now() + c.timeout;
-  RoomsClient client;
+  // Over ws the hub speaks JSON in text frames (for browsers): so do we.
+  RoomsClientOptions rooms_options;
+  rooms_options.json = c.url.rfind("ws", 0) == 0;
+  RoomsClient client(rooms_options);
+  if (rooms_options.json) client.Set(opt::kWsText, true).IgnoreError();
   absl::StatusOr<std::string> id = client.Connect(c.url, deadline);
   if (!id.ok()) {
     Complain(Cat("cannot connect to ", c.url, ": ",
@@ -229,8 +298,11 @@ Rooms hub and services:
   msock hub --listen URL... [--allow-client-topics] [--inspector]
       Runs a hub (rooms and services) until SIGINT or SIGTERM; prints each
       bound URL on its own line. Provides hub.echo (returns its arguments) and
-      hub.clients (the connected client ids as a JSON array).
-      (--allow-client-topics and --inspector are accepted; no effect yet.)
+      hub.clients (the connected client ids as a JSON array), and topics
+      (clients may create them with --allow-client-topics). A ws:// listener
+      speaks JSON text frames (browsers); C++ clients use tcp or ipc.
+      --inspector[=DIR] serves the live inspector page (DIR: clients/js) at
+      /inspector on each ws:// port and prints its URL on standard error.
   msock call --dial URL SERVICE [ARGS_JSON] [--timeout SECONDS]
       Calls SERVICE on the hub at URL with ARGS_JSON (passed as is) and prints
       the answer on one line; on error prints its code and message on

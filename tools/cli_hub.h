@@ -14,7 +14,15 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
+
 namespace msock::cli {
+
+// `--name value` or `--name=value` at args[i]: sets *value (advancing i past
+// it) and returns true; false if args[i] is not `name`. A missing value sets
+// *error.
+bool TakeValue(std::span<const std::string_view> args, size_t& i,
+               std::string_view name, std::string* value, absl::Status* error);
 
 // True if `command` (the first argument) is `hub` or `call`.
 bool IsHubCommand(std::string_view command);

@@ -14,6 +14,7 @@
 #include "tools/cli_hub.h"
 #include "tools/cli_options.h"
 #include "tools/cli_run.h"
+#include "tools/cli_topic.h"
 
 int main(int argc, char** argv) {
   // A closed standard output or peer must surface as an error, not kill the
@@ -25,6 +26,9 @@ int main(int argc, char** argv) {
   if (!args.empty() && msock::cli::IsHubCommand(args[0])) {
     return msock::cli::RunHubCommand(args);
   }
+  if (!args.empty() && msock::cli::IsTopicCommand(args[0])) {
+    return msock::cli::RunTopicCommand(args);
+  }
   absl::StatusOr<msock::cli::Options> options = msock::cli::ParseArgs(args);
   if (!options.ok()) {
     std::string message(options.status().message());
@@ -34,7 +38,8 @@ int main(int argc, char** argv) {
     return msock::cli::kExitUsage;
   }
   if (options->help) {
-    std::string help = msock::cli::HelpText() + msock::cli::HubHelpText();
+    std::string help = msock::cli::HelpText() + msock::cli::HubHelpText() +
+                       msock::cli::TopicHelpText();
     std::fwrite(help.data(), 1, help.size(), stdout);
     return std::fflush(stdout) == 0 ? msock::cli::kExitOk
                                     : msock::cli::kExitFailure;

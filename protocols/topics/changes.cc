@@ -7,7 +7,17 @@
 #include "msock/protocols/topics.h"
 #include "protocols/topics/change.h"
 
-namespace msock::changes {
+namespace msock {
+
+std::string_view TopicTypeName(TopicType type) {
+  return internal::topics::TypeName(type);
+}
+
+absl::StatusOr<TopicType> TopicTypeFromName(std::string_view name) {
+  return internal::topics::ParseType(name);
+}
+
+namespace changes {
 
 namespace {
 
@@ -90,4 +100,5 @@ Change Emit(std::string_view topic, std::string_view args_json) {
               absl::StrCat("\"value\":", std::string(args_json)));
 }
 
-}  // namespace msock::changes
+}  // namespace changes
+}  // namespace msock

@@ -130,15 +130,17 @@ struct TopicsClient::Impl : std::enable_shared_from_this<TopicsClient::Impl> {
     return refused;
   }
 
+  // The verdict on an action, and the hub's versions when accepted.
+  using Done = std::function<void(absl::Status, const tp::pb::Applied&)>;
+
   void OnVerdict(const std::string& id,
-                 const absl::StatusOr<std::string>& answer,
-                 const std::function<void(absl::Status)>& done) {
+                 const absl::StatusOr<std::string>& answer, const Done& done) {
+    tp::pb::Applied applied;
     tp::ReplicaSet::Events events;
     std::vector<std::string> unknown;
     absl::Status verdict = answer.status();
     {
       std::lock_guard<std::mutex> lock(mu);
-      tp::pb::Applied applied;
       if (verdict.ok()) verdict = tp::DecodePayload(*answer, &applied);
       if (verdict.ok()) {
         replicas.Accepted(id, applied, Sink(&events));
@@ -153,8 +155,11 @@ struct TopicsClient::Impl : std::enable_shared_from_this<TopicsClient::Impl> {
     }
     Fire(events);
     for (const std::string& topic : unknown) Resync(topic);
-    if (done) done(verdict);
+    if (done) done(verdict, applied);
   }
+
+  absl::Status Start(const std::vector<Change>& changes, absl::Time deadline,
+                     Done done);
 
   RoomsClient* const client;
   const TopicsClientOptions opts;
@@ -222,9 +227,8 @@ absl::Status TopicsClient::Unsubscribe(std::string_view name,
       .status();
 }
 
-absl::Status TopicsClient::ApplyAsync(
-    const std::vector<Change>& changes, absl::Time deadline,
-    std::function<void(absl::Status verdict)> done) {
+absl::Status TopicsClient::Impl::Start(const std::vector<Change>& changes,
+                                       absl::Time deadline, Done done) {
   tp::pb::Action action;
   for (size_t i = 0; i < changes.size(); ++i) {
     absl::StatusOr<tp::pb::Change> c = tp::ParseChange(changes[i].json);
@@ -234,38 +238,58 @@ absl::Status TopicsClient::ApplyAsync(
   }
   tp::ReplicaSet::Events events;
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    if (impl_->replicas.pending() >= impl_->opts.max_pending_actions) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (replicas.pending() >= opts.max_pending_actions) {
       return absl::ResourceExhaustedError(
-          absl::StrCat("topics: ", impl_->opts.max_pending_actions,
+          absl::StrCat("topics: ", opts.max_pending_actions,
                        " actions already wait for the hub"));
     }
-    action.set_id(absl::StrCat(impl_->client->id(), "_", impl_->epoch, "_",
-                               impl_->next_action++));
+    action.set_id(absl::StrCat(client->id(), "_", epoch, "_", next_action++));
     for (int i = 0; i < action.changes_size(); ++i) {
       action.mutable_changes(i)->set_id(absl::StrCat(action.id(), "_", i));
     }
-    MSOCK_RETURN_IF_ERROR(
-        impl_->replicas.Preview(action, impl_->Sink(&events)));
+    MSOCK_RETURN_IF_ERROR(replicas.Preview(action, Sink(&events)));
   }
-  impl_->Fire(events);
-  std::weak_ptr<Impl> weak = impl_;
+  Fire(events);
+  std::weak_ptr<Impl> weak = weak_from_this();
   const std::string id = action.id();
-  absl::Status sent = impl_->client->EmitAsync(
+  absl::Status sent = client->EmitAsync(
       "_topics/action", tp::EncodeFor(action, false), deadline,
       [weak, id, done](absl::StatusOr<std::string> answer) {
         if (auto self = weak.lock()) self->OnVerdict(id, answer, done);
       });
-  if (!sent.ok()) impl_->OnVerdict(id, sent, nullptr);
+  if (!sent.ok()) OnVerdict(id, sent, nullptr);
   return sent;
 }
 
+absl::Status TopicsClient::ApplyAsync(
+    const std::vector<Change>& changes, absl::Time deadline,
+    std::function<void(absl::Status verdict)> done) {
+  return impl_->Start(
+      changes, deadline,
+      [done = std::move(done)](absl::Status s, const tp::pb::Applied&) {
+        if (done) done(s);
+      });
+}
+
 absl::Status TopicsClient::Apply(const std::vector<Change>& changes,
-                                 absl::Time deadline) {
+                                 absl::Time deadline,
+                                 std::vector<uint64_t>* versions) {
   auto verdict = std::make_shared<std::promise<absl::Status>>();
   std::future<absl::Status> result = verdict->get_future();
-  MSOCK_RETURN_IF_ERROR(ApplyAsync(
-      changes, deadline, [verdict](absl::Status s) { verdict->set_value(s); }));
+  MSOCK_RETURN_IF_ERROR(impl_->Start(
+      changes, deadline,
+      [verdict, versions, &changes](absl::Status s,
+                                    const tp::pb::Applied& applied) {
+        if (s.ok() && versions != nullptr) {
+          versions->clear();
+          for (const Change& c : changes) {
+            auto v = applied.versions().find(c.topic);
+            versions->push_back(v == applied.versions().end() ? 0 : v->second);
+          }
+        }
+        verdict->set_value(s);
+      }));
   return result.get();  // `done` always runs (at the deadline at the latest)
 }
 

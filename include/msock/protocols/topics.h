@@ -100,6 +100,11 @@ MSOCK_EXPORT Change DictChange(std::string_view topic, std::string_view key,
 MSOCK_EXPORT Change Emit(std::string_view topic, std::string_view args_json);
 }  // namespace changes
 
+// "generic", "string", ... and back (kInvalidArgument for an unknown name).
+MSOCK_EXPORT std::string_view TopicTypeName(TopicType type);
+[[nodiscard]] MSOCK_EXPORT absl::StatusOr<TopicType> TopicTypeFromName(
+    std::string_view name);
+
 // What a hub validator sees: one change, already applied to a copy.
 struct TopicProposal {
   std::string client;  // who sent it ("" = the hub's own Apply)
@@ -229,8 +234,10 @@ class MSOCK_EXPORT TopicsClient {
   // waits for the verdict: OK, or the hub's refusal (code and message; the
   // preview is rolled back), kDeadlineExceeded / kUnavailable (outcome
   // unknown: the preview is dropped and the replica resynchronises).
+  // `versions` (if given) gets each change's topic's new version.
   [[nodiscard]] absl::Status Apply(const std::vector<Change>& changes,
-                                   absl::Time deadline);
+                                   absl::Time deadline,
+                                   std::vector<uint64_t>* versions = nullptr);
   // The same without waiting: `done` runs once with the verdict.
   [[nodiscard]] absl::Status ApplyAsync(
       const std::vector<Change>& changes, absl::Time deadline,
