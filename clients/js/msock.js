@@ -1,7 +1,8 @@
 // clients/js/msock.js: msock's browser client, an ES module with no build step. It speaks the
 // SP websocket mapping (shared/spec/sp-wire.md §5-6) to msock, NNG or nanomsg listeners:
 // req (many requests in flight, matched by id), sub (local prefix filter) and pair (v0, v1);
-// and, from rooms.js, a RoomsClient for msock's rooms-and-events hub (protocols/rooms/WIRE.md).
+// and, from rooms.js, a RoomsClient for msock's rooms-and-events hub (protocols/rooms/WIRE.md),
+// with a TopicsClient (topics.js: synced state) and a ServicesClient (services.js) on top.
 //
 //   import { ReqSocket, decodeText } from './msock.js';
 //   const req = new ReqSocket('ws://127.0.0.1:5555/rep');
@@ -12,6 +13,9 @@ import { SpSocket } from './socket.js';
 import { Inbox, MsockError, getWord, startsWith, strictText, toBytes, withWord } from './util.js';
 
 export { HubError, RoomsClient, Status } from './rooms.js';
+export { TOPIC_TYPES, applyChange, canonicalJson, changes, jsonEqual } from './topic_changes.js';
+export { ServicesClient } from './services.js';
+export { TopicsClient } from './topics.js';
 export { SpEvent, SpSocket } from './socket.js';
 export { MsockError, decodeJson, decodeText, encodeText } from './util.js';
 

@@ -5,7 +5,7 @@
 // msock.js.
 
 import { SpEvent, SpSocket } from './socket.js';
-import { MsockError, decodeText, encodeText, toBytes } from './util.js';
+import { MsockError, decodeText, encodeText, toBytes, wellFormed } from './util.js';
 
 const STATUS_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED',
   'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED',
@@ -14,6 +14,7 @@ const STATUS_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLIN
 const LATE_IDS_KEPT = 1024;
 const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;  // the hub socket's default kMaxRecvSize
 const MAX_REQUEST_ID = 0xffffffff;
+const MAX_TIMEOUT_MS = 0xffffffff;  // Event.timeoutMs is a uint32
 
 /**
  * The status codes a hub and its handlers answer with (absl / gRPC codes), by name:
@@ -51,16 +52,6 @@ export class HubError extends MsockError {
     /** The other side's text as sent. @type {string} */
     this.reason = text;
   }
-}
-
-/**
- * The string with each lone UTF-16 surrogate replaced by U+FFFD, as UTF-8 encoding does
- * (the hub's JSON parser refuses the \ud800 escapes JSON.stringify would write for them).
- */
-function wellFormed(text) {
-  if (typeof text.toWellFormed === 'function') return text.toWellFormed();
-  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-  return text.replace(lone, '\ufffd');
 }
 
 /** One message as the UTF-8 bytes of its JSON. */
@@ -294,7 +285,8 @@ export class RoomsClient extends SpSocket {
    * @param {string | Uint8Array | ArrayBuffer | ArrayBufferView} [payload=''] a string goes
    *   as `text`, bytes as base64 `payload`.
    * @param {{timeoutMs?: number, ns?: string, signal?: AbortSignal}} [options]
-   *   `timeoutMs` defaults to ackTimeoutMs; `ns` (default '/') is the namespace the hub's
+   *   `timeoutMs` defaults to ackTimeoutMs and travels with the event (a hub relaying it, as
+   *   for a service call, waits no longer); `ns` (default '/') is the namespace the hub's
    *   handler sees.
    * @returns {Promise<string | Uint8Array>} the answer ('' when empty). Rejects with a
    *   HubError carrying the handler's code and message (12 when the hub has no handler for
@@ -316,6 +308,11 @@ export class RoomsClient extends SpSocket {
       return Promise.reject(error);
     }
     this.stats.eventsOut++;
+    // The deadline travels with the event (Event.timeoutMs), so that a hub relaying it (a
+    // service call) waits no longer than this client does.
+    if (timeoutMs !== Infinity) {
+      event.timeoutMs = Math.min(Math.max(Math.ceil(timeoutMs), 1), MAX_TIMEOUT_MS);
+    }
     return this.request(`emit "${name}"`, timeoutMs, signal, (id) => ({
       event: { ...event, ack: id } }));
   }
@@ -343,14 +340,17 @@ export class RoomsClient extends SpSocket {
   /**
    * Sets the handler of the hub's events called `name` (replacing an earlier one; null
    * removes it). It gets `(payload, event)`: the payload (a string, or a Uint8Array for
-   * bytes that are not UTF-8) and {name, room, ns, wantsAck} (`room` is the room the hub
-   * sent it to, '' for a direct send). When the hub asked for an answer, the handler's
-   * return value is it: a string, bytes, or undefined/null for an empty answer; a returned
-   * promise is awaited. A handler that throws or rejects answers an error: code 13
-   * (INTERNAL) "handler threw: <message>", or the code and reason of a thrown HubError.
+   * bytes that are not UTF-8) and {name, room, ns, wantsAck, from, timeoutMs} (`room` is the
+   * room the hub sent it to, '' for a direct send; `from` the client the hub acts for, such
+   * as the caller of a service this client provides, '' for the hub itself; `timeoutMs` how
+   * long the sender waits for the answer, Infinity when it did not say). When the hub asked
+   * for an answer, the handler's return value is it: a string, bytes, or undefined/null for
+   * an empty answer; a returned promise is awaited. A handler that throws or rejects answers
+   * an error: code 13 (INTERNAL) "handler threw: <message>", or the code and reason of a
+   * thrown HubError.
    * @param {string} name
    * @param {((payload: string | Uint8Array, event: {name: string, room: string, ns: string,
-   *   wantsAck: boolean}) => any) | null} handler
+   *   wantsAck: boolean, from: string, timeoutMs: number}) => any) | null} handler
    * @returns {RoomsClient} this, for chaining.
    */
   on(name, handler) {
@@ -644,8 +644,10 @@ export class RoomsClient extends SpSocket {
       }
       return;
     }
+    const timeoutMs = Number(event.timeoutMs ?? 0);
     const info = { name, room: String(event.room ?? ''), ns: event.ns || '/',
-      wantsAck: ackId !== 0 };
+      wantsAck: ackId !== 0, from: String(event.from ?? ''),
+      timeoutMs: ackId !== 0 && timeoutMs > 0 ? timeoutMs : Infinity };
     new Promise((resolve) => resolve(handler(payload, info))).then(
       (value) => {
         if (ackId) this.answer(ws, ackId, value, null);

@@ -79,6 +79,16 @@ export function toBytes(body, what = 'body') {
     `not ${body === null ? 'null' : typeof body}`);
 }
 
+/**
+ * @internal The string with each lone UTF-16 surrogate replaced by U+FFFD, as UTF-8 encoding does
+ * (the hub's JSON parser refuses the \ud800 escapes JSON.stringify would write for them).
+ */
+export function wellFormed(text) {
+  if (typeof text.toWellFormed === 'function') return text.toWellFormed();
+  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+  return text.replace(lone, '\ufffd');
+}
+
 /** @internal Decodes bytes that must be valid UTF-8 (for text frames); null when they are not. */
 export function strictText(bytes) {
   try {

@@ -31,22 +31,12 @@
 #include <vector>
 
 #include "msock/msock.h"
+#include "peer_common.h"
 
 namespace {
 
-std::mutex out_mu;
-
-void Say(const std::string& line) {
-  std::lock_guard<std::mutex> l(out_mu);
-  std::printf("%s\n", line.c_str());
-  std::fflush(stdout);
-}
-
-[[noreturn]] void Die(const std::string& what, const absl::Status& s) {
-  std::fprintf(stderr, "rooms_hub_peer: %s: %s\n", what.c_str(),
-               s.ToString().c_str());
-  std::exit(1);
-}
+using msock_browser::Die;
+using msock_browser::Say;
 
 void SetUpHub(msock::Hub& hub) {
   auto guests = std::make_shared<std::atomic<int>>(0);
@@ -103,46 +93,16 @@ void SetUpHub(msock::Hub& hub) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string root;
-  int lifetime_s = 300;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--root") root = argv[i + 1];
-    if (flag == "--lifetime-s") lifetime_s = std::atoi(argv[i + 1]);
-  }
-  if (root.empty()) {
-    std::fprintf(stderr,
-                 "usage: rooms_hub_peer --root REPO [--lifetime-s S]\n");
-    return 2;
-  }
-  // The bound, whatever happens to the test driving it.
-  std::thread([lifetime_s] {
-    std::this_thread::sleep_for(std::chrono::seconds(lifetime_s));
-    std::fprintf(stderr, "rooms_hub_peer: lifetime of %d s is over\n",
-                 lifetime_s);
-    std::_Exit(3);
-  }).detach();
+  const std::string root =
+      msock_browser::StartPeer(argc, argv, "rooms_hub_peer");
 
   msock::HubOptions options;
   options.threads = 4;  // "slow" and "ask" hold one; the others go on
   msock::Hub hub(options);
   SetUpHub(hub);
-  absl::Status text = hub.Set(msock::opt::kWsText, true);
-  if (!text.ok()) Die("set ws-text", text);
-  absl::StatusOr<std::string> ws_url = hub.Listen("ws://127.0.0.1:0/hub");
-  if (!ws_url.ok()) Die("listen ws", ws_url.status());
-  absl::StatusOr<std::string> tcp_url = hub.Listen("tcp://127.0.0.1:0");
-  if (!tcp_url.ok()) Die("listen tcp", tcp_url.status());
-  absl::StatusOr<msock::Url> u = msock::ParseUrl(*ws_url);
-  if (!u.ok()) Die("parse " + *ws_url, u.status());
-  const std::string base = "ws://127.0.0.1:" + std::to_string(u->port);
   std::vector<std::unique_ptr<msock::StaticFiles>> files;
-  for (const char* dir : {"clients/js", "tests/browser"}) {
-    absl::StatusOr<std::unique_ptr<msock::StaticFiles>> f =
-        msock::StaticFiles::Serve(base + "/" + dir, root + "/" + dir);
-    if (!f.ok()) Die(std::string("serve ") + dir, f.status());
-    files.push_back(std::move(*f));
-  }
+  const auto [base, tcp_url] =
+      msock_browser::ListenForBrowsers(hub, root, files);
 
   msock::RoomsClientOptions watcher_options;
   watcher_options.want_id = "watcher";
@@ -153,13 +113,12 @@ int main(int argc, char** argv) {
                return std::string();
              });
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  absl::StatusOr<std::string> id = watcher.Connect(*tcp_url, deadline);
-  if (!id.ok()) Die("watcher connect " + *tcp_url, id.status());
+  absl::StatusOr<std::string> id = watcher.Connect(tcp_url, deadline);
+  if (!id.ok()) Die("watcher connect " + tcp_url, id.status());
   absl::Status joined = watcher.Join("chat", deadline);
   if (!joined.ok()) Die("watcher join chat", joined);
 
-  Say("ready " + base + "/hub http" + base.substr(2) +
-      "/tests/browser/rooms_page.html");
+  Say(msock_browser::ReadyLine(base, "rooms_page.html"));
   // Serves until the test closes our stdin (or the lifetime thread ends us).
   while (std::fgetc(stdin) != EOF) {
   }
