@@ -279,8 +279,8 @@ TEST_P(TopicsTest, RandomConcurrentChangesConverge) {
   ASSERT_TRUE(host_->Create("list", TopicType::kList).ok());
   ASSERT_TRUE(host_->Create("tags", TopicType::kSet).ok());
   const std::vector<std::string> names = {"count", "list", "tags"};
-  constexpr int kClients = 4;
-  constexpr int kActions = 150;
+  constexpr int kClients = 8;
+  constexpr int kActions = 250;
   for (int i = 0; i < kClients; ++i) {
     Peer& p = NewPeer();
     for (const auto& n : names)
