@@ -1,8 +1,9 @@
-// tests/browser/hub_runner.mjs: what the browser tests against an msock::Hub peer share
-// (run_rooms.mjs, run_topics.mjs): options, the peer process (its stdout lines, waits with a
-// deadline, stdin commands), headless chromium with N pages in separate contexts, and the
-// step loop that prints one line per step and "<title>: N passed, N failed". Exit 0 when all
-// passed, 1 otherwise, 2 for setup. Every wait has a deadline; nothing sleeps.
+// tests/browser/hub_runner.mjs: what the browser tests of msock programs share (run_rooms.mjs,
+// run_topics.mjs against hub peers; run_inspector.mjs, run_todo.mjs against `msock hub` and
+// `todo serve`): options, a program's process (its stdout lines, waits with a deadline, stdin
+// commands, running one to its end), headless chromium with N pages in separate contexts,
+// and the step loop that prints one line per step and "<title>: N passed, N failed". Exit 0
+// when all passed, 1 otherwise, 2 for setup. Every wait has a deadline; nothing sleeps.
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,22 +25,23 @@ function setupFailure(script, message) {
   process.exit(2);
 }
 
-function parseOptions(script, peerName) {
+/** Options: --<binFlag> (the program under test), --root, --chromium, --timeout-s, --only. */
+function parseOptions(script, binFlag, binName) {
   let values;
   try {
     ({ values } = parseArgs({ options: {
-      peer: { type: 'string' },
+      [binFlag]: { type: 'string' },
       root: { type: 'string' },
       chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
       'timeout-s': { type: 'string', default: process.env.MSOCK_BROWSER_TIMEOUT_S ?? '120' },
       only: { type: 'string' },
     } }));
   } catch (error) {
-    setupFailure(script, `${error.message}\nusage: node ${script} --peer PATH --root REPO ` +
-      '[--chromium PATH] [--timeout-s N] [--only step,step]');
+    setupFailure(script, `${error.message}\nusage: node ${script} --${binFlag} PATH --root ` +
+      'REPO [--chromium PATH] [--timeout-s N] [--only step,step]');
   }
-  if (!values.peer || !existsSync(values.peer)) {
-    setupFailure(script, `--peer must name the built ${peerName}, got ${values.peer}`);
+  if (!values[binFlag] || !existsSync(values[binFlag])) {
+    setupFailure(script, `--${binFlag} must name the built ${binName}, got ${values[binFlag]}`);
   }
   if (!values.root || !existsSync(path.join(values.root, 'clients/js/rooms.js'))) {
     setupFailure(script, `--root must name the repository (with clients/js/rooms.js), got ` +
@@ -50,7 +52,8 @@ function parseOptions(script, peerName) {
   }
   const timeoutS = Number(values['timeout-s']);
   if (!(timeoutS > 0)) setupFailure(script, '--timeout-s must be a positive number');
-  return { ...values, timeoutS, only: values.only?.split(',') ?? null };
+  return { ...values, bin: values[binFlag], root: path.resolve(values.root), timeoutS,
+    only: values.only?.split(',') ?? null };
 }
 
 export function check(condition, message) {
@@ -85,6 +88,7 @@ export class Peer {
     });
     this.child.stderr.on('data', (data) => {
       this.stderr += data;
+      this.changed();
     });
     this.child.on('exit', (code, signal) => {
       this.exit = { code, signal };
@@ -139,6 +143,27 @@ export class Peer {
       `answer to "${text}"`);
   }
 
+  /** Resolves with the exit ({code, signal}) within timeoutMs. */
+  exited(timeoutMs = 10000) {
+    return this.until(() => this.exit, timeoutMs, 'peer exit').catch((error) => {
+      if (this.exit) return this.exit;
+      throw error;
+    });
+  }
+
+  /**
+   * Ends a program that runs until SIGTERM: sends it (unless it has exited), waits for the exit
+   * and resolves with it ({code, signal}); SIGKILL after timeoutMs.
+   */
+  async terminate(timeoutMs = 5000) {
+    if (this.exit === null) this.child.kill('SIGTERM');
+    try {
+      return await this.exited(timeoutMs);
+    } finally {
+      this.kill();
+    }
+  }
+
   /** Ends the peer: closing its stdin asks it to close the hub and exit. */
   stop() {
     this.child.stdin.end();
@@ -149,24 +174,41 @@ export class Peer {
   }
 }
 
+/** Runs `file args` to its end: {code, signal, lines, stderr}; rejects after timeoutMs. */
+export async function runToEnd(file, args, timeoutMs = 10000) {
+  const program = new Peer(file, args);
+  program.stop();  // no input
+  try {
+    const exit = await program.exited(timeoutMs);
+    return { ...exit, lines: program.lines, stderr: program.stderr };
+  } finally {
+    program.kill();
+  }
+}
+
 /**
- * Runs a browser test: starts the peer (it prints "ready HUB-URL PAGE-URL"), opens the page
- * in each of `pageNames` (separate browser contexts) and waits for `window[ready]` (or
- * `window[loadError]`), then runs `steps` ([name, async (state) => detail]) in order with
- * state {peer, hubUrl, <page name>: page}.
+ * Runs a browser test: `start(options)` starts the program(s) under test and returns
+ * {pageUrl, state, stop}; the page is opened in each of `pageNames` (separate browser
+ * contexts) and `ready(page, name)` awaited; then `steps` ([name, async (state) => detail])
+ * run in order with state {...state, <page name>: page}; then `stop()` (its failure fails the
+ * run). Options: --<binFlag> PATH (options.bin), --root, --chromium, --timeout-s, --only.
  */
-export async function runHubTest({ script, title, peerName, pageNames, ready, loadError,
-  steps }) {
-  const options = parseOptions(script, peerName);
+export async function runBrowserTest({ script, title, binFlag, binName, pageNames, start,
+  ready, steps }) {
+  const options = parseOptions(script, binFlag, binName);
   let browser = null;
-  let peer = null;
+  let started = null;
   let finishing = false;
   const finish = async (code, line) => {
     if (finishing) return;
     finishing = true;
-    peer?.kill();
+    try {
+      await within(10000, Promise.resolve(started?.stop()), 'stopping');
+    } catch (error) {
+      log(`FAIL ${error.message}`);
+      code = 1;
+    }
     await Promise.race([browser?.close(), new Promise((r) => setTimeout(r, 5000))]);
-    if (peer?.stderr) log(`peer stderr:\n${peer.stderr.trimEnd()}`);
     console.log(line);
     process.exit(code);
   };
@@ -183,13 +225,7 @@ export async function runHubTest({ script, title, peerName, pageNames, ready, lo
       finish(1, `${title}: 0 passed, 1 failed`);
     }, options.timeoutS * 1000);
 
-    peer = new Peer(options.peer, ['--root', path.resolve(options.root), '--lifetime-s',
-      String(Math.ceil(options.timeoutS) + 30)]);
-    const readyLine = await peer.until(() => peer.lines.find((l) => l.startsWith('ready ')),
-      10000, 'peer ready line');
-    const [, hubUrl, pageUrl] = readyLine.split(' ');
-    log(`hub ${hubUrl}, page ${pageUrl}`);
-
+    started = await start(options);
     browser = await chromium.launch({ executablePath: options.chromium, headless: true,
       args: CHROMIUM_ARGS, timeout: 30000 });
     log(`chromium ${browser.version()} (${options.chromium})`);
@@ -203,28 +239,25 @@ export async function runHubTest({ script, title, peerName, pageNames, ready, lo
         }
       });
       page.on('pageerror', (error) => log(`  [page ${name} exception] ${error.message}`));
-      await page.goto(pageUrl, { timeout: 15000 });
-      await page.waitForFunction(([r, e]) => window[r] || window[e], [ready, loadError],
-        { timeout: 15000 });
-      const failure = await page.evaluate((e) => window[e], loadError);
-      if (failure) throw new Error(`page ${name} failed to load the client: ${failure}`);
+      await page.goto(started.pageUrl, { timeout: 15000 });
+      await within(15000, ready(page, name), `page ${name} ready`);
       pages[name] = page;
     }
-    log(`pages ${pageNames.join(' and ')} ready`);
+    log(pageNames.length > 1 ? `pages ${pageNames.join(' and ')} ready` : 'page ready');
 
-    const state = { ...pages, peer, hubUrl };
+    const state = { ...started.state, ...pages };
     let passed = 0;
     let failed = 0;
     for (const [name, run] of steps) {
       if (options.only && !options.only.includes(name)) continue;
-      const start = Date.now();
+      const begin = Date.now();
       try {
         const detail = await within(STEP_DEADLINE_MS, run(state), name);
         passed++;
-        log(`ok   ${name} (${Date.now() - start} ms) ${detail ?? ''}`);
+        log(`ok   ${name} (${Date.now() - begin} ms) ${detail ?? ''}`);
       } catch (error) {
         failed++;
-        log(`FAIL ${name} (${Date.now() - start} ms) ${error?.message ?? error}`);
+        log(`FAIL ${name} (${Date.now() - begin} ms) ${error?.message ?? error}`);
       }
     }
     log(`done in ${((Date.now() - startedAt) / 1000).toFixed(2)} s`);
@@ -234,4 +267,38 @@ export async function runHubTest({ script, title, peerName, pageNames, ready, lo
     log(`FAIL ${error.stack ?? error}`);
     await finish(1, `${title}: 0 passed, 1 failed`);
   }
+}
+
+/**
+ * Runs a browser test against a hub peer: starts the peer (it prints "ready HUB-URL
+ * PAGE-URL"), opens the page in each of `pageNames` and waits for `window[ready]` (or
+ * `window[loadError]`), then runs `steps` with state {peer, hubUrl, <page name>: page}.
+ */
+export function runHubTest({ script, title, peerName, pageNames, ready, loadError, steps }) {
+  return runBrowserTest({ script, title, binFlag: 'peer', binName: peerName, pageNames, steps,
+    start: async (options) => {
+      const peer = new Peer(options.bin, ['--root', options.root, '--lifetime-s',
+        String(Math.ceil(options.timeoutS) + 30)]);
+      const stop = () => {
+        peer.kill();
+        if (peer.stderr) log(`peer stderr:\n${peer.stderr.trimEnd()}`);
+      };
+      try {
+        const readyLine = await peer.until(() => peer.lines.find((l) =>
+          l.startsWith('ready ')), 10000, 'peer ready line');
+        const [, hubUrl, pageUrl] = readyLine.split(' ');
+        log(`hub ${hubUrl}, page ${pageUrl}`);
+        return { pageUrl, state: { peer, hubUrl }, stop };
+      } catch (error) {
+        stop();
+        throw error;
+      }
+    },
+    ready: async (page, name) => {
+      await page.waitForFunction(([r, e]) => window[r] || window[e], [ready, loadError],
+        { timeout: 15000 });
+      const failure = await page.evaluate((e) => window[e], loadError);
+      if (failure) throw new Error(`page ${name} failed to load the client: ${failure}`);
+    },
+  });
 }
