@@ -55,6 +55,7 @@ struct TopicHost::Impl {
   // Sends a coalesced topic's buffered changes as one update (no-op if none).
   void FlushLocked(const std::string& topic);
 
+  static constexpr size_t kMaxCoalesced = 1024;  // changes held per topic
   struct Coalescer {
     absl::Duration interval;
     uint64_t base = 0;  // the version the buffered changes apply to

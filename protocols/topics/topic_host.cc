@@ -375,6 +375,10 @@ void TopicHost::Impl::Publish(Update u) {
   Coalescer& co = it->second;
   if (co.buffered.empty()) co.base = u.version() - 1;
   for (auto& c : *u.mutable_changes()) co.buffered.push_back(std::move(c));
+  if (co.buffered.size() >= kMaxCoalesced) {  // bounded: send what we have
+    FlushLocked(u.topic());  // a timer already set then finds nothing
+    return;
+  }
   if (co.armed) return;
   co.armed = true;
   std::weak_ptr<Impl> weak = self;

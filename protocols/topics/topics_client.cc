@@ -1,6 +1,7 @@
 // TopicsClient: the client side of topics on a RoomsClient. Requests are
-// rooms events "_topics/..." with an ack (JSON payloads); updates arrive as the
-// event "_topics/update". The replicas (ReplicaSet) sit under mu; user
+// rooms events "_topics/..." with an ack (binary protobuf payloads; the hub
+// answers a JSON client in JSON); updates arrive as the event
+// "_topics/update". The replicas (ReplicaSet) sit under mu; user
 // callbacks run after mu is released, on the RoomsClient's handler thread
 // (updates) or callback thread (verdicts, resyncs).
 #include <future>
@@ -57,7 +58,6 @@ struct TopicsClient::Impl : std::enable_shared_from_this<TopicsClient::Impl> {
     if (resync) Resync(u.topic());
   }
 
-  // Asks for a fresh snapshot of `topic` (already a member of its room).
   // Asks for a fresh snapshot of `topic` (one request in flight per topic).
   // An answer lost to a full queue times out and is asked for again; after a
   // reconnect every topic is asked for (the hub forgot the subscriptions).

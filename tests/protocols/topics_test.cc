@@ -270,6 +270,13 @@ TEST_P(TopicsTest, CoalescedTopicSendsFewerMergedUpdates) {
   Peer& late = NewPeer();
   ASSERT_TRUE(late.topics->Subscribe("pos", Deadline(5)).ok());
   EXPECT_EQ(late.topics->Value("pos").value(), "1001");
+  // A long burst goes out in bounded pieces (at most 1024 changes held).
+  for (int i = 0; i < 3; ++i) {
+    std::vector<Change> burst(1000, changes::Add("pos", 1));
+    ASSERT_TRUE(host_->Apply(burst).ok());
+  }
+  EXPECT_TRUE(Converged(p, "pos"));
+  EXPECT_EQ(p.topics->Value("pos").value(), "4001");
 }
 
 // Several clients make random concurrent changes to a counter, a list and a
