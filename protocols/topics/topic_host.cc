@@ -341,16 +341,17 @@ absl::StatusOr<Applied> TopicHost::Impl::ApplyLocked(const std::string& client,
     ++rec.version;
     (*applied.mutable_versions())[name] = rec.version;
   }
-  std::vector<std::pair<std::string, tp::TopicRecord>> writes = work;
-  if (absl::Status st = store->Commit(std::move(writes)); !st.ok()) {
+  std::vector<std::pair<std::string, uint64_t>> touched;  // name, version
+  for (const auto& [name, rec] : work) touched.emplace_back(name, rec.version);
+  if (absl::Status st = store->Commit(std::move(work)); !st.ok()) {
     refused++;
     return st;
   }
   actions++;
-  for (const auto& [name, rec] : work) {
+  for (const auto& [name, version] : touched) {
     Update u;
     u.set_topic(name);
-    u.set_version(rec.version);
+    u.set_version(version);
     u.set_action(action.id());
     u.set_origin(client);
     for (const auto& c : action.changes()) {
@@ -358,7 +359,7 @@ absl::StatusOr<Applied> TopicHost::Impl::ApplyLocked(const std::string& client,
     }
     auto h = histories.find(name);
     if (h != histories.end()) {
-      h->second.Record(rec.version, client,
+      h->second.Record(version, client,
                        {u.changes().begin(), u.changes().end()});
     }
     Publish(std::move(u));
