@@ -96,10 +96,18 @@ bool ReplicaSet::OnSnapshot(const pb::Snapshot& snap, Events* events) {
   Recompute(snap.topic(), r);
   if (events)
     events->push_back(MakeEvent(TopicEvent::Kind::kSnapshot, snap.topic(), r));
+  const uint64_t told = std::exchange(r.told, 0);
   bool whole = true;
   for (auto& [version, u] : held) {
     if (version <= r.version) continue;
     if (!whole || OnUpdate(u, "", events)) whole = false;
+  }
+  if (whole && r.version < told) {
+    // The hub named a newer version while this snapshot was on its way, and
+    // the updates up to it were lost: no later update may come to show the
+    // gap, so ask again (once: `told` is spent).
+    r.ready = false;
+    whole = false;
   }
   return whole;
 }
@@ -118,13 +126,18 @@ bool ReplicaSet::OnUpdate(const pb::Update& u, const std::string& self,
     return false;
   }
   if (u.changes_size() == 0) {  // a version notice: resync if behind
-    if (!r.ready || u.version() <= r.version) return false;
+    if (!r.ready) {  // the snapshot on its way may be older than this
+      r.told = std::max(r.told, u.version());
+      return false;
+    }
+    if (u.version() <= r.version) return false;
     r.ready = false;
     return true;
   }
   const uint64_t base = u.has_base() ? u.base() : u.version() - 1;
   if (!r.ready || base != r.version) {
     if (r.ready && u.version() <= r.version) return false;  // old news
+    r.told = std::max(r.told, u.version());  // even if not held below
     if (r.buffered.size() < kMaxBuffered) r.buffered[u.version()] = u;
     const bool gap = r.ready;
     r.ready = false;

@@ -73,6 +73,7 @@ class ReplicaSet {
     uint64_t version = 0;
     Value shown;
     std::map<uint64_t, pb::Update> buffered;  // by version, while not ready
+    uint64_t told = 0;  // the newest version the hub named while not ready
   };
   struct PendingAction {
     std::string id;

@@ -309,6 +309,27 @@ TEST(TopicReplicaTest, GapAsksForResyncAndSnapshotCatchesUp) {
   EXPECT_EQ(rs.Version("n").value(), 3u);
 }
 
+TEST(TopicReplicaTest, NoticeDuringResyncAsksAgainWhenSnapshotIsOlder) {
+  ReplicaSet rs;
+  rs.Expect("n");
+  ASSERT_TRUE(rs.OnSnapshot(Snap("n", "int", "0", 0), nullptr));
+  // A gap starts a resync; while it runs the hub's updates 3..9 are lost and
+  // only a version notice for 9 arrives (no update will follow it).
+  EXPECT_TRUE(rs.OnUpdate(Up("n", 2, "a", "b", R"({"type":"add","value":1})"),
+                          "me", nullptr));
+  pb::Update notice;
+  notice.set_topic("n");
+  notice.set_version(9);
+  EXPECT_FALSE(rs.OnUpdate(notice, "me", nullptr));
+  // The snapshot was taken at 2, before the notice: not whole, ask again.
+  EXPECT_FALSE(rs.OnSnapshot(Snap("n", "int", "2", 2), nullptr));
+  EXPECT_FALSE(rs.Ready("n"));
+  // The next snapshot is current, and the notice is spent.
+  EXPECT_TRUE(rs.OnSnapshot(Snap("n", "int", "9", 9), nullptr));
+  EXPECT_EQ(rs.Version("n").value(), 9u);
+  EXPECT_TRUE(rs.Ready("n"));
+}
+
 TEST(TopicReplicaTest, LocallyInvalidActionIsNotSent) {
   ReplicaSet rs;
   rs.Expect("s");
