@@ -88,12 +88,12 @@ struct QueueServerOptions {
   size_t max_queue = 100000;    // entries per node: a post to a full one
                                 // skips that node, reported in the answer
   size_t max_list_members = 1000;
-  size_t max_nodes = 100;  // per user
+  size_t max_nodes = 100;   // per user
   size_t max_aliases = 16;  // per user
   size_t max_name = 128;    // user, node, alias and list names (bytes)
   // Time.
-  absl::Duration max_ttl = absl::Hours(24 * 30);     // and the default TTL
-  absl::Duration dedupe_window = absl::Hours(24);    // Post::client_id memory
+  absl::Duration max_ttl = absl::Hours(24 * 30);      // and the default TTL
+  absl::Duration dedupe_window = absl::Hours(24);     // Post::client_id memory
   absl::Duration node_expiry = absl::Hours(24 * 90);  // idle nodes removed
   absl::Duration cleanup_interval = absl::Minutes(1);
   // A connection that has not logged in (or registered) by then is closed.
@@ -107,13 +107,13 @@ struct QueueServerOptions {
 
 // Counters of a QueueServer.
 struct QueueStats {
-  uint64_t posts = 0;          // posts stored (duplicates not counted)
-  uint64_t duplicates = 0;     // posts answered from the dedupe memory
-  uint64_t deliveries = 0;     // deliver events sent (redeliveries included)
-  uint64_t redeliveries = 0;   // of which after a timeout or nack
-  uint64_t acks = 0;           // entries removed by acks
-  uint64_t dead = 0;           // entries moved to the dead letters
-  uint64_t expired = 0;        // entries removed past their TTL
+  uint64_t posts = 0;           // posts stored (duplicates not counted)
+  uint64_t duplicates = 0;      // posts answered from the dedupe memory
+  uint64_t deliveries = 0;      // deliver events sent (redeliveries included)
+  uint64_t redeliveries = 0;    // of which after a timeout or nack
+  uint64_t acks = 0;            // entries removed by acks
+  uint64_t dead = 0;            // entries moved to the dead letters
+  uint64_t expired = 0;         // entries removed past their TTL
   uint64_t refused_logins = 0;  // wrong secret or unknown node
   uint64_t refused_posts = 0;   // refused whole (bounds, no recipients, ...)
   uint64_t full_queues = 0;     // recipients skipped: their queue was full
@@ -195,8 +195,7 @@ class MSOCK_EXPORT QueueClient {
 
   // Dials the server and waits for the hub's welcome. Errors as
   // RoomsClient::Connect.
-  [[nodiscard]] absl::Status Connect(std::string_view url,
-                                     absl::Time deadline);
+  [[nodiscard]] absl::Status Connect(std::string_view url, absl::Time deadline);
   // Registers `user` with its first node, or adds `node` to an existing user
   // (then `proof_node` / `proof_secret` name one of its nodes, unless this
   // connection is logged in as that user). Returns the node's secret.

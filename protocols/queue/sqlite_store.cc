@@ -1,0 +1,299 @@
+// sqlite_store.h: the writer thread, group commit and the schema. Each batch
+// is one BEGIN IMMEDIATE ... COMMIT; with synchronous=FULL in WAL mode the
+// COMMIT returns once the log is fsync'd, and only then do the operations'
+// `done` run.
+#include "protocols/queue/sqlite_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace msock::internal::queue {
+namespace {
+
+constexpr size_t kMaxBatch = 4096;     // operations per transaction
+constexpr size_t kMaxWaiting = 65536;  // operations queued: beyond, refused
+
+// AUTOINCREMENT: message ids never go down or repeat, even after the newest
+// message is deleted and the server restarts (sqlite_sequence keeps the top).
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS users(
+  uid TEXT PRIMARY KEY, created_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS nodes(
+  uid TEXT NOT NULL, node TEXT NOT NULL, secret TEXT NOT NULL,
+  seen_ms INTEGER NOT NULL, PRIMARY KEY(uid, node)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aliases(
+  alias TEXT PRIMARY KEY, uid TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aliases_by_uid ON aliases(uid);
+CREATE TABLE IF NOT EXISTS lists(
+  list TEXT NOT NULL, uid TEXT NOT NULL, PRIMARY KEY(list, uid)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, from_uid TEXT NOT NULL,
+  from_node TEXT NOT NULL, body BLOB, meta BLOB, dest TEXT,
+  single INTEGER NOT NULL, posted_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL, kind TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages(expires_ms)
+  WHERE expires_ms > 0;
+CREATE TABLE IF NOT EXISTS queue(
+  uid TEXT NOT NULL, node TEXT NOT NULL, id INTEGER NOT NULL,
+  attempts INTEGER NOT NULL, PRIMARY KEY(uid, node, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS queue_by_id ON queue(id);
+CREATE TABLE IF NOT EXISTS posts(
+  uid TEXT NOT NULL, cid TEXT NOT NULL, id INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL, PRIMARY KEY(uid, cid)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS posts_by_time ON posts(at_ms);
+CREATE TABLE IF NOT EXISTS dead(
+  uid TEXT NOT NULL, node TEXT NOT NULL, id INTEGER NOT NULL,
+  reason TEXT NOT NULL, at_ms INTEGER NOT NULL,
+  PRIMARY KEY(uid, node, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dead_by_id ON dead(id);
+)sql";
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<QueueStore>> OpenSqliteStore(
+    const QueueServerOptions& options) {
+  absl::StatusOr<std::unique_ptr<Db>> db =
+      Db::Open(options.db_path, options.fsync);
+  if (!db.ok()) return db.status();
+  auto store = std::make_unique<SqliteStore>(options, std::move(*db));
+  absl::Status st = store->Init();
+  if (!st.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("queue store \"", options.db_path, "\": ", st.message()));
+  }
+  return store;
+}
+
+SqliteStore::SqliteStore(const QueueServerOptions& opts, std::unique_ptr<Db> db)
+    : opts_(opts), db_(std::move(db)) {}
+
+SqliteStore::~SqliteStore() { Close(); }
+
+absl::Status SqliteStore::Init() {
+  absl::Status st = db_->Exec(kSchema);
+  if (!st.ok()) return st;
+  writer_ = std::thread([this] { Loop(); });
+  return absl::OkStatus();
+}
+
+template <typename T>
+void SqliteStore::Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done) {
+  auto out = std::make_shared<absl::StatusOr<T>>(absl::UnknownError("not run"));
+  Task task;
+  task.run = [fn = std::move(fn), out](Db& db) {
+    *out = fn(db);
+    return out->ok();
+  };
+  task.after = [done = std::move(done), out](absl::Status commit) {
+    if (!done) return;
+    if (!commit.ok() && out->ok()) {
+      done(std::move(commit));
+    } else {
+      done(std::move(*out));
+    }
+  };
+  Submit(std::move(task));
+}
+
+void SqliteStore::Submit(Task task) {
+  absl::Status refused;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) {
+      refused = absl::CancelledError("queue store: closed");
+    } else if (tasks_.size() >= kMaxWaiting) {
+      refused = absl::UnavailableError(
+          "queue store: overloaded (too many operations waiting for a commit)");
+    } else {
+      tasks_.push_back(std::move(task));
+      if (tasks_.size() == 1) cv_.notify_one();
+      return;
+    }
+  }
+  task.after(refused);
+}
+
+void SqliteStore::Loop() {
+  std::vector<Task> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return closing_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;  // closing, nothing left
+      if (opts_.commit_delay > absl::ZeroDuration() &&
+          tasks_.size() < kMaxBatch && !closing_) {
+        cv_.wait_for(lock, absl::ToChronoNanoseconds(opts_.commit_delay),
+                     [&] { return closing_ || tasks_.size() >= kMaxBatch; });
+      }
+      const size_t n = std::min(tasks_.size(), kMaxBatch);
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(tasks_.front()));
+        tasks_.pop_front();
+      }
+    }
+    RunBatch(batch);
+    batch.clear();
+  }
+}
+
+void SqliteStore::RunBatch(std::vector<Task>& batch) {
+  Db& db = *db_;
+  absl::Status st = db.Exec("BEGIN IMMEDIATE");
+  if (st.ok()) {
+    for (Task& t : batch) {
+      if (!db.Exec("SAVEPOINT op").ok()) {
+        lengths_.clear();
+        continue;
+      }
+      bool ok = t.run(db);
+      if (!ok) {
+        (void)db.Exec("ROLLBACK TO op");
+        lengths_.clear();  // counted again from the table
+      }
+      (void)db.Exec("RELEASE op");
+    }
+    st = db.Exec("COMMIT");
+    if (!st.ok()) {
+      (void)db.Exec("ROLLBACK");
+      lengths_.clear();
+    }
+  }
+  if (st.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.commits++;
+    stats_.ops += batch.size();
+  }
+  for (Task& t : batch) t.after(st);
+}
+
+StoreStats SqliteStore::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+void SqliteStore::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) {
+    writer_.join();
+  }
+}
+
+void SqliteStore::Register(RegisterRequest req, Done<RegisterResult> done) {
+  Do<RegisterResult>(
+      [this, req = std::move(req)](Db& db) { return DoRegister(db, req); },
+      std::move(done));
+}
+
+void SqliteStore::Post(PostRequest req, Done<PostOutcome> done) {
+  Do<PostOutcome>(
+      [this, req = std::move(req)](Db& db) { return DoPost(db, req); },
+      std::move(done));
+}
+
+void SqliteStore::Ack(NodeKey node, std::vector<uint64_t> ids,
+                      Done<AckOutcome> done) {
+  Do<AckOutcome>([this, node = std::move(node), ids = std::move(ids)](
+                     Db& db) { return DoAck(db, node, ids); },
+                 std::move(done));
+}
+
+void SqliteStore::EditList(std::string user, std::string list, std::string op,
+                           std::string member, int64_t now_ms,
+                           Done<ListOutcome> done) {
+  Do<ListOutcome>(
+      [=, this](Db& db) {
+        return DoEditList(db, user, list, op, member, now_ms);
+      },
+      std::move(done));
+}
+
+void SqliteStore::Login(NodeKey node, std::string secret, int64_t now_ms,
+                        Done<uint64_t> done) {
+  Do<uint64_t>([=, this](Db& db) { return DoLogin(db, node, secret, now_ms); },
+               std::move(done));
+}
+
+void SqliteStore::Attempt(NodeKey node, uint64_t id, uint32_t attempts) {
+  Do<bool>(
+      [=](Db& db) -> absl::StatusOr<bool> {
+        absl::StatusOr<Stmt> s = db.Prepare(
+            "UPDATE queue SET attempts=?4 WHERE uid=?1 AND node=?2 AND id=?3");
+        if (!s.ok()) return s.status();
+        absl::Status st = s->Bind(1, node.first)
+                              .Bind(2, node.second)
+                              .Bind(3, static_cast<int64_t>(id))
+                              .Bind(4, static_cast<int64_t>(attempts))
+                              .Run();
+        if (!st.ok()) return st;
+        return true;
+      },
+      nullptr);
+}
+
+void SqliteStore::Dead(NodeKey node, uint64_t id, std::string reason,
+                       int64_t now_ms, Done<Fanout> done) {
+  Do<Fanout>([=, this](Db& db) { return DoDead(db, node, id, reason, now_ms); },
+             std::move(done));
+}
+
+void SqliteStore::Load(NodeKey node, uint64_t after, size_t limit,
+                       int64_t now_ms, Done<LoadResult> done) {
+  Do<LoadResult>(
+      [=, this](Db& db) { return DoLoad(db, node, after, limit, now_ms); },
+      std::move(done));
+}
+
+void SqliteStore::SetAliases(std::string user, std::vector<std::string> aliases,
+                             Done<std::vector<std::string>> done) {
+  Do<std::vector<std::string>>(
+      [=, this](Db& db) { return DoSetAliases(db, user, aliases); },
+      std::move(done));
+}
+
+void SqliteStore::DeadLetters(std::string user, bool purge, size_t limit,
+                              Done<std::vector<DeadLetter>> done) {
+  Do<std::vector<DeadLetter>>(
+      [=, this](Db& db) { return DoDeadLetters(db, user, purge, limit); },
+      std::move(done));
+}
+
+void SqliteStore::Pending(NodeKey node, size_t limit,
+                          Done<std::vector<uint64_t>> done) {
+  Do<std::vector<uint64_t>>(
+      [=](Db& db) -> absl::StatusOr<std::vector<uint64_t>> {
+        absl::StatusOr<Stmt> s = db.Prepare(
+            "SELECT id FROM queue WHERE uid=?1 AND node=?2 ORDER BY id "
+            "LIMIT ?3");
+        if (!s.ok()) return s.status();
+        s->Bind(1, node.first)
+            .Bind(2, node.second)
+            .Bind(3, static_cast<int64_t>(limit));
+        std::vector<uint64_t> ids;
+        for (;;) {
+          absl::StatusOr<bool> row = s->Step();
+          if (!row.ok()) return row.status();
+          if (!*row) return ids;
+          ids.push_back(static_cast<uint64_t>(s->Int(0)));
+        }
+      },
+      std::move(done));
+}
+
+void SqliteStore::Cleanup(int64_t now_ms, int64_t dedupe_before_ms,
+                          int64_t idle_before_ms, std::vector<NodeKey> active,
+                          Done<CleanupOutcome> done) {
+  Do<CleanupOutcome>(
+      [=, this](Db& db) {
+        return DoCleanup(db, now_ms, dedupe_before_ms, idle_before_ms, active);
+      },
+      std::move(done));
+}
+
+}  // namespace msock::internal::queue

@@ -1,0 +1,122 @@
+// SqliteStore: the QueueStore on one SQLite file in WAL mode. One writer
+// thread owns the connection; it takes every operation submitted while the
+// previous commit ran and runs them in one transaction, each inside its own
+// savepoint (a failing operation rolls back alone), then commits once and
+// completes them in order (group commit). The operations' SQL lives in
+// sqlite_messages.cc (posts, acks, loads) and sqlite_registry.cc (users,
+// nodes, aliases, lists).
+#ifndef MSOCK_PROTOCOLS_QUEUE_SQLITE_STORE_H_
+#define MSOCK_PROTOCOLS_QUEUE_SQLITE_STORE_H_
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "protocols/queue/sqlite_db.h"
+#include "protocols/queue/store.h"
+
+namespace msock::internal::queue {
+
+class SqliteStore final : public QueueStore {
+ public:
+  SqliteStore(const QueueServerOptions& opts, std::unique_ptr<Db> db);
+  ~SqliteStore() override;
+  absl::Status Init();  // schema; before the thread starts
+
+  void Register(RegisterRequest req, Done<RegisterResult> done) override;
+  void Login(NodeKey node, std::string secret, int64_t now_ms,
+             Done<uint64_t> done) override;
+  void Post(PostRequest req, Done<PostOutcome> done) override;
+  void Ack(NodeKey node, std::vector<uint64_t> ids,
+           Done<AckOutcome> done) override;
+  void Attempt(NodeKey node, uint64_t id, uint32_t attempts) override;
+  void Dead(NodeKey node, uint64_t id, std::string reason, int64_t now_ms,
+            Done<Fanout> done) override;
+  void Load(NodeKey node, uint64_t after, size_t limit, int64_t now_ms,
+            Done<LoadResult> done) override;
+  void SetAliases(std::string user, std::vector<std::string> aliases,
+                  Done<std::vector<std::string>> done) override;
+  void EditList(std::string user, std::string list, std::string op,
+                std::string member, int64_t now_ms,
+                Done<ListOutcome> done) override;
+  void DeadLetters(std::string user, bool purge, size_t limit,
+                   Done<std::vector<DeadLetter>> done) override;
+  void Pending(NodeKey node, size_t limit,
+               Done<std::vector<uint64_t>> done) override;
+  void Cleanup(int64_t now_ms, int64_t dedupe_before_ms, int64_t idle_before_ms,
+               std::vector<NodeKey> active, Done<CleanupOutcome> done) override;
+  StoreStats stats() const override;
+  void Close() override;
+
+ private:
+  struct Task {
+    std::function<bool(Db&)> run;             // false: roll it back
+    std::function<void(absl::Status)> after;  // the commit's status
+  };
+  // Runs `fn` on the writer thread; `done` gets its result once committed.
+  template <typename T>
+  void Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done);
+  void Submit(Task task);
+  void Loop();
+  void RunBatch(std::vector<Task>& batch);
+
+  // Writer-thread helpers (sqlite_messages.cc, sqlite_registry.cc).
+  absl::StatusOr<PostOutcome> DoPost(Db& db, const PostRequest& req);
+  absl::StatusOr<std::vector<NodeKey>> NodesOf(Db& db, const std::string& user);
+  absl::StatusOr<bool> UserExists(Db& db, const std::string& user);
+  absl::StatusOr<uint64_t> QueueLength(Db& db, const NodeKey& node);
+  // Inserts a message and its entries for `nodes`; returns the fan-out.
+  absl::StatusOr<Fanout> Insert(Db& db, StoredMessage msg,
+                                std::vector<NodeKey> nodes);
+  absl::Status DropIfUnused(Db& db, uint64_t id);
+  absl::StatusOr<AckOutcome> DoAck(Db& db, const NodeKey& node,
+                                   const std::vector<uint64_t>& ids);
+  absl::StatusOr<LoadResult> DoLoad(Db& db, const NodeKey& node, uint64_t after,
+                                    size_t limit, int64_t now_ms);
+  absl::StatusOr<Fanout> DoDead(Db& db, const NodeKey& node, uint64_t id,
+                                const std::string& reason, int64_t now_ms);
+  absl::StatusOr<std::vector<DeadLetter>> DoDeadLetters(Db& db,
+                                                        const std::string& user,
+                                                        bool purge,
+                                                        size_t limit);
+  absl::StatusOr<CleanupOutcome> DoCleanup(Db& db, int64_t now_ms,
+                                           int64_t dedupe_before_ms,
+                                           int64_t idle_before_ms,
+                                           const std::vector<NodeKey>& active);
+  absl::StatusOr<RegisterResult> DoRegister(Db& db, const RegisterRequest& r);
+  absl::StatusOr<uint64_t> DoLogin(Db& db, const NodeKey& node,
+                                   const std::string& secret, int64_t now_ms);
+  absl::StatusOr<std::vector<std::string>> DoSetAliases(
+      Db& db, const std::string& user, const std::vector<std::string>& aliases);
+  absl::StatusOr<ListOutcome> DoEditList(Db& db, const std::string& user,
+                                         const std::string& list,
+                                         const std::string& op,
+                                         const std::string& member,
+                                         int64_t now_ms);
+
+  const QueueServerOptions opts_;
+  std::unique_ptr<Db> db_;  // writer thread only (and Init)
+  // Queue lengths by node, writer thread only; cleared when a transaction
+  // rolls back (then counted again from the table).
+  absl::flat_hash_map<std::string, uint64_t> lengths_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> tasks_;  // guarded by mu_
+  bool closing_ = false;    // guarded by mu_
+  StoreStats stats_;        // guarded by mu_
+  std::thread writer_;
+};
+
+}  // namespace msock::internal::queue
+
+#endif  // MSOCK_PROTOCOLS_QUEUE_SQLITE_STORE_H_
