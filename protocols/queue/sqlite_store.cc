@@ -109,7 +109,8 @@ void SqliteStore::Submit(Task task) {
           "queue store: overloaded (too many operations waiting for a commit)");
     } else {
       tasks_.push_back(std::move(task));
-      if (tasks_.size() == 1) cv_.notify_one();
+      // The writer waits for a first task, or (commit_delay) for a full batch.
+      if (tasks_.size() == 1 || tasks_.size() == kMaxBatch) cv_.notify_one();
       return;
     }
   }
@@ -150,11 +151,13 @@ void SqliteStore::RunBatch(std::vector<Task>& batch) {
       }
       bool ok = t.run(db);
       if (!ok) {
+        db.ResetAll();
         (void)db.Exec("ROLLBACK TO op");
         lengths_.clear();  // counted again from the table
       }
       (void)db.Exec("RELEASE op");
     }
+    db.ResetAll();  // no statement keeps a read open past the commit
     st = db.Exec("COMMIT");
     if (!st.ok()) {
       (void)db.Exec("ROLLBACK");
@@ -274,7 +277,7 @@ void SqliteStore::Pending(NodeKey node, size_t limit,
         if (!s.ok()) return s.status();
         s->Bind(1, node.first)
             .Bind(2, node.second)
-            .Bind(3, static_cast<int64_t>(limit));
+            .Bind(3, limit == 0 ? int64_t{-1} : static_cast<int64_t>(limit));
         std::vector<uint64_t> ids;
         for (;;) {
           absl::StatusOr<bool> row = s->Step();
