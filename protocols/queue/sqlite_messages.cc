@@ -1,6 +1,6 @@
 // sqlite_store.h, the message side: posts (address resolution, dedupe,
-// bounds), acks, loads of a node's queue, dead letters and cleanup. Runs on
-// the store's writer thread, inside the batch's transaction.
+// bounds), acks and loads of a node's queue. Runs on the store's writer
+// thread, inside the batch's transaction.
 #include <algorithm>
 #include <set>
 #include <string>

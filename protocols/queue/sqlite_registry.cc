@@ -265,8 +265,12 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::DoSetAliases(
 }
 
 absl::StatusOr<ListOutcome> SqliteStore::DoEditList(
-    Db& db, const std::string& user, const std::string& list,
+    Db& db, const std::string& user, const std::string& list_name,
     const std::string& op, const std::string& member, int64_t now_ms) {
+  // "#team" names list "team", as in a post's address.
+  const std::string list = !list_name.empty() && list_name[0] == '#'
+                               ? list_name.substr(1)
+                               : list_name;
   absl::Status st = CheckName("list", list, opts_.max_name, true);
   if (!st.ok()) return st;
   if (op != "add" && op != "remove" && op != "get") {

@@ -37,6 +37,23 @@ StoredMessage ReadMessage(const Stmt& s, int col);
 // `v` as a JSON string, quotes included (notices' meta).
 std::string JsonString(std::string_view v);
 
+// Details of the QueueStore contract as this store keeps them:
+// - Post: a duplicate (client_id seen) answers the original id, with no
+//   fan-out (msg null); a post that reaches nobody while self-sync is on (an
+//   empty `to` from a user with one node, or only unknown recipients) is OK
+//   with id 0 and no fan-out. kInvalidArgument: a bad address, or no
+//   recipient with no_self; kResourceExhausted: max_recipients, or every
+//   recipient's queue full. expires_ms is capped at now + max_ttl (0: that).
+// - Dead: kNotFound when the node does not hold the entry. The notice's msg
+//   is never null; with no other nodes it is not stored (id 0).
+// - EditList: the notice's msg is never null; "get" and an add that changes
+//   nothing give one with no nodes. kPermissionDenied: the editor is not a
+//   member; kNotFound: no such list / user / member; kResourceExhausted:
+//   max_list_members.
+// - Pending and DeadLetters: limit 0 means no limit. DeadLetters with purge
+//   removes only what it returns.
+// - Cleanup: a user left with no node is removed with its aliases, list
+//   places, dead letters and dedupe records.
 class SqliteStore final : public QueueStore {
  public:
   SqliteStore(const QueueServerOptions& opts, std::unique_ptr<Db> db);

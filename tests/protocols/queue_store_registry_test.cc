@@ -191,8 +191,8 @@ TEST_F(QueueStoreTest, ListAddCreatesThenOnlyMembersEdit) {
             absl::StatusCode::kNotFound);
   EXPECT_EQ(EditList("al", "team", "rename", "cy").status().code(),
             absl::StatusCode::kInvalidArgument);
-  absl::StatusOr<ListOutcome> get = EditList("bob", "team", "get", "");
-  ASSERT_TRUE(get.ok()) << get.status();
+  absl::StatusOr<ListOutcome> get = EditList("bob", "#team", "get", "");
+  ASSERT_TRUE(get.ok()) << get.status();  // "#team": as in an address
   EXPECT_THAT(get->members, ElementsAre("al", "bob"));
   EXPECT_THAT(get->notice.nodes, IsEmpty());
   // Adding a member again changes nothing and tells nobody.
