@@ -190,11 +190,6 @@ absl::StatusOr<RegisterResult> SqliteStore::DoRegister(
     return out;
   }
 
-  absl::StatusOr<std::string> taken = StoredHash(db, node);
-  if (!taken.ok()) return taken.status();
-  if (!taken->empty()) {
-    return absl::AlreadyExistsError("queue: that user already has that node");
-  }
   // The node whose backlog the new one starts from: the connection's own when
   // it is logged in as this user, else the one whose secret proves ownership.
   std::string source;
@@ -213,6 +208,12 @@ absl::StatusOr<RegisterResult> SqliteStore::DoRegister(
           "queue: wrong proof (node or secret) for that user");
     }
     source = r.proof_node;
+  }
+  // Only a proven owner learns which nodes exist.
+  absl::StatusOr<std::string> taken = StoredHash(db, node);
+  if (!taken.ok()) return taken.status();
+  if (!taken->empty()) {
+    return absl::AlreadyExistsError("queue: that user already has that node");
   }
   absl::StatusOr<std::vector<NodeKey>> nodes = NodesOf(db, r.user);
   if (!nodes.ok()) return nodes.status();

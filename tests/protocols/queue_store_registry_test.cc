@@ -75,6 +75,12 @@ TEST_F(QueueStoreTest, AddingANodeNeedsProof) {
                                                      .proof_node = "tv",
                                                      .proof_secret = secret});
   EXPECT_EQ(no_node.status().code(), absl::StatusCode::kPermissionDenied);
+  // A wrong proof does not learn whether the node exists.
+  absl::StatusOr<RegisterResult> probe = Register({.user = "bob",
+                                                   .node = "phone",
+                                                   .proof_node = "phone",
+                                                   .proof_secret = "x"});
+  EXPECT_EQ(probe.status().code(), absl::StatusCode::kPermissionDenied);
   // Logged in as another user proves nothing.
   absl::StatusOr<RegisterResult> other = Register(
       {.user = "bob", .node = "pc", .logged_user = "al", .logged_node = "x"});
