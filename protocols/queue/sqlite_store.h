@@ -115,6 +115,8 @@ class SqliteStore final : public QueueStore {
   absl::StatusOr<Fanout> Notice(Db& db, std::string kind, std::string meta,
                                 std::vector<std::string> to,
                                 std::vector<NodeKey> nodes, int64_t now_ms);
+  // The expiry of a message stored at `now_ms` that asks for `asked_ms`
+  // (0: none): at most now + max_ttl.
   int64_t ExpiryFor(int64_t now_ms, int64_t asked_ms) const;
   absl::StatusOr<AckOutcome> DoAck(Db& db, const NodeKey& node,
                                    const std::vector<uint64_t>& ids);
