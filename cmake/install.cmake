@@ -39,7 +39,7 @@ install(FILES
 set(MSOCK_PC_PUBLIC_REQUIRES
     "absl_status absl_statusor absl_time absl_synchronization absl_inlined_vector absl_any_invocable")
 set(MSOCK_PC_PRIVATE_REQUIRES
-    "libuv libwebsockets libssl libcrypto protobuf absl_strings absl_str_format absl_flat_hash_map absl_flat_hash_set absl_random_random")
+    "libuv libwebsockets libssl libcrypto protobuf sqlite3 absl_strings absl_str_format absl_flat_hash_map absl_flat_hash_set absl_random_random")
 get_target_property(_msock_type msock TYPE)
 if(_msock_type STREQUAL "SHARED_LIBRARY")
   set(MSOCK_PC_REQUIRES "${MSOCK_PC_PUBLIC_REQUIRES}")

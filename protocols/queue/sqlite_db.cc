@@ -94,7 +94,7 @@ absl::Status Db::Exec(std::string_view sql) {
 }
 
 absl::StatusOr<Stmt> Db::Prepare(std::string_view sql) {
-  auto it = cache_.find(sql);
+  auto it = cache_.find(absl::string_view(sql.data(), sql.size()));
   if (it != cache_.end()) {
     sqlite3_reset(it->second);
     sqlite3_clear_bindings(it->second);
@@ -108,12 +108,17 @@ absl::StatusOr<Stmt> Db::Prepare(std::string_view sql) {
   return Stmt(s);
 }
 
+void Db::ResetAll() {
+  for (auto& [sql, s] : cache_) sqlite3_reset(s);
+}
+
 int64_t Db::changes() const { return sqlite3_changes64(db_); }
 int64_t Db::last_id() const { return sqlite3_last_insert_rowid(db_); }
 
 absl::Status Db::Error(std::string_view what) const {
   return absl::UnavailableError(
-      absl::StrCat("queue store: ", sqlite3_errmsg(db_), " in: ", what));
+      absl::StrCat("queue store: ", sqlite3_errmsg(db_),
+                   " in: ", absl::string_view(what.data(), what.size())));
 }
 
 }  // namespace msock::internal::queue

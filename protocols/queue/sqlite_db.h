@@ -49,6 +49,9 @@ class Db {
   // The cached statement for `sql`, reset and unbound. Valid until the next
   // Prepare of the same text.
   absl::StatusOr<Stmt> Prepare(std::string_view sql);
+  // Resets every cached statement, so none holds a read open across a
+  // COMMIT or ROLLBACK TO.
+  void ResetAll();
   int64_t changes() const;  // rows the last statement changed
   int64_t last_id() const;  // rowid of the last insert
   absl::Status Error(std::string_view what) const;

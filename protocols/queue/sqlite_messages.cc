@@ -1,9 +1,13 @@
 // sqlite_store.h, the message side: posts (address resolution, dedupe,
-// bounds), acks, loads of a node's queue, dead letters and cleanup. Runs on
-// the store's writer thread, inside the batch's transaction.
+// bounds), acks and loads of a node's queue. Runs on the store's writer
+// thread, inside the batch's transaction.
+#include <algorithm>
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -12,14 +16,24 @@
 namespace msock::internal::queue {
 namespace {
 
-std::string Key(const NodeKey& n) {
-  return absl::StrCat(n.first, "\\0", n.second);
+// An address of Post::to: "user", "@alias" or "#list". It is kept in the
+// message's `dest` column joined by '\n', so no control byte may appear.
+bool ValidAddress(const std::string& a, size_t max_name) {
+  if (a.empty() || a.size() > max_name + 1) return false;
+  if ((a[0] == '@' || a[0] == '#') && a.size() == 1) return false;
+  return std::none_of(a.begin(), a.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20;
+  });
 }
 
-// The columns ReadMessage expects, from messages m.
-constexpr const char* kMessageColumns =
-    "m.id, m.from_uid, m.from_node, m.body, m.meta, m.dest, m.single, "
-    "m.posted_ms, m.expires_ms, m.kind";
+}  // namespace
+
+std::string NodeKeyString(const NodeKey& n) {
+  std::string k = n.first;
+  k.push_back('\0');
+  k += n.second;
+  return k;
+}
 
 StoredMessage ReadMessage(const Stmt& s, int col) {
   StoredMessage m;
@@ -29,7 +43,10 @@ StoredMessage ReadMessage(const Stmt& s, int col) {
   m.body = s.Text(col + 3);
   m.meta = s.Text(col + 4);
   std::string dest = s.Text(col + 5);
-  if (!dest.empty()) m.to = absl::StrSplit(dest, '\\n');
+  if (!dest.empty()) {
+    std::vector<std::string> to = absl::StrSplit(dest, '\n');
+    m.to = std::move(to);
+  }
   m.single_node = s.Int(col + 6) != 0;
   m.posted_ms = s.Int(col + 7);
   m.expires_ms = s.Int(col + 8);
@@ -37,7 +54,14 @@ StoredMessage ReadMessage(const Stmt& s, int col) {
   return m;
 }
 
-}  // namespace
+int64_t SqliteStore::ExpiryFor(int64_t now_ms, int64_t asked_ms) const {
+  if (now_ms <= 0 || opts_.max_ttl <= absl::ZeroDuration() ||
+      opts_.max_ttl == absl::InfiniteDuration()) {
+    return asked_ms;
+  }
+  const int64_t most = now_ms + absl::ToInt64Milliseconds(opts_.max_ttl);
+  return asked_ms <= 0 || asked_ms > most ? most : asked_ms;
+}
 
 absl::StatusOr<bool> SqliteStore::UserExists(Db& db, const std::string& user) {
   MSOCK_QUEUE_PREPARE(s, db, "SELECT 1 FROM users WHERE uid=?1");
@@ -60,7 +84,7 @@ absl::StatusOr<std::vector<NodeKey>> SqliteStore::NodesOf(
 }
 
 absl::StatusOr<uint64_t> SqliteStore::QueueLength(Db& db, const NodeKey& node) {
-  auto it = lengths_.find(Key(node));
+  auto it = lengths_.find(NodeKeyString(node));
   if (it != lengths_.end()) return it->second;
   MSOCK_QUEUE_PREPARE(s, db,
                       "SELECT COUNT(*) FROM queue WHERE uid=?1 AND node=?2");
@@ -68,7 +92,7 @@ absl::StatusOr<uint64_t> SqliteStore::QueueLength(Db& db, const NodeKey& node) {
   absl::StatusOr<bool> row = s.Step();
   if (!row.ok()) return row.status();
   uint64_t n = static_cast<uint64_t>(s.Int(0));
-  lengths_[Key(node)] = n;
+  lengths_[NodeKeyString(node)] = n;
   return n;
 }
 
@@ -82,7 +106,7 @@ absl::StatusOr<Fanout> SqliteStore::Insert(Db& db, StoredMessage msg,
                         .Bind(2, msg.from_node)
                         .Blob(3, msg.body)
                         .Blob(4, msg.meta)
-                        .Bind(5, absl::StrJoin(msg.to, "\\n"))
+                        .Bind(5, absl::StrJoin(msg.to, "\n"))
                         .Bind(6, msg.single_node ? 1 : 0)
                         .Bind(7, msg.posted_ms)
                         .Bind(8, msg.expires_ms)
@@ -90,18 +114,16 @@ absl::StatusOr<Fanout> SqliteStore::Insert(Db& db, StoredMessage msg,
                         .Run();
   if (!st.ok()) return st;
   msg.id = static_cast<uint64_t>(db.last_id());
-  MSOCK_QUEUE_PREPARE(q, db, "INSERT INTO queue VALUES(?1,?2,?3,0)");
   for (const NodeKey& n : nodes) {
+    // The cached statement, reset and unbound for each row.
+    MSOCK_QUEUE_PREPARE(q, db, "INSERT INTO queue VALUES(?1,?2,?3,0)");
     st = q.Bind(1, n.first)
              .Bind(2, n.second)
              .Bind(3, static_cast<int64_t>(msg.id))
              .Run();
     if (!st.ok()) return st;
-    auto it = lengths_.find(Key(n));
+    auto it = lengths_.find(NodeKeyString(n));
     if (it != lengths_.end()) it->second++;
-    // Reset for the next row: Prepare of the same text resets it.
-    auto again = db.Prepare("INSERT INTO queue VALUES(?1,?2,?3,0)");
-    if (!again.ok()) return again.status();
   }
   Fanout out;
   out.msg = std::make_shared<const StoredMessage>(std::move(msg));
@@ -109,9 +131,35 @@ absl::StatusOr<Fanout> SqliteStore::Insert(Db& db, StoredMessage msg,
   return out;
 }
 
+absl::StatusOr<std::vector<NodeKey>> SqliteStore::Reachable(
+    Db& db, std::vector<NodeKey> nodes, uint32_t* full) {
+  std::vector<NodeKey> out;
+  out.reserve(nodes.size());
+  for (NodeKey& n : nodes) {
+    absl::StatusOr<uint64_t> len = QueueLength(db, n);
+    if (!len.ok()) return len.status();
+    if (*len >= opts_.max_queue) {
+      if (full != nullptr) ++*full;
+      continue;
+    }
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
 absl::StatusOr<PostOutcome> SqliteStore::DoPost(Db& db,
                                                 const PostRequest& req) {
   PostOutcome out;
+  if (req.to.size() > opts_.max_recipients) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "queue: more than ", opts_.max_recipients, " recipients in one post"));
+  }
+  for (const std::string& addr : req.to) {
+    if (!ValidAddress(addr, opts_.max_name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("queue: bad address \"", absl::CEscape(addr), "\""));
+    }
+  }
   if (!req.client_id.empty()) {
     MSOCK_QUEUE_PREPARE(d, db, "SELECT id FROM posts WHERE uid=?1 AND cid=?2");
     d.Bind(1, req.from_user).Bind(2, req.client_id);
@@ -124,7 +172,7 @@ absl::StatusOr<PostOutcome> SqliteStore::DoPost(Db& db,
     }
   }
   std::vector<NodeKey> targets;
-  std::set<NodeKey> seen;
+  std::set<NodeKey> seen;  // a node reached several ways gets one entry
   auto add_user = [&](const std::string& uid,
                       bool with_sender) -> absl::Status {
     absl::StatusOr<std::vector<NodeKey>> nodes = NodesOf(db, uid);
@@ -148,24 +196,30 @@ absl::StatusOr<PostOutcome> SqliteStore::DoPost(Db& db,
   for (const std::string& addr : req.to) {
     absl::Status st;
     if (addr[0] == '@') {
-      MSOCK_QUEUE_PREPARE(a, db, "SELECT uid FROM aliases WHERE alias=?1");
-      a.Bind(1, addr.substr(1));
-      absl::StatusOr<bool> row = a.Step();
-      if (!row.ok()) return row.status();
-      if (!*row) {
+      std::string uid;
+      {
+        MSOCK_QUEUE_PREPARE(a, db, "SELECT uid FROM aliases WHERE alias=?1");
+        a.Bind(1, std::string_view(addr).substr(1));
+        absl::StatusOr<bool> row = a.Step();
+        if (!row.ok()) return row.status();
+        if (*row) uid = a.Text(0);
+      }
+      if (uid.empty()) {
         out.errors.push_back(absl::StrCat(addr, ": no such alias"));
         continue;
       }
-      st = add_user(a.Text(0), true);
+      st = add_user(uid, true);
     } else if (addr[0] == '#') {
-      MSOCK_QUEUE_PREPARE(l, db, "SELECT uid FROM lists WHERE list=?1");
-      l.Bind(1, addr.substr(1));
       std::vector<std::string> members;
-      for (;;) {
-        absl::StatusOr<bool> row = l.Step();
-        if (!row.ok()) return row.status();
-        if (!*row) break;
-        members.push_back(l.Text(0));
+      {
+        MSOCK_QUEUE_PREPARE(l, db, "SELECT uid FROM lists WHERE list=?1");
+        l.Bind(1, std::string_view(addr).substr(1));
+        for (;;) {
+          absl::StatusOr<bool> row = l.Step();
+          if (!row.ok()) return row.status();
+          if (!*row) break;
+          members.push_back(l.Text(0));
+        }
       }
       if (members.empty()) {
         out.errors.push_back(absl::StrCat(addr, ": no such list"));
@@ -192,17 +246,22 @@ absl::StatusOr<PostOutcome> SqliteStore::DoPost(Db& db,
     }
     if (!st.ok()) return st;
   }
-  if (!req.no_self && !req.single_node) {
+  // Self-sync: the sender's other nodes. A single-node post is for the
+  // recipients' devices only.
+  const bool self_sync = !req.no_self && !req.single_node;
+  if (self_sync) {
     absl::Status st = add_user(req.from_user, false);
     if (!st.ok()) return st;
   }
   if (targets.empty()) {
-    if (req.to.empty() && !req.no_self) return out;  // a note to no one else
     if (out.full > 0 && out.full == out.errors.size()) {
       return absl::ResourceExhaustedError(
           absl::StrCat("queue: every recipient's queue is full: ",
                        absl::StrJoin(out.errors, "; ")));
     }
+    // With self-sync on something was addressed (if only the sender's other
+    // nodes, of which there are none): a success that stores nothing.
+    if (self_sync) return out;
     return absl::InvalidArgumentError(
         absl::StrCat("queue: no recipients", out.errors.empty() ? "" : ": ",
                      absl::StrJoin(out.errors, "; ")));
@@ -215,7 +274,7 @@ absl::StatusOr<PostOutcome> SqliteStore::DoPost(Db& db,
   msg.to = req.to;
   msg.single_node = req.single_node;
   msg.posted_ms = req.now_ms;
-  msg.expires_ms = req.expires_ms;
+  msg.expires_ms = ExpiryFor(req.now_ms, req.expires_ms);
   absl::StatusOr<Fanout> f = Insert(db, std::move(msg), std::move(targets));
   if (!f.ok()) return f.status();
   out.fanout = std::move(*f);
@@ -254,7 +313,7 @@ absl::StatusOr<AckOutcome> SqliteStore::DoAck(
     }
     if (db.changes() == 0) continue;  // not (or no longer) this node's
     out.removed.push_back(id);
-    auto it = lengths_.find(Key(node));
+    auto it = lengths_.find(NodeKeyString(node));
     if (it != lengths_.end() && it->second > 0) it->second--;
     MSOCK_QUEUE_PREPARE(one, db, "SELECT single FROM messages WHERE id=?1");
     one.Bind(1, sid);
@@ -283,14 +342,14 @@ absl::StatusOr<LoadResult> SqliteStore::DoLoad(Db& db, const NodeKey& node,
   {
     MSOCK_QUEUE_PREPARE(
         s, db,
-        absl::StrCat(
-            "SELECT q.attempts, ", kMessageColumns,
-            " FROM queue q JOIN messages m ON m.id=q.id WHERE "
-            "q.uid=?1 AND q.node=?2 AND q.id>?3 ORDER BY q.id LIMIT ?4"));
+        absl::StrCat("SELECT q.attempts, ", kMessageColumns,
+                     " FROM queue q JOIN messages m ON m.id=q.id WHERE "
+                     "q.uid=?1 AND q.node=?2 AND q.id>?3 ORDER BY q.id"));
+    // No LIMIT: expired rows are skipped, so read on (in key order, lazily)
+    // until `limit` live entries and one more to know there are more.
     s.Bind(1, node.first)
         .Bind(2, node.second)
-        .Bind(3, static_cast<int64_t>(after))
-        .Bind(4, static_cast<int64_t>(limit + 1));
+        .Bind(3, static_cast<int64_t>(after));
     for (;;) {
       absl::StatusOr<bool> row = s.Step();
       if (!row.ok()) return row.status();
@@ -320,8 +379,10 @@ absl::StatusOr<LoadResult> SqliteStore::DoLoad(Db& db, const NodeKey& node,
     if (!st.ok()) return st;
     st = DropIfUnused(db, id);
     if (!st.ok()) return st;
-    lengths_.erase(Key(node));
+    lengths_.erase(NodeKeyString(node));
   }
   out.expired = expired.size();
   return out;
 }
+
+}  // namespace msock::internal::queue

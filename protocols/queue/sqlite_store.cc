@@ -81,18 +81,26 @@ absl::Status SqliteStore::Init() {
 
 template <typename T>
 void SqliteStore::Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done) {
-  auto out = std::make_shared<absl::StatusOr<T>>(absl::UnknownError("not run"));
+  struct Result {
+    bool ran = false;
+    absl::StatusOr<T> value = absl::UnknownError("queue store: not run");
+  };
+  auto out = std::make_shared<Result>();
   Task task;
   task.run = [fn = std::move(fn), out](Db& db) {
-    *out = fn(db);
-    return out->ok();
+    out->ran = true;
+    out->value = fn(db);
+    return out->value.ok();
   };
+  // A failed operation keeps its own error (it was rolled back alone); one
+  // that succeeded, or never ran (refused, no transaction), gets the
+  // commit's.
   task.after = [done = std::move(done), out](absl::Status commit) {
     if (!done) return;
-    if (!commit.ok() && out->ok()) {
+    if (!commit.ok() && (!out->ran || out->value.ok())) {
       done(std::move(commit));
     } else {
-      done(std::move(*out));
+      done(std::move(out->value));
     }
   };
   Submit(std::move(task));
@@ -109,7 +117,8 @@ void SqliteStore::Submit(Task task) {
           "queue store: overloaded (too many operations waiting for a commit)");
     } else {
       tasks_.push_back(std::move(task));
-      if (tasks_.size() == 1) cv_.notify_one();
+      // The writer waits for a first task, or (commit_delay) for a full batch.
+      if (tasks_.size() == 1 || tasks_.size() == kMaxBatch) cv_.notify_one();
       return;
     }
   }
@@ -141,32 +150,41 @@ void SqliteStore::Loop() {
 
 void SqliteStore::RunBatch(std::vector<Task>& batch) {
   Db& db = *db_;
+  // An operation that could not even start gets its own error, not the
+  // commit's.
+  std::vector<absl::Status> not_run(batch.size());
   absl::Status st = db.Exec("BEGIN IMMEDIATE");
-  if (st.ok()) {
-    for (Task& t : batch) {
-      if (!db.Exec("SAVEPOINT op").ok()) {
-        lengths_.clear();
-        continue;
-      }
-      bool ok = t.run(db);
-      if (!ok) {
-        (void)db.Exec("ROLLBACK TO op");
-        lengths_.clear();  // counted again from the table
-      }
-      (void)db.Exec("RELEASE op");
+  for (size_t i = 0; st.ok() && i < batch.size(); ++i) {
+    absl::Status sp = db.Exec("SAVEPOINT op");
+    if (!sp.ok()) {
+      not_run[i] = sp;
+      continue;
     }
-    st = db.Exec("COMMIT");
-    if (!st.ok()) {
-      (void)db.Exec("ROLLBACK");
-      lengths_.clear();
+    if (!batch[i].run(db)) {
+      db.ResetAll();
+      lengths_.clear();  // counted again from the table
+      // Not undone, the failed operation's writes would be committed with
+      // the others: then the whole batch fails instead.
+      st = db.Exec("ROLLBACK TO op");
     }
+    if (st.ok()) st = db.Exec("RELEASE op");
   }
   if (st.ok()) {
+    db.ResetAll();  // no statement keeps a read open past the commit
+    st = db.Exec("COMMIT");
+  }
+  if (!st.ok()) {
+    db.ResetAll();
+    (void)db.Exec("ROLLBACK");  // fails harmlessly if BEGIN did
+    lengths_.clear();
+  } else {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.commits++;
     stats_.ops += batch.size();
   }
-  for (Task& t : batch) t.after(st);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].after(not_run[i].ok() ? st : not_run[i]);
+  }
 }
 
 StoreStats SqliteStore::stats() const {
@@ -274,7 +292,7 @@ void SqliteStore::Pending(NodeKey node, size_t limit,
         if (!s.ok()) return s.status();
         s->Bind(1, node.first)
             .Bind(2, node.second)
-            .Bind(3, static_cast<int64_t>(limit));
+            .Bind(3, limit == 0 ? int64_t{-1} : static_cast<int64_t>(limit));
         std::vector<uint64_t> ids;
         for (;;) {
           absl::StatusOr<bool> row = s->Step();

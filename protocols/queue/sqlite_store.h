@@ -3,8 +3,8 @@
 // previous commit ran and runs them in one transaction, each inside its own
 // savepoint (a failing operation rolls back alone), then commits once and
 // completes them in order (group commit). The operations' SQL lives in
-// sqlite_messages.cc (posts, acks, loads) and sqlite_registry.cc (users,
-// nodes, aliases, lists).
+// sqlite_messages.cc (posts, acks, loads), sqlite_upkeep.cc (dead letters,
+// cleanup, notices) and sqlite_registry.cc (users, nodes, aliases, lists).
 #ifndef MSOCK_PROTOCOLS_QUEUE_SQLITE_STORE_H_
 #define MSOCK_PROTOCOLS_QUEUE_SQLITE_STORE_H_
 
@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -26,6 +27,33 @@
 
 namespace msock::internal::queue {
 
+// The lengths_ key of a node ("user" NUL "node": NUL is in no name).
+std::string NodeKeyString(const NodeKey& n);
+// The columns ReadMessage expects, from `messages m`.
+inline constexpr const char* kMessageColumns =
+    "m.id, m.from_uid, m.from_node, m.body, m.meta, m.dest, m.single, "
+    "m.posted_ms, m.expires_ms, m.kind";
+StoredMessage ReadMessage(const Stmt& s, int col);
+// `v` as a JSON string, quotes included (notices' meta).
+std::string JsonString(std::string_view v);
+
+// Details of the QueueStore contract as this store keeps them:
+// - Post: a duplicate (client_id seen) answers the original id, with no
+//   fan-out (msg null); a post that reaches nobody while self-sync is on (an
+//   empty `to` from a user with one node, or only unknown recipients) is OK
+//   with id 0 and no fan-out. kInvalidArgument: a bad address, or no
+//   recipient with no_self; kResourceExhausted: max_recipients, or every
+//   recipient's queue full. expires_ms is capped at now + max_ttl (0: that).
+// - Dead: kNotFound when the node does not hold the entry. The notice's msg
+//   is never null; with no other nodes it is not stored (id 0).
+// - EditList: the notice's msg is never null; "get" and an add that changes
+//   nothing give one with no nodes. kPermissionDenied: the editor is not a
+//   member; kNotFound: no such list / user / member; kResourceExhausted:
+//   max_list_members.
+// - Pending and DeadLetters: limit 0 means no limit. DeadLetters with purge
+//   removes only what it returns.
+// - Cleanup: a user left with no node is removed with its aliases, list
+//   places, dead letters and dedupe records.
 class SqliteStore final : public QueueStore {
  public:
   SqliteStore(const QueueServerOptions& opts, std::unique_ptr<Db> db);
@@ -78,6 +106,18 @@ class SqliteStore final : public QueueStore {
   absl::StatusOr<Fanout> Insert(Db& db, StoredMessage msg,
                                 std::vector<NodeKey> nodes);
   absl::Status DropIfUnused(Db& db, uint64_t id);
+  // Drops the nodes whose queue is full (max_queue), counting them in *full.
+  absl::StatusOr<std::vector<NodeKey>> Reachable(Db& db,
+                                                 std::vector<NodeKey> nodes,
+                                                 uint32_t* full);
+  // A server notice (from "", `kind`) queued to `nodes`; with no nodes it is
+  // not stored (id 0) and the fan-out has no nodes.
+  absl::StatusOr<Fanout> Notice(Db& db, std::string kind, std::string meta,
+                                std::vector<std::string> to,
+                                std::vector<NodeKey> nodes, int64_t now_ms);
+  // The expiry of a message stored at `now_ms` that asks for `asked_ms`
+  // (0: none): at most now + max_ttl.
+  int64_t ExpiryFor(int64_t now_ms, int64_t asked_ms) const;
   absl::StatusOr<AckOutcome> DoAck(Db& db, const NodeKey& node,
                                    const std::vector<uint64_t>& ids);
   absl::StatusOr<LoadResult> DoLoad(Db& db, const NodeKey& node, uint64_t after,
