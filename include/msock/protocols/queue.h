@@ -18,8 +18,9 @@
 // The sender's other nodes get a copy too (self-sync) unless no_self.
 //
 // Example:
-//   auto server = msock::QueueServer::Open(
-//       {.db_path = "/tmp/q.db"}).value();
+//   msock::QueueServerOptions options;
+//   options.db_path = "/tmp/q.db";
+//   auto server = msock::QueueServer::Open(options).value();
 //   std::string url = server->Listen("tcp://127.0.0.1:0").value();
 //   absl::Time deadline = absl::Now() + absl::Seconds(5);
 //
