@@ -15,6 +15,7 @@
 //   msock_queue_crash_test [--trials N] [--seed S] [--cli PATH] [--posts N]
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -190,7 +191,15 @@ void ReceiveUntil(const std::string& user, const std::string& node,
   while (!stop && absl::Now() < end) {
     absl::StatusOr<QueueMessage> m =
         c->Receive(absl::Now() + absl::Milliseconds(100));
-    if (!m.ok()) continue;  // nothing yet, or reconnecting
+    if (!m.ok()) {
+      // Nothing yet; or reconnecting: wait for it rather than spin.
+      if (!absl::IsDeadlineExceeded(m.status())) {
+        c->rooms()
+            .WaitConnected(absl::Now() + absl::Milliseconds(100))
+            .IgnoreError();
+      }
+      continue;
+    }
     {
       std::lock_guard<std::mutex> lock(obs.mu);
       ++obs.t.deliveries;
@@ -288,15 +297,22 @@ bool RunTrial(const Config& cfg, int trial, Totals& sum) {
                          secrets[absl::StrCat("p", p, "/n")], end,
                          std::ref(obs));
   }
-  // The crash: some time into the posting (a few trials hit it after).
-  const absl::Duration kill_at = absl::Milliseconds(rng() % 700);
+  // The crash: once a random number of posts have been answered (a quarter
+  // of the trials after the last one, while deliveries and acks go on), plus
+  // up to 3 ms.
+  const uint64_t total = static_cast<uint64_t>(kPosters) * cfg.posts;
+  const uint64_t kill_after = rng() % (total + total / 3);
+  const absl::Duration jitter = absl::Microseconds(rng() % 3000);
   uint64_t answered_before = 0;
   {
     std::unique_lock<std::mutex> lock(obs.mu);
-    // Woken at each answer and delivery; the deadline is the kill instant.
-    while (absl::Now() < start + kill_at) {
-      obs.cv.wait_for(
-          lock, absl::ToChronoMilliseconds(start + kill_at - absl::Now()));
+    // Woken at each answer and delivery.
+    obs.cv.wait_until(lock, absl::ToChronoTime(end), [&] {
+      return obs.t.answered + obs.t.unanswered >= std::min(kill_after, total);
+    });
+    const absl::Time kill_at = absl::Now() + jitter;
+    while (absl::Now() < kill_at) {
+      obs.cv.wait_for(lock, absl::ToChronoMicroseconds(kill_at - absl::Now()));
     }
     answered_before = obs.t.answered;
   }
@@ -332,12 +348,14 @@ bool RunTrial(const Config& cfg, int trial, Totals& sum) {
   }
   const Totals& t = obs.t;
   std::printf(
-      "trial %d seed %llu: kill at %lld ms (%llu answered before); posts "
+      "trial %d seed %llu: killed after %llu answers + %lld us (%llu "
+      "answered before); posts "
       "answered %llu (retries %llu, unanswered %llu), deliveries %llu "
       "(redeliveries %llu), lost %llu, after ack %llu, stored twice %llu; "
       "%.2f s%s\n",
       trial, static_cast<unsigned long long>(seed),
-      static_cast<long long>(absl::ToInt64Milliseconds(kill_at)),
+      static_cast<unsigned long long>(std::min(kill_after, total)),
+      static_cast<long long>(absl::ToInt64Microseconds(jitter)),
       static_cast<unsigned long long>(answered_before),
       static_cast<unsigned long long>(t.answered),
       static_cast<unsigned long long>(t.retries),
