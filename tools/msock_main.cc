@@ -2,7 +2,8 @@
 // (nngcat-like).
 //
 // Parses the command line (cli_options), then runs the chosen role (cli_run);
-// `msock hub` and `msock call` go to cli_hub.
+// `msock hub` and `msock call` go to cli_hub, `msock topic` to cli_topic,
+// `msock queue` to cli_queue.
 // Usage errors exit 2 with a message on standard error; `msock --help`
 // documents everything.
 #include <csignal>
@@ -13,6 +14,7 @@
 
 #include "tools/cli_hub.h"
 #include "tools/cli_options.h"
+#include "tools/cli_queue.h"
 #include "tools/cli_run.h"
 #include "tools/cli_topic.h"
 
@@ -29,6 +31,9 @@ int main(int argc, char** argv) {
   if (!args.empty() && msock::cli::IsTopicCommand(args[0])) {
     return msock::cli::RunTopicCommand(args);
   }
+  if (!args.empty() && msock::cli::IsQueueCommand(args[0])) {
+    return msock::cli::RunQueueCommand(args);
+  }
   absl::StatusOr<msock::cli::Options> options = msock::cli::ParseArgs(args);
   if (!options.ok()) {
     std::string message(options.status().message());
@@ -39,7 +44,8 @@ int main(int argc, char** argv) {
   }
   if (options->help) {
     std::string help = msock::cli::HelpText() + msock::cli::HubHelpText() +
-                       msock::cli::TopicHelpText();
+                       msock::cli::TopicHelpText() +
+                       msock::cli::QueueHelpText();
     std::fwrite(help.data(), 1, help.size(), stdout);
     return std::fflush(stdout) == 0 ? msock::cli::kExitOk
                                     : msock::cli::kExitFailure;

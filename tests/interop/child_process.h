@@ -52,6 +52,8 @@ class ChildProcess {
   // output. Drains what is available now without blocking.
   std::string err();
   std::string pending_out();
+  // The process id (signal it, e.g. SIGKILL, then Wait to reap it).
+  pid_t pid() const { return pid_; }
   // The command line, for failure messages.
   const std::string& command() const { return command_; }
 
