@@ -1,8 +1,8 @@
 // tests/browser/peer_common.h: what the msock hub peers of the browser tests
 // share (rooms_hub_peer.cc, topics_hub_peer.cc, queue_server_peer.cc): output
 // lines for the runner, fatal errors, the --root / --lifetime-s flags with a
-// hard lifetime, and serving clients/js and tests/browser over http on a ws
-// listener's port.
+// hard lifetime, the "kick" event, and serving clients/js and tests/browser
+// over http on a ws listener's port.
 #ifndef MSOCK_TESTS_BROWSER_PEER_COMMON_H_
 #define MSOCK_TESTS_BROWSER_PEER_COMMON_H_
 
@@ -61,6 +61,18 @@ inline std::string StartPeer(int argc, char** argv, const std::string& name) {
     std::_Exit(3);
   }).detach();
   return root;
+}
+
+// The hub event "kick" closes the sender's connection (to test a page's
+// reconnect).
+inline void AddKickEvent(msock::Hub& hub) {
+  hub.On("kick",
+         [&hub](const msock::RoomEvent& ev) -> absl::StatusOr<std::string> {
+           absl::StatusOr<uint32_t> pipe = hub.PipeOf(ev.client);
+           if (!pipe.ok()) return pipe.status();
+           hub.socket().ClosePipe(*pipe);
+           return std::string();
+         });
 }
 
 // Listens on ws (text frames, path /hub) and tcp through `listen` (Hub::Listen

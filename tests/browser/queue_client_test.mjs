@@ -8,32 +8,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { HubError, QueueClient, Status } from '../../clients/js/msock.js';
+import { FakeRooms } from './fake_rooms.mjs';
 
-/** A RoomsClient stand-in: records emits (answered by hand) and the handlers set. */
-class FakeRooms extends EventTarget {
-  constructor() {
-    super();
-    this.handlers = new Map();
-    this.sent = [];  // {name, request (parsed JSON), options, resolve, reject}
-  }
-
-  on(name, handler) {
-    if (handler === null) this.handlers.delete(name);
-    else this.handlers.set(name, handler);
-    return this;
-  }
-
-  emit(name, payload, options) {
-    return new Promise((resolve, reject) => {
-      this.sent.push({ name, request: JSON.parse(payload), options, resolve, reject });
-    });
-  }
-
+/** FakeRooms that reads requests as JSON and plays the server's deliveries. */
+class QueueRooms extends FakeRooms {
   take(name) {
-    assert.ok(this.sent.length > 0, `nothing sent (expected ${name})`);
-    const sent = this.sent.shift();
-    assert.equal(sent.name, name);
-    return sent;
+    const sent = super.take(name);
+    return { ...sent, request: JSON.parse(sent.payload) };
   }
 
   /** Answers the next request, which must be `name`, with `answer` as JSON text. */
@@ -52,7 +33,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 const base64 = (text) => Buffer.from(text).toString('base64');
 
 async function loggedIn(options) {
-  const rooms = new FakeRooms();
+  const rooms = new QueueRooms();
   const queue = new QueueClient(rooms, options);
   const login = queue.login('web', 'page', 's3cret', { window: 4, timeoutMs: 1500 });
   const sent = rooms.take('_q/login');
@@ -64,7 +45,7 @@ async function loggedIn(options) {
 }
 
 test('register sends the JSON mapping and resolves with the secret', async () => {
-  const rooms = new FakeRooms();
+  const rooms = new QueueRooms();
   const queue = new QueueClient(rooms);
   const first = queue.register('web', 'page', { aliases: ['w'] });
   assert.deepEqual(await rooms.answer('_q/register', { secret: 'abc', aliases: ['w'] }),
@@ -184,7 +165,7 @@ test('after a reconnect it logs in again with the last arguments, not after a ki
   });
 
 test('the hub\'s refusals come through as HubErrors; bad answers as EINVAL', async () => {
-  const rooms = new FakeRooms();
+  const rooms = new QueueRooms();
   const queue = new QueueClient(rooms);
   const login = queue.login('web', 'page', 'wrong');
   rooms.take('_q/login').reject(new HubError(Status.PERMISSION_DENIED, 'wrong secret'));

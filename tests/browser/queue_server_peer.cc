@@ -54,24 +54,14 @@ std::string MakeScratchDir() {
   return pattern;
 }
 
-void AddKick(msock::Hub& hub) {
-  hub.On("kick",
-         [&hub](const msock::RoomEvent& ev) -> absl::StatusOr<std::string> {
-           absl::StatusOr<uint32_t> pipe = hub.PipeOf(ev.client);
-           if (!pipe.ok()) return pipe.status();
-           hub.socket().ClosePipe(*pipe);
-           return std::string();
-         });
-}
-
 void Post(msock::QueueClient& client, const std::string& args) {
   std::istringstream words(args);
   std::string body, line = "posted";
   while (words >> body) {
     msock::PostOptions options;
     options.client_id = body;
-    absl::StatusOr<msock::PostResult> r = client.Post(
-        {"web"}, body, absl::Now() + absl::Seconds(10), options);
+    absl::StatusOr<msock::PostResult> r =
+        client.Post({"web"}, body, absl::Now() + absl::Seconds(10), options);
     if (!r.ok()) {
       Say("post failed: " + r.status().ToString());
       return;
@@ -98,8 +88,8 @@ void ReceiveLoop(msock::QueueClient& client, const std::atomic<bool>& stop) {
       continue;
     }
     Say("received " + m->from_user + "/" + m->from_node + " attempt " +
-        std::to_string(m->attempt) + " body " + absl::BytesToHexString(m->body) +
-        " meta " + m->meta);
+        std::to_string(m->attempt) + " body " +
+        absl::BytesToHexString(m->body) + " meta " + m->meta);
   }
 }
 
@@ -120,7 +110,7 @@ int main(int argc, char** argv) {
       msock::QueueServer::Open(options);
   if (!server.ok()) Die("open " + options.db_path, server.status());
   msock::Hub& hub = (*server)->hub();
-  AddKick(hub);
+  msock_browser::AddKickEvent(hub);
   std::vector<std::unique_ptr<msock::StaticFiles>> files;
   const auto [base, tcp_url] = msock_browser::ListenForBrowsers(
       hub, [&server](std::string_view url) { return (*server)->Listen(url); },
