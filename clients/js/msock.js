@@ -2,7 +2,8 @@
 // SP websocket mapping (shared/spec/sp-wire.md §5-6) to msock, NNG or nanomsg listeners:
 // req (many requests in flight, matched by id), sub (local prefix filter) and pair (v0, v1);
 // and, from rooms.js, a RoomsClient for msock's rooms-and-events hub (protocols/rooms/WIRE.md),
-// with a TopicsClient (topics.js: synced state) and a ServicesClient (services.js) on top.
+// with a TopicsClient (topics.js: synced state), a ServicesClient (services.js) and a
+// QueueClient (queue.js: the durable queue) on top.
 //
 //   import { ReqSocket, decodeText } from './msock.js';
 //   const req = new ReqSocket('ws://127.0.0.1:5555/rep');
@@ -14,6 +15,7 @@ import { Inbox, MsockError, getWord, startsWith, strictText, toBytes, withWord }
 
 export { HubError, RoomsClient, Status } from './rooms.js';
 export { TOPIC_TYPES, applyChange, canonicalJson, changes, jsonEqual } from './topic_changes.js';
+export { QueueClient } from './queue.js';
 export { ServicesClient } from './services.js';
 export { TopicsClient } from './topics.js';
 export { SpEvent, SpSocket } from './socket.js';

@@ -5,7 +5,8 @@
 // msock.js.
 
 import { SpEvent, SpSocket } from './socket.js';
-import { MsockError, decodeText, encodeText, toBytes, wellFormed } from './util.js';
+import { MsockError, decodeText, encodeText, fromBase64, toBase64, toBytes, wellFormed }
+  from './util.js';
 
 const STATUS_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED',
   'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED',
@@ -58,25 +59,6 @@ export class HubError extends MsockError {
 function encodeMessage(message) {
   return encodeText(JSON.stringify(message,
     (key, value) => (typeof value === 'string' ? wellFormed(value) : value)));
-}
-
-/** Standard base64 of bytes (protobuf's JSON mapping of a bytes field). */
-function toBase64(bytes) {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
-/** Bytes of base64 text; the URL-safe alphabet and missing padding are accepted too. */
-function fromBase64(text) {
-  let normal = text.replace(/-/g, '+').replace(/_/g, '/');
-  while (normal.length % 4 !== 0) normal += '=';
-  const binary = atob(normal);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
 }
 
 /** Puts a payload in an Event or Ack: a string as `text`, bytes as base64 `payload`. */

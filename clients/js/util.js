@@ -1,4 +1,4 @@
-// clients/js/util.js: the small pieces every msock role shares: the error type, UTF-8 and
+// clients/js/util.js: the small pieces every msock role shares: the error type, UTF-8, base64 and
 // big-endian word helpers, and the Inbox that hands received bodies to recv(), to async
 // iteration or to an onmessage callback. Part of the msock browser client (see msock.js).
 
@@ -87,6 +87,25 @@ export function wellFormed(text) {
   if (typeof text.toWellFormed === 'function') return text.toWellFormed();
   const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
   return text.replace(lone, '\ufffd');
+}
+
+/** @internal Standard base64 of bytes (protobuf's JSON mapping of a bytes field). */
+export function toBase64(bytes) {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+/** @internal Bytes of base64 text; the URL-safe alphabet and missing padding are accepted too. */
+export function fromBase64(text) {
+  let normal = text.replace(/-/g, '+').replace(/_/g, '/');
+  while (normal.length % 4 !== 0) normal += '=';
+  const binary = atob(normal);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
 }
 
 /** @internal Decodes bytes that must be valid UTF-8 (for text frames); null when they are not. */

@@ -1,16 +1,19 @@
 // tests/browser/peer_common.h: what the msock hub peers of the browser tests
-// share (rooms_hub_peer.cc, topics_hub_peer.cc): output lines for the runner,
-// fatal errors, the --root / --lifetime-s flags with a hard lifetime, and
-// serving clients/js and tests/browser over http on a ws listener's port.
+// share (rooms_hub_peer.cc, topics_hub_peer.cc, queue_server_peer.cc): output
+// lines for the runner, fatal errors, the --root / --lifetime-s flags with a
+// hard lifetime, the "kick" event, and serving clients/js and tests/browser
+// over http on a ws listener's port.
 #ifndef MSOCK_TESTS_BROWSER_PEER_COMMON_H_
 #define MSOCK_TESTS_BROWSER_PEER_COMMON_H_
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -60,17 +63,32 @@ inline std::string StartPeer(int argc, char** argv, const std::string& name) {
   return root;
 }
 
-// Listens on ws (text frames, path /hub) and tcp; serves REPO/clients/js and
+// The hub event "kick" closes the sender's connection (to test a page's
+// reconnect).
+inline void AddKickEvent(msock::Hub& hub) {
+  hub.On("kick",
+         [&hub](const msock::RoomEvent& ev) -> absl::StatusOr<std::string> {
+           absl::StatusOr<uint32_t> pipe = hub.PipeOf(ev.client);
+           if (!pipe.ok()) return pipe.status();
+           hub.socket().ClosePipe(*pipe);
+           return std::string();
+         });
+}
+
+// Listens on ws (text frames, path /hub) and tcp through `listen` (Hub::Listen
+// or the like of a server running `hub`); serves REPO/clients/js and
 // REPO/tests/browser over http on the ws port (kept in `files`). Returns
 // {"ws://127.0.0.1:PORT" (the base), the tcp URL}.
 inline std::pair<std::string, std::string> ListenForBrowsers(
-    msock::Hub& hub, const std::string& root,
+    msock::Hub& hub,
+    const std::function<absl::StatusOr<std::string>(std::string_view)>& listen,
+    const std::string& root,
     std::vector<std::unique_ptr<msock::StaticFiles>>& files) {
   absl::Status text = hub.Set(msock::opt::kWsText, true);
   if (!text.ok()) Die("set ws-text", text);
-  absl::StatusOr<std::string> ws_url = hub.Listen("ws://127.0.0.1:0/hub");
+  absl::StatusOr<std::string> ws_url = listen("ws://127.0.0.1:0/hub");
   if (!ws_url.ok()) Die("listen ws", ws_url.status());
-  absl::StatusOr<std::string> tcp_url = hub.Listen("tcp://127.0.0.1:0");
+  absl::StatusOr<std::string> tcp_url = listen("tcp://127.0.0.1:0");
   if (!tcp_url.ok()) Die("listen tcp", tcp_url.status());
   absl::StatusOr<msock::Url> u = msock::ParseUrl(*ws_url);
   if (!u.ok()) Die("parse " + *ws_url, u.status());
@@ -82,6 +100,14 @@ inline std::pair<std::string, std::string> ListenForBrowsers(
     files.push_back(std::move(*f));
   }
   return {base, *tcp_url};
+}
+
+inline std::pair<std::string, std::string> ListenForBrowsers(
+    msock::Hub& hub, const std::string& root,
+    std::vector<std::unique_ptr<msock::StaticFiles>>& files) {
+  return ListenForBrowsers(
+      hub, [&hub](std::string_view url) { return hub.Listen(url); }, root,
+      files);
 }
 
 // The "ready HUB-URL PAGE-URL" line the runner waits for.

@@ -81,13 +81,7 @@ void SetUpHub(msock::Hub& hub) {
         if (!answer.ok()) return answer.status();
         return "answer:" + *answer;
       });
-  hub.On("kick",
-         [&hub](const msock::RoomEvent& ev) -> absl::StatusOr<std::string> {
-           absl::StatusOr<uint32_t> pipe = hub.PipeOf(ev.client);
-           if (!pipe.ok()) return pipe.status();
-           hub.socket().ClosePipe(*pipe);
-           return std::string();
-         });
+  msock_browser::AddKickEvent(hub);
 }
 
 }  // namespace

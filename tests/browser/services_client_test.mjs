@@ -8,32 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { ServicesClient } from '../../clients/js/msock.js';
-
-/** A RoomsClient stand-in: records emits (answered by hand) and the handlers set. */
-class FakeRooms extends EventTarget {
-  constructor() {
-    super();
-    this.handlers = new Map();
-    this.sent = [];  // {name, payload, options, resolve, reject}
-  }
-
-  on(name, handler) {
-    if (handler === null) this.handlers.delete(name);
-    else this.handlers.set(name, handler);
-    return this;
-  }
-
-  emit(name, payload, options) {
-    return new Promise((resolve, reject) => {
-      this.sent.push({ name, payload, options, resolve, reject });
-    });
-  }
-
-  take() {
-    assert.ok(this.sent.length > 0, 'nothing sent');
-    return this.sent.shift();
-  }
-}
+import { FakeRooms } from './fake_rooms.mjs';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

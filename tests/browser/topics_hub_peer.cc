@@ -63,13 +63,7 @@ void SetUpHub(msock::Hub& hub) {
     if (!req.want_id.empty()) return req.want_id;
     return "guest-" + std::to_string(++*guests);
   });
-  hub.On("kick",
-         [&hub](const msock::RoomEvent& ev) -> absl::StatusOr<std::string> {
-           absl::StatusOr<uint32_t> pipe = hub.PipeOf(ev.client);
-           if (!pipe.ok()) return pipe.status();
-           hub.socket().ClosePipe(*pipe);
-           return std::string();
-         });
+  msock_browser::AddKickEvent(hub);
 }
 
 void SetUpTopics(msock::TopicHost& topics) {
