@@ -166,7 +166,9 @@ QueueResult Run(const std::string& program, const QueueCell& cell,
       << "autosave_on_changes true\n"
       << "autosave_interval 1\n"
       << "max_queued_messages 0\n"  // never drop for a slow subscriber
-      << "log_dest stdout\n"
+      << "log_dest stderr\n"        // unbuffered: we wait for a line
+      // "information" for the line that says it runs (it also logs each
+      // save: one pipe write per save, small beside the save's fsync).
       << "log_type error\nlog_type warning\nlog_type notice\n"
       << "log_type information\n";
     if (!f) {

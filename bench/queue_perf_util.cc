@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -236,7 +237,8 @@ absl::Status ServerProcess::Start(const std::vector<std::string>& argv,
                                  [this] { return seen_ready_ || eof_; });
   if (seen && seen_ready_) return absl::OkStatus();
   const std::string why = eof_ ? "exited" : "not ready in time";
-  const std::string tail = out_;
+  std::string tail = out_;
+  absl::StripTrailingAsciiWhitespace(&tail);
   lock.unlock();
   Stop();
   return absl::UnavailableError(
