@@ -47,10 +47,12 @@ class Receiver {
     }
     return absl::OkStatus();
   }
+  // Joins the threads and closes the node (before the server closes).
   void Stop() {
     stop_.store(true);
     for (std::thread& t : threads_) t.join();
     threads_.clear();
+    client_->Close();
   }
   int64_t acked() const { return acked_.load(); }
   std::string error() {
