@@ -12,7 +12,7 @@ PACKAGES=(
   libuv1-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   protobuf-compiler libprotobuf-dev libwebsockets-dev libwebsockets-evlib-uv libssl-dev openssl libsqlite3-dev
   nanomsg-utils nng-utils libnng-dev libzmq3-dev libnanomsg-dev valgrind python3
-  chromium
+  chromium redis-server mosquitto libhiredis-dev libmosquitto-dev
 )
 # The browser test (tests/browser) needs node >= 20 with npm. The machine image ships them
 # (not from Debian); Debian's own nodejs/npm are installed only when there is no npm at all.
