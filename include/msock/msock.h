@@ -17,6 +17,7 @@
 #include "msock/protocols/pair.h"
 #include "msock/protocols/pipeline.h"
 #include "msock/protocols/pubsub.h"
+#include "msock/protocols/queue.h"
 #include "msock/protocols/recipes.h"
 #include "msock/protocols/reqrep.h"
 #include "msock/protocols/rooms.h"
