@@ -3,7 +3,8 @@
 # the chat example in build/ (only what is missing), then runs msock processes on this host that
 # exchange messages: push/pull and pair1 over ipc, tcp and ws, push/pull over wss (TLS, with a
 # certificate made here by openssl), a chat in a room through a rooms hub, and topics and
-# services through `msock hub` (with its inspector page). Exits non-zero if any exchange fails.
+# services through `msock hub` (with its inspector page), and durable queue posts that survive
+# kill -9 of the server. Exits non-zero if any exchange fails.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -246,6 +247,43 @@ if [[ $topics_ok -eq 1 ]] && [[ "$(grep -c '"type":"insert"' "$SCRATCH/watch.out
 else
   echo "  FAILED"
   sed 's/^/    hub stderr: /' "$SCRATCH/thub.err"
+  FAILED=$((FAILED + 1))
+fi
+
+echo "=== durable queue: posts survive kill -9 of the server (msock queue)"
+port="$(free_port)"
+q_url="tcp://127.0.0.1:$port"
+q_db="$SCRATCH/queue.db"
+queue_ok=1
+start_queue() {
+  # Not under `timeout`: the kill -9 below must reach the server itself (the clean-up stops it).
+  "$MSOCK" queue serve --listen "$q_url" --db "$q_db" >"$SCRATCH/q.out" 2>&1 &
+  Q_PID=$!
+  PIDS+=("$Q_PID")
+  waits_for "$SCRATCH/q.out" "$q_url"
+}
+echo "  server\$ msock queue serve --listen $q_url --db queue.db &"
+start_queue || queue_ok=0
+A="$(timeout 15 "$MSOCK" queue register --dial "$q_url" --user alice --node laptop)" || queue_ok=0
+B="$(timeout 15 "$MSOCK" queue register --dial "$q_url" --user bob --node phone)" || queue_ok=0
+echo "  \$ msock queue post --dial $q_url --user alice --node laptop --secret ... --to bob --data note --count 3"
+timeout 15 "$MSOCK" queue post --dial "$q_url" --user alice --node laptop --secret "$A" \
+  --to bob --data note --count 3 2>&1 | sed 's/^/    | durable as message /' || queue_ok=0
+echo "  \$ kill -9 <server>; msock queue serve ... (same file)"
+kill -9 "$Q_PID" 2>/dev/null || true
+{ wait "$Q_PID"; } 2>/dev/null || true
+: >"$SCRATCH/q.out"
+start_queue || queue_ok=0
+echo "  \$ msock queue recv --dial $q_url --user bob --node phone --secret ... --count 3"
+timeout 15 "$MSOCK" queue recv --dial "$q_url" --user bob --node phone --secret "$B" \
+  --count 3 --recv-timeout 10 >"$SCRATCH/q.recv" 2>&1 || queue_ok=0
+sed 's/^/    | /' "$SCRATCH/q.recv"
+if [[ $queue_ok -eq 1 ]] && [[ "$(cat "$SCRATCH/q.recv")" == $'note-1\nnote-2\nnote-3' ]]; then
+  echo "  ok"
+  PASSED=$((PASSED + 1))
+else
+  echo "  FAILED"
+  sed 's/^/    server: /' "$SCRATCH/q.out"
   FAILED=$((FAILED + 1))
 fi
 
