@@ -97,8 +97,6 @@ struct QueueServerOptions {
   absl::Duration dedupe_window = absl::Hours(24);     // Post::client_id memory
   absl::Duration node_expiry = absl::Hours(24 * 90);  // idle nodes removed
   absl::Duration cleanup_interval = absl::Minutes(1);
-  // A connection that has not logged in (or registered) by then is closed.
-  absl::Duration login_timeout = absl::Seconds(30);
   // Group commit: a batch waits at most this long for more work before its
   // commit (0: commit as soon as the previous one is done).
   absl::Duration commit_delay = absl::ZeroDuration();
