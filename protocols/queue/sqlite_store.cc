@@ -75,12 +75,19 @@ SqliteStore::~SqliteStore() { Close(); }
 absl::Status SqliteStore::Init() {
   absl::Status st = db_->Exec(kSchema);
   if (!st.ok()) return st;
-  writer_ = std::thread([this] { Loop(); });
+  writer_ = std::thread([this] {
+    Loop();
+    std::lock_guard<std::mutex> lock(done_mu_);
+    writer_done_ = true;
+    done_cv_.notify_all();
+  });
+  completer_ = std::thread([this] { Complete(); });
   return absl::OkStatus();
 }
 
 template <typename T>
-void SqliteStore::Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done) {
+void SqliteStore::Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done,
+                     bool lazy) {
   struct Result {
     bool ran = false;
     absl::StatusOr<T> value = absl::UnknownError("queue store: not run");
@@ -103,15 +110,18 @@ void SqliteStore::Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done) {
       done(std::move(out->value));
     }
   };
-  Submit(std::move(task));
+  Submit(std::move(task), lazy);
 }
 
-void SqliteStore::Submit(Task task) {
+void SqliteStore::Submit(Task task, bool lazy) {
   absl::Status refused;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) {
       refused = absl::CancelledError("queue store: closed");
+    } else if (lazy && lazy_.size() < kMaxBatch) {
+      lazy_.push_back(std::move(task));  // no wake-up: rides the next batch
+      return;
     } else if (tasks_.size() >= kMaxWaiting) {
       refused = absl::UnavailableError(
           "queue store: overloaded (too many operations waiting for a commit)");
@@ -131,12 +141,14 @@ void SqliteStore::Loop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return closing_ || !tasks_.empty(); });
-      if (tasks_.empty()) return;  // closing, nothing left
+      if (tasks_.empty() && lazy_.empty()) return;  // closing, nothing left
       if (opts_.commit_delay > absl::ZeroDuration() &&
           tasks_.size() < kMaxBatch && !closing_) {
         cv_.wait_for(lock, absl::ToChronoNanoseconds(opts_.commit_delay),
                      [&] { return closing_ || tasks_.size() >= kMaxBatch; });
       }
+      for (Task& t : lazy_) batch.push_back(std::move(t));
+      lazy_.clear();
       const size_t n = std::min(tasks_.size(), kMaxBatch);
       for (size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(tasks_.front()));
@@ -182,8 +194,29 @@ void SqliteStore::RunBatch(std::vector<Task>& batch) {
     stats_.commits++;
     stats_.ops += batch.size();
   }
+  Committed c;
+  c.status.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
-    batch[i].after(not_run[i].ok() ? st : not_run[i]);
+    c.status.push_back(not_run[i].ok() ? st : not_run[i]);
+  }
+  c.batch = std::move(batch);
+  batch.clear();
+  std::lock_guard<std::mutex> lock(done_mu_);
+  committed_.push_back(std::move(c));
+  done_cv_.notify_one();
+}
+
+void SqliteStore::Complete() {
+  for (;;) {
+    Committed c;
+    {
+      std::unique_lock<std::mutex> lock(done_mu_);
+      done_cv_.wait(lock, [&] { return writer_done_ || !committed_.empty(); });
+      if (committed_.empty()) return;  // the writer stopped, all answered
+      c = std::move(committed_.front());
+      committed_.pop_front();
+    }
+    for (size_t i = 0; i < c.batch.size(); ++i) c.batch[i].after(c.status[i]);
   }
 }
 
@@ -198,8 +231,13 @@ void SqliteStore::Close() {
     closing_ = true;
   }
   cv_.notify_all();
-  if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) {
-    writer_.join();
+  for (std::thread* t : {&writer_, &completer_}) {
+    if (!t->joinable()) continue;
+    if (t->get_id() != std::this_thread::get_id()) {
+      t->join();
+    } else {
+      t->detach();  // Close from a `done`: this thread ends after it
+    }
   }
 }
 
@@ -252,7 +290,7 @@ void SqliteStore::Attempt(NodeKey node, uint64_t id, uint32_t attempts) {
         if (!st.ok()) return st;
         return true;
       },
-      nullptr);
+      nullptr, /*lazy=*/true);  // lost in a crash: the count restarts lower
 }
 
 void SqliteStore::Dead(NodeKey node, uint64_t id, std::string reason,

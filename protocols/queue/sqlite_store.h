@@ -1,8 +1,9 @@
 // SqliteStore: the QueueStore on one SQLite file in WAL mode. One writer
 // thread owns the connection; it takes every operation submitted while the
 // previous commit ran and runs them in one transaction, each inside its own
-// savepoint (a failing operation rolls back alone), then commits once and
-// completes them in order (group commit). The operations' SQL lives in
+// savepoint (a failing operation rolls back alone), then commits once (group
+// commit); a completer thread then makes their `done` calls in order while
+// the writer runs the next batch. The operations' SQL lives in
 // sqlite_messages.cc (posts, acks, loads), sqlite_upkeep.cc (dead letters,
 // cleanup, notices) and sqlite_registry.cc (users, nodes, aliases, lists).
 #ifndef MSOCK_PROTOCOLS_QUEUE_SQLITE_STORE_H_
@@ -92,8 +93,11 @@ class SqliteStore final : public QueueStore {
   };
   // Runs `fn` on the writer thread; `done` gets its result once committed.
   template <typename T>
-  void Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done);
-  void Submit(Task task);
+  void Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done,
+          bool lazy = false);
+  // lazy: the task waits for the next batch instead of starting one (attempt
+  // records: worth no fsync of their own).
+  void Submit(Task task, bool lazy = false);
   void Loop();
   void RunBatch(std::vector<Task>& batch);
 
@@ -152,9 +156,23 @@ class SqliteStore final : public QueueStore {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Task> tasks_;  // guarded by mu_
+  std::deque<Task> lazy_;   // guarded by mu_: run first in the next batch
   bool closing_ = false;    // guarded by mu_
   StoreStats stats_;        // guarded by mu_
   std::thread writer_;
+
+  // Committed batches wait here for their `done` calls, which the completer
+  // thread makes in commit order while the writer runs the next batch.
+  struct Committed {
+    std::vector<Task> batch;
+    std::vector<absl::Status> status;  // per task
+  };
+  void Complete();
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::deque<Committed> committed_;  // guarded by done_mu_
+  bool writer_done_ = false;         // guarded by done_mu_
+  std::thread completer_;
 };
 
 }  // namespace msock::internal::queue

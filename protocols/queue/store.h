@@ -127,7 +127,8 @@ class QueueStore {
   // Removes entries of `node` (ids it does not hold are ignored).
   virtual void Ack(NodeKey node, std::vector<uint64_t> ids,
                    Done<AckOutcome> done) = 0;
-  // Records a delivery attempt (no answer).
+  // Records a delivery attempt (no answer). Rides the next batch rather than
+  // starting one: a crash may lose it (the count then restarts lower).
   virtual void Attempt(NodeKey node, uint64_t id, uint32_t attempts) = 0;
   // Moves an entry to the user's dead letters; the answer is the notice to
   // the user's other nodes (may have no nodes).
