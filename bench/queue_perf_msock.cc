@@ -2,6 +2,8 @@
 // a QueueServer (fsync on) over tcp on 127.0.0.1 in this process, posters
 // that are users of their own (p0, p1, ...) posting to user "sink", whose one
 // node receives with window 64 and acks every entry.
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -146,6 +148,13 @@ QueueResult Run(const QueueCell& cell, const std::string& dir, double seconds) {
     r.error = receiver.error();
   }
   for (auto& p : posters) p->Close();
+  if (std::getenv("MSOCK_QUEUE_PERF_STATS") != nullptr) {
+    const QueueStats st = (*server)->stats();
+    std::fprintf(stderr, "msock server: %llu posts, %llu commits, %llu ops\n",
+                 static_cast<unsigned long long>(st.posts),
+                 static_cast<unsigned long long>(st.commits),
+                 static_cast<unsigned long long>(st.committed_ops));
+  }
   (*server)->Close();
   return r;
 }
