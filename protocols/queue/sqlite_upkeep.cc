@@ -8,40 +8,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "protocols/queue/sqlite_store.h"
+#include "protocols/topics/change.h"
 
 namespace msock::internal::queue {
 
 std::string JsonString(std::string_view v) {
-  std::string out = "\"";
-  for (char c : v) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);  // UTF-8 passes through as is
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
+  google::protobuf::Value s;  // the topics JSON writer quotes it
+  s.set_string_value(std::string(v));
+  return internal::topics::ToJson(s);
 }
 
 absl::StatusOr<Fanout> SqliteStore::Notice(Db& db, std::string kind,
