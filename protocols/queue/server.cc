@@ -139,6 +139,15 @@ absl::Status QueueServer::Impl::CheckName(std::string_view what_view,
   return absl::OkStatus();
 }
 
+bool QueueServer::Impl::Decode(const SystemCall& call,
+                               google::protobuf::Message* m) {
+  absl::Status st = tp::DecodePayload(call.ev.payload, m);
+  if (st.ok()) return true;
+  malformed++;
+  call.reply(st);
+  return false;
+}
+
 bool QueueServer::Impl::LoggedIn(const std::string& client, q::NodeKey* node) {
   std::lock_guard<std::mutex> lock(mu);
   auto it = client_node.find(client);
@@ -174,13 +183,8 @@ void QueueServer::Impl::OnRequest(SystemCall call) {
 
 void QueueServer::Impl::OnRegister(SystemCall call) {
   qpb::Register req;
-  absl::Status st = tp::DecodePayload(call.ev.payload, &req);
-  if (!st.ok()) {
-    malformed++;
-    call.reply(st);
-    return;
-  }
-  st = CheckName("user", req.user());
+  if (!Decode(call, &req)) return;
+  absl::Status st = CheckName("user", req.user());
   if (st.ok()) st = CheckName("node", req.node());
   if (st.ok() && static_cast<size_t>(req.aliases_size()) > opts.max_aliases) {
     st = absl::ResourceExhaustedError(
@@ -232,13 +236,8 @@ void QueueServer::Impl::OnRegister(SystemCall call) {
 
 void QueueServer::Impl::OnLogin(SystemCall call) {
   qpb::Login req;
-  absl::Status st = tp::DecodePayload(call.ev.payload, &req);
-  if (!st.ok()) {
-    malformed++;
-    call.reply(st);
-    return;
-  }
-  st = CheckName("user", req.user());
+  if (!Decode(call, &req)) return;
+  absl::Status st = CheckName("user", req.user());
   if (st.ok()) st = CheckName("node", req.node());
   if (!st.ok()) {
     call.reply(st);
@@ -267,13 +266,11 @@ void QueueServer::Impl::OnLogin(SystemCall call) {
 
 void QueueServer::Impl::OnPost(SystemCall call, const q::NodeKey& from) {
   qpb::Post req;
-  absl::Status st = tp::DecodePayload(call.ev.payload, &req);
-  if (!st.ok()) {
-    malformed++;
+  if (!Decode(call, &req)) {
     refused_posts++;
-    call.reply(st);
     return;
   }
+  absl::Status st;
   if (req.to_size() == 0) {
     st = absl::InvalidArgumentError("queue: a post without recipients");
   } else if (static_cast<size_t>(req.to_size()) > opts.max_recipients) {
@@ -351,12 +348,7 @@ void QueueServer::Impl::OnPost(SystemCall call, const q::NodeKey& from) {
 
 void QueueServer::Impl::OnAck(SystemCall call, const q::NodeKey& node) {
   qpb::Ack req;
-  absl::Status st = tp::DecodePayload(call.ev.payload, &req);
-  if (!st.ok()) {
-    malformed++;
-    call.reply(st);
-    return;
-  }
+  if (!Decode(call, &req)) return;
   if (static_cast<size_t>(req.ids_size()) > 4096) {
     call.reply(absl::ResourceExhaustedError("queue: more than 4096 ids"));
     return;

@@ -67,6 +67,8 @@ struct QueueServer::Impl : std::enable_shared_from_this<QueueServer::Impl> {
   void OnAliases(internal::SystemCall call, const q::NodeKey& node);
   void OnList(internal::SystemCall call, const q::NodeKey& node);
   void OnQuery(internal::SystemCall call, const q::NodeKey& node);
+  // Decodes the request's payload; false: answered (malformed, counted).
+  bool Decode(const internal::SystemCall& call, google::protobuf::Message* m);
   // The node this client is logged in as.
   bool LoggedIn(const std::string& client, q::NodeKey* node);
   absl::Status CheckName(std::string_view what, std::string_view name) const;

@@ -18,12 +18,8 @@ namespace tp = internal::topics;
 
 void QueueServer::Impl::OnAliases(SystemCall call, const q::NodeKey& node) {
   qpb::Aliases req;
-  absl::Status st = tp::DecodePayload(call.ev.payload, &req);
-  if (!st.ok()) {
-    malformed++;
-    call.reply(st);
-    return;
-  }
+  if (!Decode(call, &req)) return;
+  absl::Status st;
   if (static_cast<size_t>(req.aliases_size()) > opts.max_aliases) {
     call.reply(absl::ResourceExhaustedError(
         absl::StrCat("queue: ", req.aliases_size(), " aliases (limit ",
@@ -50,13 +46,8 @@ void QueueServer::Impl::OnAliases(SystemCall call, const q::NodeKey& node) {
 
 void QueueServer::Impl::OnList(SystemCall call, const q::NodeKey& node) {
   qpb::ListEdit req;
-  absl::Status st = tp::DecodePayload(call.ev.payload, &req);
-  if (!st.ok()) {
-    malformed++;
-    call.reply(st);
-    return;
-  }
-  st = CheckName("list", req.list());
+  if (!Decode(call, &req)) return;
+  absl::Status st = CheckName("list", req.list());
   if (st.ok() && req.op() != "get") st = CheckName("member", req.member());
   if (st.ok() && req.op() != "add" && req.op() != "remove" &&
       req.op() != "get") {
@@ -82,12 +73,7 @@ void QueueServer::Impl::OnList(SystemCall call, const q::NodeKey& node) {
 
 void QueueServer::Impl::OnQuery(SystemCall call, const q::NodeKey& node) {
   qpb::Query req;
-  absl::Status st = tp::DecodePayload(call.ev.payload, &req);
-  if (!st.ok()) {
-    malformed++;
-    call.reply(st);
-    return;
-  }
+  if (!Decode(call, &req)) return;
   const size_t limit =
       req.limit() == 0 ? 1000 : std::min<size_t>(req.limit(), 10000);
   if (call.ev.name == "_q/pending") {
