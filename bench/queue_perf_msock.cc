@@ -97,7 +97,9 @@ QueueResult Run(const QueueCell& cell, const std::string& dir, double seconds) {
   QueueServerOptions options;
   options.db_path = dir + "/queue.db";
   options.max_window = kWindow;
-  options.fsync = true;
+  // MSOCK_QUEUE_PERF_NOFSYNC=1: the same without fsync (not durable): how
+  // much of a figure is the disk's.
+  options.fsync = std::getenv("MSOCK_QUEUE_PERF_NOFSYNC") == nullptr;
   absl::StatusOr<std::unique_ptr<QueueServer>> server =
       QueueServer::Open(options, server_ctx);
   QueueResult r;
