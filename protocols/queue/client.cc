@@ -77,8 +77,18 @@ struct QueueClient::Impl : std::enable_shared_from_this<QueueClient::Impl> {
   absl::flat_hash_set<uint64_t> acked;     // guarded by mu
   std::function<void(const QueueMessage&)> on_message;  // guarded by mu
   std::optional<LoginArgs> login;                       // guarded by mu
-  bool kicked = false;                                  // guarded by mu
-  bool closed = false;                                  // guarded by mu
+  // Acks in one request (Ack): the batch still open to new ids, and whether
+  // a request is in flight.
+  struct AckBatch {
+    std::vector<uint64_t> ids;
+    bool done = false;
+    absl::Status status;
+  };
+  std::shared_ptr<AckBatch> open_acks;  // guarded by mu
+  bool ack_sending = false;             // guarded by mu
+  std::condition_variable ack_cv;
+  bool kicked = false;  // guarded by mu
+  bool closed = false;  // guarded by mu
 };
 
 void QueueClient::Impl::Install() {
@@ -258,20 +268,48 @@ void QueueClient::OnMessage(std::function<void(const QueueMessage& m)> fn) {
   impl_->on_message = std::move(fn);
 }
 
+// Acks from several threads share requests: while one `_q/ack` is on its
+// way, the ids acked meanwhile gather in the open batch, which the next
+// caller to find no request in flight sends (with its deadline) for all.
 absl::Status QueueClient::Ack(uint64_t id, absl::Time deadline) {
-  qpb::Ack req;
-  req.add_ids(id);
-  absl::StatusOr<qpb::Acked> r = impl_->Call<qpb::Acked>("ack", req, deadline);
-  if (!r.ok()) return r.status();
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  if (impl_->acked.insert(id).second) {
-    impl_->acked_order.push_back(id);
-    if (impl_->acked_order.size() > kRecentAcks) {
-      impl_->acked.erase(impl_->acked_order.front());
-      impl_->acked_order.pop_front();
+  Impl& im = *impl_;
+  std::unique_lock<std::mutex> lock(im.mu);
+  if (!im.open_acks) im.open_acks = std::make_shared<Impl::AckBatch>();
+  std::shared_ptr<Impl::AckBatch> mine = im.open_acks;
+  mine->ids.push_back(id);
+  const auto until = absl::ToChronoTime(deadline);
+  while (!mine->done) {
+    if (im.ack_sending) {
+      if (im.ack_cv.wait_until(lock, until) == std::cv_status::timeout &&
+          !mine->done) {
+        return absl::DeadlineExceededError("queue: ack not answered in time");
+      }
+      continue;
     }
+    // No request in flight, so `mine` is still the open batch: send it.
+    std::shared_ptr<Impl::AckBatch> batch = std::move(im.open_acks);
+    im.ack_sending = true;
+    lock.unlock();
+    qpb::Ack req;
+    for (uint64_t a : batch->ids) req.add_ids(a);
+    absl::Status st = im.Call<qpb::Acked>("ack", req, deadline).status();
+    lock.lock();
+    im.ack_sending = false;
+    batch->done = true;
+    batch->status = st;
+    if (st.ok()) {
+      for (uint64_t a : batch->ids) {
+        if (!im.acked.insert(a).second) continue;
+        im.acked_order.push_back(a);
+        if (im.acked_order.size() > kRecentAcks) {
+          im.acked.erase(im.acked_order.front());
+          im.acked_order.pop_front();
+        }
+      }
+    }
+    im.ack_cv.notify_all();
   }
-  return absl::OkStatus();
+  return mine->status;
 }
 
 absl::Status QueueClient::Nack(uint64_t id, absl::Duration delay,
