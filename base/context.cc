@@ -83,6 +83,7 @@ Context::Context() : impl_(std::make_unique<Impl>()) {
   internal::Event started;
   impl_->thread = std::thread([this, &started] {
     impl_->thread_id = std::this_thread::get_id();
+    internal::NameThisThread("msock-io");
     started.Notify();
     uv_run(&impl_->loop, UV_RUN_DEFAULT);
   });

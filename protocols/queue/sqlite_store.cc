@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/sync.h"
 
 namespace msock::internal::queue {
 namespace {
@@ -76,12 +77,16 @@ absl::Status SqliteStore::Init() {
   absl::Status st = db_->Exec(kSchema);
   if (!st.ok()) return st;
   writer_ = std::thread([this] {
+    internal::NameThisThread("msock-qwrite");
     Loop();
     std::lock_guard<std::mutex> lock(done_mu_);
     writer_done_ = true;
     done_cv_.notify_all();
   });
-  completer_ = std::thread([this] { Complete(); });
+  completer_ = std::thread([this] {
+    internal::NameThisThread("msock-qdone");
+    Complete();
+  });
   return absl::OkStatus();
 }
 

@@ -19,7 +19,10 @@ Executor::Executor(int threads, size_t queue_limit)
   for (int i = 0; i < threads; ++i)
     workers_.push_back(std::make_unique<Worker>());
   for (int i = 0; i < threads; ++i)
-    workers_[i]->thread = std::thread([this, i] { Run(i); });
+    workers_[i]->thread = std::thread([this, i] {
+      NameThisThread("msock-handler");
+      Run(i);
+    });
 }
 
 Executor::~Executor() {

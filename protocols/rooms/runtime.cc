@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "base/sync.h"
+
 namespace msock::internal::rooms {
 
 void ReceiveLoop(Socket* socket,
@@ -41,7 +43,10 @@ void SendAck(
 void Runtime::Start(int threads, size_t queue_limit,
                     std::function<void()> loop) {
   exec = std::make_unique<Executor>(threads, queue_limit);
-  dispatcher_ = std::thread(std::move(loop));
+  dispatcher_ = std::thread([loop = std::move(loop)] {
+    NameThisThread("msock-dispatch");
+    loop();
+  });
 }
 
 void Runtime::Deliver(AckTable::Done done) {
