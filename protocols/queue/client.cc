@@ -47,6 +47,9 @@ QueueMessage FromDeliver(qpb::Deliver d) {
   return m;
 }
 
+// Ids one `_q/ack` request may carry (the server refuses more).
+constexpr size_t kMaxAckIds = 4096;
+
 }  // namespace
 
 struct QueueClient::Impl : std::enable_shared_from_this<QueueClient::Impl> {
@@ -242,14 +245,25 @@ absl::StatusOr<PostResult> QueueClient::Post(const std::vector<std::string>& to,
 }
 
 absl::StatusOr<QueueMessage> QueueClient::Receive(absl::Time deadline) {
+  absl::StatusOr<std::vector<QueueMessage>> got = ReceiveMany(1, deadline);
+  if (!got.ok()) return got.status();
+  return std::move(got->front());
+}
+
+absl::StatusOr<std::vector<QueueMessage>> QueueClient::ReceiveMany(
+    size_t max, absl::Time deadline) {
+  if (max == 0) return absl::InvalidArgumentError("queue: ReceiveMany of 0");
   std::unique_lock<std::mutex> lock(impl_->mu);
   const auto until = absl::ToChronoTime(deadline);
   for (;;) {
     if (!impl_->buffer.empty()) {
-      QueueMessage m = std::move(impl_->buffer.front());
-      impl_->buffer.pop_front();
-      impl_->buffered.erase(m.id);
-      return m;
+      std::vector<QueueMessage> out;
+      while (out.size() < max && !impl_->buffer.empty()) {
+        out.push_back(std::move(impl_->buffer.front()));
+        impl_->buffer.pop_front();
+        impl_->buffered.erase(out.back().id);
+      }
+      return out;
     }
     if (impl_->closed) return absl::CancelledError("queue: client closed");
     if (impl_->kicked) {
@@ -268,16 +282,33 @@ void QueueClient::OnMessage(std::function<void(const QueueMessage& m)> fn) {
   impl_->on_message = std::move(fn);
 }
 
-// Acks from several threads share requests: while one `_q/ack` is on its
-// way, the ids acked meanwhile gather in the open batch, which the next
-// caller to find no request in flight sends (with its deadline) for all.
 absl::Status QueueClient::Ack(uint64_t id, absl::Time deadline) {
+  return Ack(std::vector<uint64_t>{id}, deadline);
+}
+
+// Acks from several threads share requests: while one `_q/ack` is on its
+// way, the ids acked meanwhile gather in the open batch (up to kMaxAckIds,
+// the server's bound), which the next caller to find no request in flight
+// sends (with its deadline) for all.
+absl::Status QueueClient::Ack(const std::vector<uint64_t>& ids,
+                              absl::Time deadline) {
+  if (ids.empty()) return absl::OkStatus();
+  if (ids.size() > kMaxAckIds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("queue: at most ", kMaxAckIds, " ids per Ack"));
+  }
   Impl& im = *impl_;
   std::unique_lock<std::mutex> lock(im.mu);
+  const auto until = absl::ToChronoTime(deadline);
+  // A batch too full for these ids is left to its sender: wait for the next.
+  while (im.open_acks && im.open_acks->ids.size() + ids.size() > kMaxAckIds) {
+    if (im.ack_cv.wait_until(lock, until) == std::cv_status::timeout) {
+      return absl::DeadlineExceededError("queue: ack not answered in time");
+    }
+  }
   if (!im.open_acks) im.open_acks = std::make_shared<Impl::AckBatch>();
   std::shared_ptr<Impl::AckBatch> mine = im.open_acks;
-  mine->ids.push_back(id);
-  const auto until = absl::ToChronoTime(deadline);
+  mine->ids.insert(mine->ids.end(), ids.begin(), ids.end());
   while (!mine->done) {
     if (im.ack_sending) {
       if (im.ack_cv.wait_until(lock, until) == std::cv_status::timeout &&

@@ -116,6 +116,42 @@ TEST_P(QueueDeliveryTest, WindowOfFourSendsFourWithoutAcks) {
   EXPECT_EQ(m->id, ids[4]);
 }
 
+TEST_P(QueueDeliveryTest, ReceiveManyTakesAWindowAndOneAckClearsIt) {
+  ASSERT_TRUE(Start());
+  QueueClient& alice = NewNode("alice", "a1");
+  QueueClientOptions w4;
+  w4.window = 4;
+  QueueClient& bob = NewNode("bob", "b1", w4);
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    absl::StatusOr<PostResult> r =
+        alice.Post({"bob"}, std::to_string(i), Deadline(10), NoSelf());
+    ASSERT_TRUE(r.ok()) << r.status();
+    ids.push_back(r->id);
+  }
+  std::vector<uint64_t> got;
+  while (got.size() < 4) {
+    absl::StatusOr<std::vector<QueueMessage>> batch =
+        bob.ReceiveMany(10, Deadline(10));
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    ASSERT_FALSE(batch->empty());
+    for (const QueueMessage& m : *batch) got.push_back(m.id);
+  }
+  EXPECT_EQ(got, std::vector<uint64_t>(ids.begin(), ids.begin() + 4));
+  EXPECT_EQ(bob.ReceiveMany(10, Soon()).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  ASSERT_TRUE(bob.Ack(got, Deadline(10)).ok());
+  // Durable at once: only the two not delivered yet are left.
+  absl::StatusOr<std::vector<uint64_t>> pending = bob.Pending(Deadline(10));
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  EXPECT_EQ(*pending, std::vector<uint64_t>(ids.begin() + 4, ids.end()));
+  EXPECT_TRUE(bob.Ack(std::vector<uint64_t>{}, Deadline(10)).ok());
+  EXPECT_EQ(bob.Ack(std::vector<uint64_t>(4097, ids[4]), Deadline(10)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bob.ReceiveMany(0, Deadline(10)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_P(QueueDeliveryTest, ServerCapsTheWindow) {
   QueueServerOptions o = NoSync();
   o.max_window = 2;

@@ -219,12 +219,21 @@ class MSOCK_EXPORT QueueClient {
       absl::Time deadline, const PostOptions& options = {});
   // The next delivered entry (kDeadlineExceeded if none by the deadline).
   [[nodiscard]] absl::StatusOr<QueueMessage> Receive(absl::Time deadline);
+  // Up to `max` delivered entries, oldest first: waits (until the deadline)
+  // for the first, then takes what else is already here. With a window of N,
+  // ReceiveMany(N) and one Ack of their ids make one request per batch.
+  [[nodiscard]] absl::StatusOr<std::vector<QueueMessage>> ReceiveMany(
+      size_t max, absl::Time deadline);
   // Runs `fn` (on the client's handler thread) for each delivery instead of
   // queueing it for Receive. Set before Login.
   void OnMessage(std::function<void(const QueueMessage& m)> fn);
   // Done with entry `id`: returns once the removal is durable; it is never
   // delivered to this node again. Acking an unknown id is OK (no-op).
   [[nodiscard]] absl::Status Ack(uint64_t id, absl::Time deadline);
+  // Ack of several entries in one request (at most 4096 ids; more:
+  // kInvalidArgument). Acks of other threads meanwhile share the request.
+  [[nodiscard]] absl::Status Ack(const std::vector<uint64_t>& ids,
+                                 absl::Time deadline);
   // Redeliver `id` after `delay` (counts as an attempt).
   [[nodiscard]] absl::Status Nack(uint64_t id, absl::Duration delay,
                                   absl::Time deadline);
