@@ -55,6 +55,8 @@ enum Stat : int {
   kRejectedOversize,
   kRejectedHandshakeTimeout,
   kRejectedPipeLimit,
+  kRejectedUnfinishedLimit,
+  kRejectedStalled,
   kDropped,
   kStatCount
 };
@@ -102,6 +104,7 @@ class SocketCore final : public PipeHost,
   size_t TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_bytes,
                   bool* drained = nullptr) override;
   void CountReject(Reject why) override;
+  UnfinishedBudget* unfinished_budget() override { return &budget_; }
 
   // ---- the Connector ----
   // A dial attempt to `url` failed (the connector will retry): tells the
@@ -193,6 +196,7 @@ class SocketCore final : public PipeHost,
   Context& ctx_;
   Connector connector_;
   Counters stats_;
+  UnfinishedBudget budget_;  // limit = opts_.max_unfinished_bytes
 
   mutable Mutex mu_;
   SocketOptions opts_ ABSL_GUARDED_BY(mu_);
