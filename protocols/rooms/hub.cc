@@ -336,6 +336,7 @@ RoomsStats Hub::rooms_stats() const {
   s.handler_errors = impl_->handler_errors.load();
   s.malformed = impl_->malformed.load();
   s.refused = impl_->refused.load();
+  s.too_deep = impl_->too_deep.load();
   return s;
 }
 

@@ -47,6 +47,13 @@ struct Hub::Impl {
   // stands between an ack and the Emit waiting for it.
   internal::RecvVerdict Filter(Message& m);
   void OnAck(uint32_t pipe, msock::rooms::Ack* ack);
+  // Completes the hub's Emit `id` to `pipe` (no-op for 0 or unknown ids).
+  void CompleteAck(uint32_t pipe, uint32_t id,
+                   absl::StatusOr<std::string> result);
+  // A message nested too deep to parse (json_depth.h): answered where it has
+  // an id, counted; only an unreadable Hello closes the connection.
+  void TooDeepInput(uint32_t pipe, const internal::rooms::TooDeep& deep,
+                    const absl::Status& why);
   void DispatchLoop();
   void Handle(uint32_t pipe, internal::rooms::Encoding enc,
               msock::rooms::Envelope& env);
@@ -153,7 +160,7 @@ struct Hub::Impl {
   absl::flat_hash_set<uint32_t> live;  // attached pipes that have sent
 
   std::atomic<uint64_t> events_in{0}, events_out{0}, bodies_encoded{0},
-      dropped{0}, handler_errors{0}, malformed{0}, refused{0};
+      dropped{0}, handler_errors{0}, malformed{0}, refused{0}, too_deep{0};
 };
 
 }  // namespace msock
