@@ -94,9 +94,13 @@ struct Hub::Impl {
   absl::Status SendEnvelope(uint32_t pipe, internal::rooms::Encoding enc,
                             const msock::rooms::Envelope& env,
                             absl::Time deadline);
-  // The hub's own answers (Welcome, Refused, acks) never wait: a client
-  // whose queue is full (it does not read) misses them, counted in dropped,
+  // The hub's own answers (Welcome, Refused, acks) never wait. They may pass
+  // the client's send queue limits by kReplyReserveBytes (and
+  // internal::kReplyReserveMessages), which fan-outs never use: a queue that
+  // a room's flood filled still takes them. A client that does not read at
+  // all fills that margin too, and then misses them (counted in dropped)
   // rather than holding up the dispatcher and so every other client.
+  static constexpr size_t kReplyReserveBytes = 64 * 1024;
   absl::Status Reply(uint32_t pipe, internal::rooms::Encoding enc,
                      const msock::rooms::Envelope& env);
   absl::StatusOr<size_t> FanOut(const std::vector<Target>& targets,
