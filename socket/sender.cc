@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "socket/socket_access.h"
 #include "socket/socket_core.h"
 
 namespace msock::internal {
@@ -19,6 +20,13 @@ bool SocketCore::HasRoom(Pipe& p) {
   const CorePipe& s = Known(p);
   return s.sendq.empty() || (s.sendq.size() < opts_.send_queue_messages &&
                              s.sendq_bytes < opts_.send_queue_bytes);
+}
+
+bool SocketCore::HasReserve(Pipe& p, const Message& m, size_t reserve_bytes) {
+  const CorePipe& s = Known(p);
+  return reserve_bytes > 0 &&
+         s.sendq.size() < opts_.send_queue_messages + kReplyReserveMessages &&
+         s.sendq_bytes + WireSize(m) <= opts_.send_queue_bytes + reserve_bytes;
 }
 
 bool SocketCore::Enqueue(Pipe& p, Message&& m) {
@@ -178,7 +186,7 @@ absl::Status SocketCore::SendByHeader(Message& msg, absl::Time deadline) {
 }
 
 absl::Status SocketCore::SendTo(const Path& path, Message& msg,
-                                absl::Time deadline) {
+                                absl::Time deadline, size_t reserve_bytes) {
   if (spec_.send == SendMode::kNone) {
     return absl::FailedPreconditionError(
         absl::StrCat(spec_.name, " socket cannot send"));
@@ -197,7 +205,7 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg,
                                                    path.back(), " is gone"));
       }
       Pipe& p = *it->second;
-      if (HasRoom(p)) {
+      if (HasRoom(p) || HasReserve(p, msg, reserve_bytes)) {
         Known(p).messages_out++;
         stats_.Add(kMessagesOut);
         stats_.Add(kBytesOut, WireSize(msg));

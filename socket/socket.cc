@@ -90,6 +90,11 @@ absl::Status SocketAccess::Send(Socket& socket, Message& msg,
                                 absl::Time deadline, uint32_t* sent_on) {
   return socket.core_->Send(msg, deadline, sent_on);
 }
+absl::Status SocketAccess::SendReply(Socket& socket, const Path& path,
+                                     Message& msg, size_t reserve_bytes) {
+  return socket.core_->SendTo(path, msg, absl::InfinitePast(), reserve_bytes);
+}
+
 absl::Status SocketAccess::SendExcept(Socket& socket, uint32_t except_pipe,
                                       Message& msg, absl::Time deadline) {
   return socket.core_->SendExcept(except_pipe, msg, deadline);

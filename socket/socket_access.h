@@ -16,6 +16,9 @@
 
 namespace msock::internal {
 
+// How many messages over kSendQueueMessages SocketAccess::SendReply may queue.
+inline constexpr size_t kReplyReserveMessages = 64;
+
 class SocketAccess {
  public:
   // Installs the receive filter of `socket` (pair1's hop count, sub's
@@ -34,6 +37,15 @@ class SocketAccess {
   [[nodiscard]] static absl::Status Send(Socket& socket, Message& msg,
                                          absl::Time deadline,
                                          uint32_t* sent_on);
+
+  // Socket::SendTo for an answer that must not be lost to a queue filled by
+  // other traffic (a rooms hub's acks under a room's flood): never waits; on
+  // a full pipe it is still queued when it fits within `reserve_bytes` and
+  // kReplyReserveMessages over the queue limits, which only such answers use.
+  // kUnavailable (dropped) otherwise, as SendTo with a past deadline.
+  [[nodiscard]] static absl::Status SendReply(Socket& socket, const Path& path,
+                                              Message& msg,
+                                              size_t reserve_bytes);
 
   // kToAll sockets: sends to every pipe except `except_pipe` (a bus device
   // forwarding what came in on that pipe). Errors as Socket::Send.

@@ -16,6 +16,7 @@ SocketCore::SocketCore(const SocketSpec& spec, Context& ctx)
   absl::BitGen gen;
   MutexLock lock(mu_);
   next_pipe_id_ = absl::Uniform<uint32_t>(gen, 1, 0x7fffffff);
+  budget_.set_limit(opts_.max_unfinished_bytes);
 }
 
 SocketCore::~SocketCore() = default;
@@ -77,6 +78,7 @@ absl::Status SocketCore::SetOption(const OptionKey<T>& key, T value) {
     }
   }
   opts_.*key.field = std::move(value);
+  budget_.set_limit(opts_.max_unfinished_bytes);
   // Senders blocked under kBlock re-check with the new policy and limits.
   if (send_waiters_ > 0) send_cv_.notify_all();
   return absl::OkStatus();
@@ -108,6 +110,8 @@ SocketStats SocketCore::stats() const {
       &SocketStats::rejected_oversize,
       &SocketStats::rejected_handshake_timeout,
       &SocketStats::rejected_pipe_limit,
+      &SocketStats::rejected_unfinished_limit,
+      &SocketStats::rejected_stalled,
       &SocketStats::dropped,
   };
   SocketStats out;

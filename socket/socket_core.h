@@ -55,6 +55,8 @@ enum Stat : int {
   kRejectedOversize,
   kRejectedHandshakeTimeout,
   kRejectedPipeLimit,
+  kRejectedUnfinishedLimit,
+  kRejectedStalled,
   kDropped,
   kStatCount
 };
@@ -102,6 +104,7 @@ class SocketCore final : public PipeHost,
   size_t TakeSend(Pipe* pipe, std::vector<Message>* out, size_t max_bytes,
                   bool* drained = nullptr) override;
   void CountReject(Reject why) override;
+  UnfinishedBudget* unfinished_budget() override { return &budget_; }
 
   // ---- the Connector ----
   // A dial attempt to `url` failed (the connector will retry): tells the
@@ -113,7 +116,11 @@ class SocketCore final : public PipeHost,
                     uint32_t* sent_on = nullptr);
   absl::Status SendExcept(uint32_t except_pipe, Message& msg,
                           absl::Time deadline);
-  absl::Status SendTo(const Path& path, Message& msg, absl::Time deadline);
+  // reserve_bytes > 0: also queue `msg` on a full pipe when it fits within
+  // that many bytes (and kReplyReserveMessages messages) over the limits
+  // (SocketAccess::SendReply).
+  absl::Status SendTo(const Path& path, Message& msg, absl::Time deadline,
+                      size_t reserve_bytes = 0);
   absl::StatusOr<Message> Recv(absl::Time deadline);
   absl::Status WaitForPeers(int n, absl::Time deadline);
   int pipe_count() const;
@@ -153,6 +160,10 @@ class SocketCore final : public PipeHost,
 
   // ---- sender.cc ----
   bool HasRoom(Pipe& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Room for `m` within `reserve_bytes` (and kReplyReserveMessages) over the
+  // queue limits.
+  bool HasReserve(Pipe& p, const Message& m, size_t reserve_bytes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Appends to p's queue; true if the caller must Wake() p after unlocking.
   bool Enqueue(Pipe& p, Message&& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands m to pipe p: straight to the peer if p is idle and can (inproc),
@@ -193,6 +204,7 @@ class SocketCore final : public PipeHost,
   Context& ctx_;
   Connector connector_;
   Counters stats_;
+  UnfinishedBudget budget_;  // limit = opts_.max_unfinished_bytes
 
   mutable Mutex mu_;
   SocketOptions opts_ ABSL_GUARDED_BY(mu_);

@@ -81,15 +81,14 @@ absl::Status StreamDecoder::Feed(const char* data, size_t size,
   while (size > 0) {
     if (body_needed_ > 0) {
       size_t n = std::min(size, body_needed_ - body_filled_);
+      if (body_filled_ + n > partial_.size() && !Grow(body_filled_ + n)) {
+        return failed_;
+      }
       std::memcpy(partial_.mutable_data() + body_filled_, data, n);
       body_filled_ += n;
       data += n;
       size -= n;
-      if (body_filled_ == body_needed_) {
-        out->push_back(std::move(partial_));
-        partial_ = Message();
-        body_needed_ = body_filled_ = 0;
-      }
+      if (body_filled_ == body_needed_) Complete(out);
       continue;
     }
     // Fast path: a whole frame sits in the input.
@@ -132,35 +131,70 @@ absl::Status StreamDecoder::Feed(const char* data, size_t size,
       size -= len;
       continue;
     }
-    try {
-      partial_ = Message::WithSize(len);
-    } catch (const std::bad_alloc&) {
-      failed_ = absl::ResourceExhaustedError(absl::StrFormat(
-          "cannot allocate %u bytes for an incoming message", len));
-      return failed_;
-    }
+    // The message continues in later reads: a first buffer of a few times
+    // what came with the prefix, not what the prefix claims.
     body_needed_ = len;
     body_filled_ = 0;
+    if (!Grow(std::min<size_t>(len, std::max(kFirstPartial, 4 * size)))) {
+      return failed_;
+    }
   }
   return absl::OkStatus();
 }
 
+bool StreamDecoder::Grow(size_t need) {
+  size_t cap = std::max(need, 4 * partial_.size());
+  cap = std::min(cap, body_needed_);
+  if (!held_.Set(cap)) {
+    over_budget_ = true;
+    failed_ = absl::ResourceExhaustedError(absl::StrFormat(
+        "unfinished messages would hold more than the socket's limit "
+        "(max-unfinished-bytes; this one needs %u bytes)",
+        cap));
+    Release();
+    return false;
+  }
+  Message bigger;
+  try {
+    bigger = Message::WithSize(cap);
+  } catch (const std::bad_alloc&) {
+    failed_ = absl::ResourceExhaustedError(absl::StrFormat(
+        "cannot allocate %u bytes for an incoming message", cap));
+    Release();
+    return false;
+  }
+  if (body_filled_ > 0) {
+    std::memcpy(bigger.mutable_data(), partial_.data(), body_filled_);
+  }
+  partial_ = std::move(bigger);
+  return true;
+}
+
+void StreamDecoder::Complete(std::vector<Message>* out) {
+  out->push_back(std::move(partial_));
+  partial_ = Message();
+  body_needed_ = body_filled_ = 0;
+  held_.Release();
+}
+
+void StreamDecoder::Release() {
+  partial_ = Message();
+  body_needed_ = body_filled_ = 0;
+  held_.Release();
+}
+
 char* StreamDecoder::direct_buffer(size_t* len) {
-  if (body_needed_ == 0 || !failed_.ok()) {
+  if (body_needed_ == 0 || !failed_.ok() || body_filled_ >= partial_.size()) {
     *len = 0;
     return nullptr;
   }
-  *len = body_needed_ - body_filled_;
+  *len = partial_.size() - body_filled_;
   return partial_.mutable_data() + body_filled_;
 }
 
 void StreamDecoder::CommitDirect(size_t n, std::vector<Message>* out) {
   body_filled_ += n;
-  if (body_filled_ == body_needed_) {
-    out->push_back(std::move(partial_));
-    partial_ = Message();
-    body_needed_ = body_filled_ = 0;
-  }
+  if (body_filled_ == body_needed_) Complete(out);
 }
 
 }  // namespace msock::internal

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "msock/message.h"
+#include "transports/recv_budget.h"
 
 namespace msock::internal {
 
@@ -45,19 +46,31 @@ inline size_t FramePrefixSize(const Message& msg, bool ipc) {
 // Turns a byte stream into whole messages. Feed it every byte read, in order;
 // complete messages are appended to `out` (body = SP header words || user body,
 // path empty). A decoder that returned an error stays failed.
+//
+// The body of a message that does not arrive whole is not allocated from its
+// length prefix alone: its buffer starts at most kFirstPartial bytes (or a few
+// times what came with the prefix) and grows fourfold as bytes arrive, each
+// growth taken from `budget` first (see recv_budget.h).
 class StreamDecoder {
  public:
-  // max_size: largest accepted payload, 0 = no limit.
-  StreamDecoder(bool ipc, size_t max_size) : ipc_(ipc), max_size_(max_size) {}
+  // The first buffer of a message that arrives in parts is at most this large
+  // unless more of it came with its prefix.
+  static constexpr size_t kFirstPartial = 64 * 1024;
 
-  // kResourceExhausted for a length over max_size, kDataLoss for an ipc type
-  // byte other than 0x01. Messages decoded before the bad frame are still
-  // appended to `out`.
+  // max_size: largest accepted payload, 0 = no limit. budget: shared by the
+  // socket's pipes, or null for none.
+  StreamDecoder(bool ipc, size_t max_size, UnfinishedBudget* budget = nullptr)
+      : ipc_(ipc), max_size_(max_size), held_(budget) {}
+
+  // kResourceExhausted for a length over max_size, or for a buffer the budget
+  // refused (then over_budget() is true); kDataLoss for an ipc type byte other
+  // than 0x01. Messages decoded before the bad frame are still appended to
+  // `out`.
   absl::Status Feed(const char* data, size_t size, std::vector<Message>* out);
 
-  // While a message body is being filled: where its next bytes go; *len = how
-  // many are still missing. Null when no body is pending. Reading straight
-  // there saves a copy.
+  // While a message body is being filled and its buffer has room: where its
+  // next bytes go; *len = the room left (never more than the bytes still
+  // missing). Null when there is none. Reading straight there saves a copy.
   char* direct_buffer(size_t* len);
   // `n` (<= *len of direct_buffer) bytes were written at direct_buffer(); a
   // completed message is appended to `out`.
@@ -65,16 +78,29 @@ class StreamDecoder {
 
   // True while part of a message has been read but not all of it.
   bool mid_message() const { return have_ > 0 || body_needed_ > 0; }
+  // True if the last error was the budget refusing a buffer.
+  bool over_budget() const { return over_budget_; }
+  // Bytes this decoder holds for its unfinished message.
+  size_t held_bytes() const { return partial_.size(); }
+  // Drops the unfinished message and gives its bytes back to the budget.
+  void Release();
 
  private:
+  // Makes the body buffer hold at least `need` bytes (<= body_needed_),
+  // growing it fourfold at a time. False if the budget refused.
+  bool Grow(size_t need);
+  void Complete(std::vector<Message>* out);
+
   bool ipc_;
   size_t max_size_;
   absl::Status failed_;
+  bool over_budget_ = false;
   uint8_t prefix_[9];  // type byte (ipc) + u64 length being collected
   size_t have_ = 0;    // prefix bytes collected
-  Message partial_;    // message whose body is being filled
+  Message partial_;    // the body buffer (its size is its capacity)
   size_t body_filled_ = 0;
   size_t body_needed_ = 0;
+  HeldBytes held_;  // = partial_.size()
 };
 
 }  // namespace msock::internal

@@ -60,7 +60,8 @@ StreamPipe::StreamPipe(std::shared_ptr<PipeHost> core, bool ipc)
     : core_(std::move(core)),
       ipc_(ipc),
       peer_id_(core_->spec().peer_id),
-      decoder_(ipc, core_->options().max_recv_size) {
+      decoder_(ipc, core_->options().max_recv_size,
+               core_->unfinished_budget()) {
   uv_loop_t* loop = ContextAccess::Loop(core_->context());
   if (ipc_) {
     uv_pipe_init(loop, &handle_.pipe, 0);
@@ -90,8 +91,12 @@ void StreamPipe::Start(absl::AnyInvocable<void(absl::Status)> ready) {
     CloseOnLoop(UvError(rc, "send SP header"));
     return;
   }
-  uint64_t ms = static_cast<uint64_t>(
-      absl::ToInt64Milliseconds(core_->options().handshake_timeout));
+  const SocketOptions opts = core_->options();
+  uint64_t ms =
+      static_cast<uint64_t>(absl::ToInt64Milliseconds(opts.handshake_timeout));
+  // Below a millisecond (but not 0) counts as one.
+  progress_ms_ = static_cast<uint64_t>(absl::ToInt64Milliseconds(
+      absl::Ceil(opts.recv_progress_timeout, absl::Milliseconds(1))));
   uv_timer_start(
       &timer_,
       [](uv_timer_t* t) {
@@ -138,7 +143,41 @@ int StreamPipe::StartReading() {
 void StreamPipe::OnDirectRead(size_t n) {
   if (closing_) return;
   decoder_.CommitDirect(n, &inbox_);
+  NoteProgress();
   DeliverInbox();
+}
+
+void StreamPipe::NoteProgress() {
+  if (progress_ms_ == 0 || closing_ || !decoder_.mid_message()) return;
+  last_progress_ms_ = uv_now(timer_.loop);
+  if (!progress_armed_) ArmProgressTimer(progress_ms_);
+}
+
+void StreamPipe::ArmProgressTimer(uint64_t ms) {
+  progress_armed_ = true;
+  uv_timer_start(
+      &timer_,
+      [](uv_timer_t* t) {
+        static_cast<StreamPipe*>(t->data)->OnProgressTimer();
+      },
+      ms, 0);
+}
+
+void StreamPipe::OnProgressTimer() {
+  progress_armed_ = false;
+  // Not re-armed while no message is unfinished, nor while reading is paused
+  // (the wait is ours then, not the peer's): the next read or ResumeRecv
+  // arms it again.
+  if (closing_ || paused_ || !decoder_.mid_message()) return;
+  const uint64_t idle = uv_now(timer_.loop) - last_progress_ms_;
+  if (idle < progress_ms_) {
+    ArmProgressTimer(progress_ms_ - idle);
+    return;
+  }
+  core_->CountReject(Reject::kStalled);
+  CloseOnLoop(absl::DeadlineExceededError(
+      absl::StrCat("peer sent nothing more of its unfinished message for ",
+                   idle, " ms (recv-progress-timeout)")));
 }
 
 void StreamPipe::OnRead(ssize_t nread, const char* data) {
@@ -181,9 +220,11 @@ void StreamPipe::OnRead(ssize_t nread, const char* data) {
   }
   if (n == 0) return;
   absl::Status s = decoder_.Feed(data, n, &inbox_);
+  if (s.ok()) NoteProgress();
   DeliverInbox();
   if (!s.ok()) {
-    core_->CountReject(s.code() == absl::StatusCode::kResourceExhausted
+    core_->CountReject(decoder_.over_budget() ? Reject::kUnfinishedLimit
+                       : s.code() == absl::StatusCode::kResourceExhausted
                            ? Reject::kOversize
                            : Reject::kBadFrame);
     CloseOnLoop(s);
@@ -208,6 +249,9 @@ void StreamPipe::ResumeRecv() {
         if (!self->paused_ && !self->closing_) {
           int rc = self->StartReading();
           if (rc < 0) self->CloseOnLoop(UvError(rc, "read"));
+          // The peer's clock of progress restarts now.
+          uv_update_time(self->timer_.loop);
+          self->NoteProgress();
         }
       });
 }
@@ -375,6 +419,7 @@ void StreamPipe::CloseOnLoop(absl::Status why) {
 
 void StreamPipe::OnHandleClosed() {
   if (--open_handles_ > 0) return;
+  decoder_.Release();  // its bytes go back to the socket's budget
   {
     std::lock_guard<std::mutex> lock(io_mu_);
     batch_.clear();

@@ -3,7 +3,10 @@
 // shared by tcp and ipc. A StreamPipe sends its 8-byte header at once, checks
 // the peer's within the handshake timeout, then writes queued messages in
 // batches (one uv_write per batch) and decodes every whole message out of each
-// read. Bad input closes this pipe only, counted in the socket's stats.
+// read. Bad input closes this pipe only, counted in the socket's stats; so
+// does an unfinished message that would pass the socket's kMaxUnfinishedBytes
+// or that stalls for kRecvProgressTimeout (one timer per pipe, armed only
+// while a message is unfinished, checked against the last read's time).
 //
 // A message that answers the peer, or goes out on a quiet pipe, is written
 // straight from the sending thread (one sendmsg, no hop to the loop); a stream
@@ -64,6 +67,11 @@ class StreamPipe : public Pipe {
   int StartReading();
   void OnRead(ssize_t nread, const char* data);
   void OnDirectRead(size_t n);
+  // After bytes of a message arrived: if one is unfinished, notes the time and
+  // makes sure the progress timer runs (kRecvProgressTimeout).
+  void NoteProgress();
+  void ArmProgressTimer(uint64_t ms);
+  void OnProgressTimer();
   void OnHandleClosed();
 
   std::shared_ptr<PipeHost> core_;
@@ -72,7 +80,7 @@ class StreamPipe : public Pipe {
     uv_tcp_t tcp;
     uv_pipe_t pipe;
   } handle_;
-  uv_timer_t timer_;
+  uv_timer_t timer_;  // the handshake timeout, then the progress timeout
   std::shared_ptr<StreamPipe>
       self_;  // keeps us alive until both handles are closed
   int open_handles_ = 0;
@@ -90,6 +98,11 @@ class StreamPipe : public Pipe {
   // Receive.
   StreamDecoder decoder_;
   bool paused_ = false;
+  // kRecvProgressTimeout in ms (0 = off), when the unfinished message last
+  // grew (loop time), and whether the timer is set for it.
+  uint64_t progress_ms_ = 0;
+  uint64_t last_progress_ms_ = 0;
+  bool progress_armed_ = false;
 
   // Send. The loop and direct writers (any thread) share the fields below
   // under io_mu_; a writer holds it from taking a batch until its bytes are

@@ -45,6 +45,7 @@
 #include "msock/options.h"
 #include "msock/socket.h"
 #include "msock/url.h"
+#include "transports/recv_budget.h"
 
 struct uv_loop_s;
 
@@ -59,7 +60,9 @@ enum class Reject {
   kBadFrame,
   kOversize,
   kHandshakeTimeout,
-  kPipeLimit
+  kPipeLimit,
+  kUnfinishedLimit,  // kMaxUnfinishedBytes would be passed
+  kStalled,          // kRecvProgressTimeout ran out mid-message
 };
 
 // What the host keeps on each pipe. Transports hold it and never look inside.
@@ -115,6 +118,9 @@ class PipeHost {
                           size_t max_bytes, bool* drained = nullptr) = 0;
   // Counts a refused or broken pipe in the socket's statistics.
   virtual void CountReject(Reject why) = 0;
+  // The budget every pipe's decoder takes the buffers of unfinished messages
+  // from (kMaxUnfinishedBytes); it lives as long as the host. Null: none.
+  virtual UnfinishedBudget* unfinished_budget() { return nullptr; }
 
  protected:
   // The host's own state on `pipe` (null until the host sets it).

@@ -56,6 +56,8 @@ struct SocketOptions {
   std::string tls_ca;
   std::string tls_server_name;
   bool tls_verify_peer = true;
+  size_t max_unfinished_bytes = size_t{64} << 20;
+  absl::Duration recv_progress_timeout = absl::Seconds(30);
 };
 
 // An option: its name, where a socket keeps its value, and the check a new
@@ -200,6 +202,22 @@ inline constexpr OptionKey<std::string> kTlsServerName{
 // tests only).
 inline constexpr OptionKey<bool> kTlsVerifyPeer{
     20, "tls-verify-peer", &SocketOptions::tls_verify_peer};
+// tcp, ipc, ws and wss: the most bytes the socket holds, summed over all its
+// pipes, for messages it has started but not finished receiving (a frame's
+// body, a fragmented ws message). A message's buffer grows as its bytes arrive
+// (a length prefix alone reserves little); the pipe whose growth would pass
+// this limit is closed and counted in stats().rejected_unfinished_limit. Takes
+// effect at once. Default 64 MiB; 0 = no limit.
+inline constexpr OptionKey<size_t> kMaxUnfinishedBytes{
+    21, "max-unfinished-bytes", &SocketOptions::max_unfinished_bytes};
+// tcp, ipc, ws and wss: a pipe whose peer has started a message (any of its
+// bytes, ws: a frame or a fragmented message) and then sends none of it for
+// this long is closed and counted in stats().rejected_stalled. Time spent with
+// reading paused because the receive queue is full does not count. Applies to
+// pipes opened after the change. Default 30 s; 0 = never.
+inline constexpr OptionKey<absl::Duration> kRecvProgressTimeout{
+    22, "recv-progress-timeout", &SocketOptions::recv_progress_timeout,
+    &opt_check::NotNegative};
 }  // namespace opt
 
 }  // namespace msock

@@ -90,6 +90,11 @@ struct SocketStats {
   // No SP header within kHandshakeTimeout.
   uint64_t rejected_handshake_timeout = 0;
   uint64_t rejected_pipe_limit = 0;  // socket already had max_pipes pipes
+  // Closed because its unfinished message would pass kMaxUnfinishedBytes.
+  uint64_t rejected_unfinished_limit = 0;
+  // Closed because its started message made no progress for
+  // kRecvProgressTimeout.
+  uint64_t rejected_stalled = 0;
   // Messages dropped (kToAll full queue, protocol filter, ...).
   uint64_t dropped = 0;
 };

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,9 +14,15 @@ namespace msock::internal::rooms {
 
 namespace pb = ::msock::rooms;
 
-absl::Status Decode(std::string_view body, pb::Envelope* env, Encoding* enc) {
+absl::Status Decode(std::string_view body, pb::Envelope* env, Encoding* enc,
+                    TooDeep* too_deep) {
   if (!body.empty() && body.front() == '{') {
     *enc = Encoding::kJson;
+    if (std::optional<TooDeep> deep = ScanJsonDepth(body)) {
+      if (too_deep != nullptr) *too_deep = *deep;
+      return absl::InvalidArgumentError(absl::StrCat(
+          "rooms: JSON nested deeper than ", kMaxJsonDepth, " levels"));
+    }
     google::protobuf::util::JsonParseOptions opts;
     opts.ignore_unknown_fields = true;  // newer peers may add fields
     auto st = google::protobuf::util::JsonStringToMessage(

@@ -16,15 +16,18 @@
 #include "msock/message.h"
 #include "msock/protocols/rooms.h"
 #include "protocols/proto/rooms.pb.h"
+#include "protocols/rooms/json_depth.h"
 
 namespace msock::internal::rooms {
 
 enum class Encoding : uint8_t { kBinary, kJson };
 
 // Parses `body` into *env and reports its encoding. kDataLoss if it is not a
-// valid Envelope in either encoding, or has no kind set.
+// valid Envelope in either encoding, or has no kind set. kInvalidArgument
+// (naming kMaxJsonDepth) for JSON nested deeper than that, not parsed: then
+// *too_deep (if not null) says what the sender may be answered.
 absl::Status Decode(std::string_view body, msock::rooms::Envelope* env,
-                    Encoding* enc);
+                    Encoding* enc, TooDeep* too_deep = nullptr);
 
 // A cheap guess of an envelope's kind from its first bytes, without parsing
 // it (the receive filters use it to pick the few messages they handle on the

@@ -33,7 +33,15 @@ internal::RecvVerdict Hub::Impl::Filter(Message& m) {
   }
   pb::Envelope env;
   Encoding enc;
-  if (!internal::rooms::Decode(m.body(), &env, &enc).ok()) {
+  internal::rooms::TooDeep deep;
+  if (absl::Status st = internal::rooms::Decode(m.body(), &env, &enc, &deep);
+      !st.ok()) {
+    if (absl::IsInvalidArgument(st) && deep.kind == pb::Envelope::kAck) {
+      // Too deep to read: the Emit it answers fails now, with the reason.
+      too_deep++;
+      CompleteAck(pipe, deep.id, st);
+      return internal::RecvVerdict::kConsumed;
+    }
     malformed++;
     return internal::RecvVerdict::kClosePipe;
   }
@@ -43,11 +51,39 @@ internal::RecvVerdict Hub::Impl::Filter(Message& m) {
 }
 
 void Hub::Impl::OnAck(uint32_t pipe, pb::Ack* ack) {
+  CompleteAck(pipe, ack->id(), internal::rooms::AckResult(ack));
+}
+
+void Hub::Impl::CompleteAck(uint32_t pipe, uint32_t id,
+                            absl::StatusOr<std::string> result) {
   // Takes only the ack table's and the executor's locks: safe under the
   // socket's lock.
-  const uint32_t id = ack->id();
-  auto done = rt.acks.Complete(pipe, id, internal::rooms::AckResult(ack));
+  if (id == 0) return;
+  auto done = rt.acks.Complete(pipe, id, std::move(result));
   if (done) rt.Deliver(std::move(*done));
+}
+
+void Hub::Impl::TooDeepInput(uint32_t pipe,
+                             const internal::rooms::TooDeep& deep,
+                             const absl::Status& why) {
+  too_deep++;
+  switch (deep.kind) {
+    case pb::Envelope::kAck:
+      CompleteAck(pipe, deep.id, why);
+      return;
+    case pb::Envelope::kEvent:
+    case pb::Envelope::kJoin:
+    case pb::Envelope::kLeave: {
+      // Answered as its handling would have been (a welcomed client only),
+      // and the connection goes on.
+      Encoding enc;
+      if (ClientOn(pipe, &enc).empty() || deep.id == 0) return;
+      Reply(pipe, enc, internal::rooms::MakeAck(deep.id, why)).IgnoreError();
+      return;
+    }
+    default:
+      Malformed(pipe);  // a Hello (or no kind) that cannot be read
+  }
 }
 
 void Hub::Impl::DispatchLoop() {
@@ -72,7 +108,17 @@ void Hub::Impl::DispatchLoop() {
         return rt.exec->Post(
             pipe, [this, pipe, enc, shared] { Handle(pipe, enc, *shared); });
       },
-      [this](uint32_t pipe) { Malformed(pipe); });
+      [this](uint32_t pipe) { Malformed(pipe); },
+      [this](uint32_t pipe, const internal::rooms::TooDeep& deep,
+             const absl::Status& why) {
+        if (inline_handlers) {
+          TooDeepInput(pipe, deep, why);
+          return;
+        }
+        // In order with the connection's other messages.
+        rt.exec->Post(
+            pipe, [this, pipe, deep, why] { TooDeepInput(pipe, deep, why); });
+      });
 }
 
 void Hub::Impl::Handle(uint32_t pipe, Encoding enc, pb::Envelope& env) {

@@ -47,6 +47,13 @@ struct Hub::Impl {
   // stands between an ack and the Emit waiting for it.
   internal::RecvVerdict Filter(Message& m);
   void OnAck(uint32_t pipe, msock::rooms::Ack* ack);
+  // Completes the hub's Emit `id` to `pipe` (no-op for 0 or unknown ids).
+  void CompleteAck(uint32_t pipe, uint32_t id,
+                   absl::StatusOr<std::string> result);
+  // A message nested too deep to parse (json_depth.h): answered where it has
+  // an id, counted; only an unreadable Hello closes the connection.
+  void TooDeepInput(uint32_t pipe, const internal::rooms::TooDeep& deep,
+                    const absl::Status& why);
   void DispatchLoop();
   void Handle(uint32_t pipe, internal::rooms::Encoding enc,
               msock::rooms::Envelope& env);
@@ -87,9 +94,13 @@ struct Hub::Impl {
   absl::Status SendEnvelope(uint32_t pipe, internal::rooms::Encoding enc,
                             const msock::rooms::Envelope& env,
                             absl::Time deadline);
-  // The hub's own answers (Welcome, Refused, acks) never wait: a client
-  // whose queue is full (it does not read) misses them, counted in dropped,
+  // The hub's own answers (Welcome, Refused, acks) never wait. They may pass
+  // the client's send queue limits by kReplyReserveBytes (and
+  // internal::kReplyReserveMessages), which fan-outs never use: a queue that
+  // a room's flood filled still takes them. A client that does not read at
+  // all fills that margin too, and then misses them (counted in dropped)
   // rather than holding up the dispatcher and so every other client.
+  static constexpr size_t kReplyReserveBytes = 64 * 1024;
   absl::Status Reply(uint32_t pipe, internal::rooms::Encoding enc,
                      const msock::rooms::Envelope& env);
   absl::StatusOr<size_t> FanOut(const std::vector<Target>& targets,
@@ -153,7 +164,7 @@ struct Hub::Impl {
   absl::flat_hash_set<uint32_t> live;  // attached pipes that have sent
 
   std::atomic<uint64_t> events_in{0}, events_out{0}, bodies_encoded{0},
-      dropped{0}, handler_errors{0}, malformed{0}, refused{0};
+      dropped{0}, handler_errors{0}, malformed{0}, refused{0}, too_deep{0};
 };
 
 }  // namespace msock

@@ -11,7 +11,9 @@ namespace msock::internal::rooms {
 void ReceiveLoop(Socket* socket,
                  const std::function<bool(uint32_t, Encoding,
                                           msock::rooms::Envelope&)>& handle,
-                 const std::function<void(uint32_t)>& malformed) {
+                 const std::function<void(uint32_t)>& malformed,
+                 const std::function<void(uint32_t, const TooDeep&,
+                                          const absl::Status&)>& too_deep) {
   for (;;) {
     absl::StatusOr<Message> m = socket->Recv(absl::InfiniteFuture());
     if (!m.ok()) {
@@ -24,8 +26,13 @@ void ReceiveLoop(Socket* socket,
     const uint32_t pipe = m->source().back();
     msock::rooms::Envelope env;
     Encoding enc;
-    if (!Decode(m->body(), &env, &enc).ok()) {
-      malformed(pipe);
+    TooDeep deep;
+    if (absl::Status st = Decode(m->body(), &env, &enc, &deep); !st.ok()) {
+      if (too_deep && absl::IsInvalidArgument(st)) {
+        too_deep(pipe, deep, st);
+      } else {
+        malformed(pipe);
+      }
       continue;
     }
     if (!handle(pipe, enc, env)) return;

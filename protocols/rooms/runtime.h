@@ -52,11 +52,16 @@ class Runtime {
 
 // The dispatcher's loop: receives until the socket is closed, decodes each
 // message and calls handle(pipe, encoding, envelope), which returns false to
-// stop; a message that does not decode goes to malformed(pipe).
-void ReceiveLoop(Socket* socket,
-                 const std::function<bool(uint32_t, Encoding,
-                                          msock::rooms::Envelope&)>& handle,
-                 const std::function<void(uint32_t)>& malformed);
+// stop; a message that does not decode goes to malformed(pipe), or, if it is
+// JSON nested too deep and `too_deep` is set, to too_deep(pipe, what is known
+// of it, the error to answer with).
+void ReceiveLoop(
+    Socket* socket,
+    const std::function<bool(uint32_t, Encoding, msock::rooms::Envelope&)>&
+        handle,
+    const std::function<void(uint32_t)>& malformed,
+    const std::function<void(uint32_t, const TooDeep&, const absl::Status&)>&
+        too_deep = nullptr);
 
 // Answers event `ack_id` with `result` through `send`; an answer over the
 // size limit is replaced by that error, so the caller learns why.

@@ -203,6 +203,82 @@ TEST(RoomsWireTest, MalformedInputClosesOnlyThatConnection) {
             "still");
 }
 
+TEST(RoomsWireTest, TooDeepJsonIsAnsweredCountedAndTheConnectionGoesOn) {
+  // 100,000 levels of nesting in an unknown field: not parsed, answered
+  // kInvalidArgument where there is an id, counted, the connection kept.
+  Hub hub;
+  NewEchoHub(&hub);
+  ASSERT_TRUE(hub.Set(opt::kWsText, true).ok());
+  absl::StatusOr<std::string> url = hub.Listen(ListenUrlFor("ws"));
+  ASSERT_TRUE(url.ok()) << url.status();
+  RawPeer peer(*url, /*ws_text=*/true);
+  ASSERT_TRUE(peer.Send(R"({"hello":{}})").ok());
+  EXPECT_EQ(peer.Recv().value_or(""), R"({"welcome":{"id":"c1"}})");
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  ASSERT_TRUE(
+      peer.Send(R"({"event":{"name":"echo","ack":5,"x":)" + deep + "}}").ok());
+  EXPECT_EQ(peer.Recv().value_or(""),
+            R"({"ack":{"id":5,"code":3,"error":"rooms: JSON nested deeper )"
+            R"(than 64 levels"}})");
+  // An ack too deep to read fails the hub's Emit at once with the reason.
+  absl::StatusOr<std::string> emitted;
+  std::thread emit([&] { emitted = hub.Emit("c1", "q", "?", Deadline(20)); });
+  absl::StatusOr<std::string> event = peer.Recv();
+  ASSERT_TRUE(event.ok()) << event.status();
+  const size_t at = event->find("\"ack\":");
+  ASSERT_NE(at, std::string::npos) << *event;
+  const std::string id =
+      event->substr(at + 6, event->find_first_of(",}", at) - (at + 6));
+  ASSERT_TRUE(
+      peer.Send(R"({"ack":{"x":)" + deep + R"(,"id":)" + id + "}}").ok());
+  emit.join();
+  EXPECT_EQ(emitted.status().code(), absl::StatusCode::kInvalidArgument)
+      << emitted.status();
+  EXPECT_NE(emitted.status().message().find("deeper than 64 levels"),
+            std::string::npos);
+  // Within the limit is fine, and the connection still serves.
+  const std::string ok = std::string(60, '[') + std::string(60, ']');
+  ASSERT_TRUE(
+      peer.Send(R"({"event":{"name":"echo","text":"still","ack":6,"x":)" + ok +
+                "}}")
+          .ok());
+  EXPECT_EQ(peer.Recv().value_or(""), R"({"ack":{"id":6,"text":"still"}})");
+  EXPECT_EQ(hub.rooms_stats().too_deep, 2u);
+  EXPECT_EQ(hub.rooms_stats().malformed, 0u);
+}
+
+TEST(RoomsWireTest, AckReachesAClientWhoseQueueARoomFloodFilled) {
+  // Fan-outs stop at the send queue limits (and are dropped, counted); an
+  // answer may pass them by a small reserve, so the client's Emit still gets
+  // its ack instead of timing out.
+  Hub hub;
+  NewEchoHub(&hub);
+  absl::StatusOr<std::string> url = hub.Listen(ListenUrlFor("tcp"));
+  ASSERT_TRUE(url.ok());
+  RawPeer peer(*url);
+  ASSERT_TRUE(peer.Send(R"({"hello":{}})").ok());
+  EXPECT_EQ(peer.Recv().value_or(""), R"({"welcome":{"id":"c1"}})");
+  // The peer reads nothing while the hub floods its room until a copy is
+  // dropped: its queue at the hub is full.
+  const std::string big(32 * 1024, 'f');
+  const absl::Time until = Deadline(30);
+  while (hub.rooms_stats().dropped == 0 && absl::Now() < until) {
+    ASSERT_TRUE(hub.ToRoom("c1", "flood", big).ok());
+  }
+  const uint64_t dropped = hub.rooms_stats().dropped;
+  ASSERT_GT(dropped, 0u);
+  ASSERT_TRUE(
+      peer.Send(R"({"event":{"name":"echo","text":"mine","ack":42}})").ok());
+  bool got_ack = false;
+  for (int i = 0; i < 100000 && !got_ack; ++i) {
+    absl::StatusOr<std::string> m = peer.Recv();
+    ASSERT_TRUE(m.ok()) << i << ": " << m.status();
+    got_ack = *m == R"({"ack":{"id":42,"text":"mine"}})";
+  }
+  EXPECT_TRUE(got_ack);
+  EXPECT_EQ(hub.rooms_stats().dropped, dropped);  // the ack was not dropped
+}
+
 TEST(RoomsWireTest, SilentConnectionIsClosedAfterHelloTimeout) {
   HubOptions o;
   o.hello_timeout = absl::Milliseconds(200);

@@ -1,5 +1,6 @@
-// RawClient: a blocking POSIX TCP client for tests that speak to an msock
-// listener byte by byte (bad headers, silent peers, hand-made frames).
+// RawClient: a blocking POSIX TCP (or, for ipc:// URLs, unix socket) client
+// for tests that speak to an msock listener byte by byte (bad headers, silent
+// peers, hand-made frames).
 #ifndef MSOCK_TESTS_SUPPORT_RAW_CLIENT_H_
 #define MSOCK_TESTS_SUPPORT_RAW_CLIENT_H_
 
@@ -7,10 +8,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "absl/time/clock.h"
@@ -18,12 +21,24 @@
 
 namespace msock::test {
 
-// A blocking TCP client socket, closed on destruction.
+// A blocking TCP or unix client socket, closed on destruction.
 class RawClient {
  public:
   explicit RawClient(const std::string& url) {
     absl::StatusOr<Url> u = ParseUrl(url);
     if (!u.ok()) return;
+    if (u->scheme == "ipc") {
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      if (u->path.size() >= sizeof(addr.sun_path)) return;
+      std::memcpy(addr.sun_path, u->path.data(), u->path.size());
+      fd_ = socket(AF_UNIX, SOCK_STREAM, 0);
+      if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+        close(fd_);
+        fd_ = -1;
+      }
+      return;
+    }
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;

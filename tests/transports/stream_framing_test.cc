@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -330,6 +331,88 @@ TEST(StreamDecoderTest, RoundTripWithAppendFrame) {
                 std::string(i * 7, static_cast<char>('a' + i % 26)));
     }
   }
+}
+
+TEST(StreamDecoderTest, LengthPrefixAloneReservesLittle) {
+  // A peer that sends only a length prefix (or a few body bytes) costs a
+  // small first buffer, not the length it claims.
+  for (bool ipc : {false, true}) {
+    const std::string body(size_t{1} << 20, 'b');
+    std::string wire;
+    AppendFrame(Message(body), ipc, &wire);
+    UnfinishedBudget budget;
+    StreamDecoder d(ipc, 0, &budget);
+    std::vector<Message> out;
+    const size_t head = FramePrefixSize(Message(), ipc) + 10;
+    ASSERT_TRUE(d.Feed(wire.data(), head, &out).ok());
+    EXPECT_LE(d.held_bytes(), StreamDecoder::kFirstPartial);
+    EXPECT_EQ(budget.held(), d.held_bytes());
+    // The rest in reads of 1000 bytes: the buffer grows, the body is intact.
+    for (size_t at = head; at < wire.size(); at += 1000) {
+      ASSERT_TRUE(d.Feed(wire.data() + at,
+                         std::min<size_t>(1000, wire.size() - at), &out)
+                      .ok());
+    }
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].body(), body);
+    EXPECT_EQ(budget.held(), 0u);  // a finished message holds nothing
+  }
+}
+
+TEST(StreamDecoderTest, DirectReadsFillTheGrowingBuffer) {
+  const std::string body(300 * 1024, 'd');
+  std::string wire;
+  AppendFrame(Message(body), false, &wire);
+  StreamDecoder d(false, 0);
+  std::vector<Message> out;
+  size_t at = 100;
+  ASSERT_TRUE(d.Feed(wire.data(), at, &out).ok());
+  while (out.empty()) {
+    size_t room = 0;
+    char* p = d.direct_buffer(&room);
+    if (p == nullptr) {  // full: the next bytes go through Feed, which grows
+      const size_t n = std::min<size_t>(4096, wire.size() - at);
+      ASSERT_TRUE(d.Feed(wire.data() + at, n, &out).ok());
+      at += n;
+      continue;
+    }
+    ASSERT_LE(room, wire.size() - at);
+    std::memcpy(p, wire.data() + at, room);
+    at += room;
+    d.CommitDirect(room, &out);
+  }
+  EXPECT_EQ(at, wire.size());
+  EXPECT_EQ(out[0].body(), body);
+}
+
+TEST(StreamDecoderTest, BudgetRefusalFailsTheDecoderAndGivesBytesBack) {
+  UnfinishedBudget budget;
+  budget.set_limit(200 * 1024);
+  const std::string body(size_t{1} << 20, 'x');
+  std::string wire;
+  AppendFrame(Message(body), false, &wire);
+  StreamDecoder d(false, 0, &budget);
+  std::vector<Message> out;
+  absl::Status s;
+  for (size_t at = 0; at < wire.size() && s.ok(); at += 4096) {
+    s = d.Feed(wire.data() + at, std::min<size_t>(4096, wire.size() - at),
+               &out);
+  }
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_TRUE(d.over_budget());
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(budget.held(), 0u);
+}
+
+TEST(StreamDecoderTest, ReleaseGivesTheUnfinishedMessageBack) {
+  UnfinishedBudget budget;
+  StreamDecoder d(false, 0, &budget);
+  std::string wire = U64(1 << 20) + std::string(5000, 'p');
+  std::vector<Message> out;
+  ASSERT_TRUE(d.Feed(wire.data(), wire.size(), &out).ok());
+  EXPECT_GT(budget.held(), 0u);
+  d.Release();
+  EXPECT_EQ(budget.held(), 0u);
 }
 
 }  // namespace

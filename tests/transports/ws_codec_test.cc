@@ -432,5 +432,55 @@ TEST(FrameDecoderTest, ValidCloseCodesAreAccepted) {
   }
 }
 
+TEST(FrameDecoderTest, FrameHeaderAloneReservesLittle) {
+  UnfinishedBudget budget;
+  FrameDecoder::Options o = Listener();
+  o.budget = &budget;
+  FrameDecoder d(o);
+  Collected c;
+  std::string f = Frame(kBinary, true, true, std::string(1 << 20, 'h'));
+  ASSERT_TRUE(d.Feed(std::string_view(f).substr(0, 20), c.events()).ok());
+  EXPECT_TRUE(d.mid_message());
+  EXPECT_LE(budget.held(), FrameDecoder::kFirstPartial + 64);
+  ASSERT_TRUE(
+      FeedAll(d, std::string_view(f).substr(20), Split::kRandom, c).ok());
+  ASSERT_EQ(c.messages.size(), 1u);
+  EXPECT_EQ(c.messages[0], std::string(1 << 20, 'h'));
+  EXPECT_EQ(budget.held(), 0u);
+  EXPECT_FALSE(d.mid_message());
+}
+
+TEST(FrameDecoderTest, FragmentsOverTheBudgetClose1013AndGiveBack) {
+  UnfinishedBudget budget;
+  budget.set_limit(256 * 1024);
+  FrameDecoder::Options o = Listener();
+  o.budget = &budget;
+  FrameDecoder d(o);
+  Collected c;
+  std::string wire = Frame(kBinary, false, true, std::string(65536, 'f'));
+  for (int i = 0; i < 4; ++i) {
+    wire += Frame(kContinuation, false, true, std::string(65536, 'f'));
+  }
+  absl::Status s = FeedAll(d, wire, Split::kRandom, c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(d.over_budget());
+  EXPECT_EQ(d.close_code(), kCloseTryAgainLater);
+  EXPECT_EQ(budget.held(), 0u);
+  EXPECT_TRUE(c.messages.empty());
+}
+
+TEST(FrameDecoderTest, ControlFramesAreNotDataProgress) {
+  FrameDecoder d(Listener());
+  Collected c;
+  ASSERT_TRUE(d.Feed(Frame(kBinary, false, true, "part"), c.events()).ok());
+  const uint64_t before = d.data_bytes();
+  ASSERT_TRUE(d.Feed(Frame(kPing, true, true, "p"), c.events()).ok());
+  EXPECT_EQ(d.data_bytes(), before);
+  EXPECT_TRUE(d.mid_message());
+  ASSERT_TRUE(d.Feed(Frame(kContinuation, true, true, "!"), c.events()).ok());
+  EXPECT_GT(d.data_bytes(), before);
+  EXPECT_FALSE(d.mid_message());
+}
+
 }  // namespace
 }  // namespace msock::internal::ws

@@ -9,10 +9,13 @@
 //   - Once the peer's close frame has been reported, further input is ignored
 //     (Feed returns OK): the owner answers the close and drops the connection.
 //   - A single-frame message that arrives whole is built straight from the
-//     input (one copy); otherwise fragments collect in message_.
+//     input (one copy); otherwise fragments collect in message_, whose buffer
+//     grows as bytes come (never reserved from a header's length) and is
+//     taken from the socket's unfinished-bytes budget.
 #include "transports/ws/ws_codec.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -284,6 +287,13 @@ absl::Status FrameDecoder::Feed(std::string_view data, const Events& events) {
 
     // Payload bytes of the current frame.
     const size_t n = std::min<uint64_t>(payload_left_, data.size());
+    if (!IsControl(opcode_)) {
+      data_bytes_ += n;
+      if (message_.size() + n > message_.capacity()) {
+        absl::Status s = GrowMessage(message_.size() + n);
+        if (!s.ok()) return s;
+      }
+    }
     std::string& dst = IsControl(opcode_) ? control_ : message_;
     const size_t at = dst.size();
     dst.append(data.substr(0, n));
@@ -307,8 +317,32 @@ absl::Status FrameDecoder::Fail(uint16_t code, std::string_view why) {
   close_code_ = code;
   header_.clear();
   control_.clear();
-  std::string().swap(message_);
+  DropMessage();
   return failed_;
+}
+
+absl::Status FrameDecoder::GrowMessage(size_t need) {
+  // The final frame bounds the message; before it, only the size limit does.
+  size_t bound = fin_ ? message_.size() + payload_left_ : SIZE_MAX;
+  if (options_.max_message != 0) bound = std::min(bound, options_.max_message);
+  size_t cap = std::max(
+      need, std::min(bound, std::max(kFirstPartial, 4 * held_.held())));
+  // Near the limit, doubling or growing by what is needed may still fit.
+  if (!held_.Set(cap) &&
+      !held_.Set(cap = std::max(need, std::min(cap, 2 * held_.held()))) &&
+      !held_.Set(cap = need)) {
+    return Fail(kCloseTryAgainLater,
+                absl::StrFormat("unfinished messages would hold more than the "
+                                "socket's limit (this one needs %d bytes)",
+                                cap));
+  }
+  message_.reserve(cap);
+  return absl::OkStatus();
+}
+
+void FrameDecoder::DropMessage() {
+  std::string().swap(message_);
+  held_.Release();
 }
 
 absl::Status FrameDecoder::Deliver(Message msg, bool text,
@@ -344,6 +378,7 @@ absl::Status FrameDecoder::ReadHeader(std::string_view* data,
   const uint64_t len = PayloadLength(header_);
   if (len >> 63) return Fail(kCloseProtocolError, "length over 2^63");
   const uint8_t op = b0 & 0x0F;
+  if (!IsControl(op)) data_bytes_ += want;
   // The message limit is checked before any of the frame is buffered.
   if (!IsControl(op) && options_.max_message != 0 &&
       len > options_.max_message - message_.size()) {
@@ -373,12 +408,12 @@ absl::Status FrameDecoder::ReadHeader(std::string_view* data,
         if (masked_) ApplyMask(msg.mutable_data(), len, mask_, 0);
       }
       data->remove_prefix(len);
+      data_bytes_ += len;
       in_frame_ = false;
       in_message_ = false;
       return Deliver(std::move(msg), message_text_, events);
     }
-    // Reserve for the frame, but not blindly what a header claims.
-    message_.reserve(std::min<uint64_t>(len, 1 << 20));
+    // The buffer grows as the payload comes (Feed), not from the header.
   }
   return absl::OkStatus();
 }
@@ -394,18 +429,14 @@ absl::Status FrameDecoder::EndFrame(const Events& events) {
     Violation v = ParseClose(control_, &code, &reason);
     if (v.code != 0) return Fail(v.code, v.why);
     // A message still open is dropped: nothing can complete it now.
-    std::string().swap(message_);
+    DropMessage();
     in_message_ = false;
     if (events.close) events.close(code, reason);
   } else if (fin_) {
     in_message_ = false;
     Message msg(message_);
-    // Keep a small buffer for the next message, not a large one.
-    if (message_.capacity() > (64u << 10)) {
-      std::string().swap(message_);
-    } else {
-      message_.clear();
-    }
+    // The buffer goes too: an idle pipe holds none of the budget.
+    DropMessage();
     return Deliver(std::move(msg), message_text_, events);
   }
   return absl::OkStatus();

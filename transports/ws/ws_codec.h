@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "msock/message.h"
+#include "transports/recv_budget.h"
 
 namespace msock::internal::ws {
 
@@ -141,19 +142,29 @@ inline constexpr uint16_t kCloseProtocolError = 1002;
 inline constexpr uint16_t kCloseUnsupportedData = 1003;
 inline constexpr uint16_t kCloseInvalidPayload = 1007;
 inline constexpr uint16_t kCloseTooBig = 1009;
+inline constexpr uint16_t kClosePolicyViolation = 1008;
+inline constexpr uint16_t kCloseTryAgainLater = 1013;
 
 // Turns the bytes after the handshake into whole messages. Data frames are
 // reassembled (fragments concatenated) into one Message whose body is the whole
 // SP payload (header words included; the protocol's filter splits them). Pings
 // are reported so the owner can answer with a pong carrying the same payload.
 // After an error the decoder stays failed.
+//
+// A message that does not arrive in one piece collects in a buffer that starts
+// at kFirstPartial bytes at most and grows fourfold as its bytes arrive (a
+// frame header's length alone reserves little), each growth taken from the
+// budget first (recv_budget.h); the buffer is freed when the message ends.
 class FrameDecoder {
  public:
   struct Options {
     bool expect_masked = false;  // a listener requires masked frames
     size_t max_message = 0;      // largest message, 0 = no limit
     bool allow_text = false;     // text frames accepted (else closed 1003)
+    // Shared by the socket's pipes (kMaxUnfinishedBytes); null = none.
+    UnfinishedBudget* budget = nullptr;
   };
+  static constexpr size_t kFirstPartial = 64 * 1024;
   struct Events {
     std::function<void(Message msg, bool text)> message;
     std::function<void(std::string_view payload)> ping;
@@ -162,15 +173,27 @@ class FrameDecoder {
     std::function<void(uint16_t code, std::string_view reason)> close;
   };
 
-  explicit FrameDecoder(Options options) : options_(options) {}
+  explicit FrameDecoder(Options options)
+      : options_(options), held_(options.budget) {}
 
   // Consumes `data`, calling `events` for each complete message or control
   // frame. On a protocol violation returns an error whose message says what was
   // wrong, and sets close_code() to the code to send (1002 protocol error,
-  // 1003 text not allowed, 1007 bad UTF-8 in text, 1009 too big).
+  // 1003 text not allowed, 1007 bad UTF-8 in text, 1009 too big, 1013 the
+  // budget refused to grow the message's buffer: then over_budget() is true).
   absl::Status Feed(std::string_view data, const Events& events);
 
   uint16_t close_code() const { return close_code_; }
+  bool over_budget() const { return close_code_ == kCloseTryAgainLater; }
+  // True while a frame or a fragmented message has begun and not ended.
+  bool mid_message() const {
+    return in_frame_ || in_message_ || !header_.empty();
+  }
+  // Bytes of data frames (headers and payloads) consumed so far: grows when a
+  // message progresses, not when only control frames come.
+  uint64_t data_bytes() const { return data_bytes_; }
+  // Bytes held for the unfinished message.
+  size_t held_bytes() const { return message_.capacity(); }
 
  private:
   // The steps of Feed; each returns failed_ when it fails the decoder.
@@ -181,6 +204,11 @@ class FrameDecoder {
   absl::Status ReadHeader(std::string_view* data, const Events& events);
   // Acts on a frame whose payload is complete (ping, pong, close, message).
   absl::Status EndFrame(const Events& events);
+  // Makes message_ hold at least `need` bytes, growing fourfold up to the end
+  // of the current frame; fails the decoder if the budget refuses.
+  absl::Status GrowMessage(size_t need);
+  // Frees message_ and gives its bytes back to the budget.
+  void DropMessage();
 
   Options options_;
   absl::Status failed_;
@@ -199,6 +227,8 @@ class FrameDecoder {
   bool in_message_ = false;
   bool message_text_ = false;
   std::string message_;
+  HeldBytes held_;  // ~ message_.capacity()
+  uint64_t data_bytes_ = 0;
 };
 
 }  // namespace msock::internal::ws

@@ -6,6 +6,7 @@
 
 #include <libwebsockets.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -300,13 +301,53 @@ void WsPipe::StartFrames(bool expect_masked) {
   SocketOptions o = core_->options();
   text_ = o.ws_text;
   decoder_.emplace(ws::FrameDecoder::Options{expect_masked, o.max_recv_size,
-                                             /*allow_text=*/text_});
+                                             /*allow_text=*/text_,
+                                             core_->unfinished_budget()});
   ping_us_ = absl::ToInt64Microseconds(o.ws_ping_interval);
-  last_heard_us_ = lws_now_usecs();
-  if (ping_us_ > 0) lws_set_timer_usecs(wsi_, ping_us_);
+  progress_us_ = absl::ToInt64Microseconds(o.recv_progress_timeout);
+  const int64_t now = lws_now_usecs();
+  last_heard_us_ = now;
+  next_ping_us_ = now + ping_us_;
+  ArmTimer(now);
+}
+
+void WsPipe::NoteProgress(int64_t now_us) {
+  if (progress_us_ <= 0 || !decoder_ || !decoder_->mid_message()) return;
+  last_progress_us_ = now_us;
+  const int64_t due = now_us + progress_us_;
+  if (timer_at_us_ == 0 || timer_at_us_ > due) ArmTimer(now_us);
+}
+
+void WsPipe::ArmTimer(int64_t now_us) {
+  if (closing_ || finished_) return;  // CloseOnLoop set its own timer
+  int64_t due = ping_us_ > 0 ? next_ping_us_ : 0;
+  if (progress_us_ > 0 && !paused_ && decoder_ && decoder_->mid_message()) {
+    const int64_t check = last_progress_us_ + progress_us_;
+    if (due == 0 || check < due) due = check;
+  }
+  timer_at_us_ = due;
+  if (due == 0 || wsi_ == nullptr)
+    return;  // a set timer fires and finds
+             // nothing due
+  lws_set_timer_usecs(wsi_, std::max<int64_t>(due - now_us, 1));
+}
+
+bool WsPipe::Stalled(int64_t now_us) {
+  if (progress_us_ <= 0 || paused_ || !decoder_ || !decoder_->mid_message())
+    return false;
+  const int64_t idle = now_us - last_progress_us_;
+  if (idle < progress_us_) return false;
+  core_->CountReject(Reject::kStalled);
+  CloseOnLoop(absl::DeadlineExceededError(absl::StrCat(
+                  "ws: peer sent nothing more of its unfinished message for ",
+                  idle / 1000, " ms (recv-progress-timeout)")),
+              ws::kClosePolicyViolation);
+  return true;
 }
 
 int WsPipe::Decode(const char* data, size_t len) {
+  const bool was_mid = decoder_->mid_message();
+  const uint64_t data_before = decoder_->data_bytes();
   ws::FrameDecoder::Events ev;
   ev.message = [this](Message m, bool /*text*/) {
     inbox_.push_back(std::move(m));
@@ -322,11 +363,17 @@ int WsPipe::Decode(const char* data, size_t len) {
         ws::kCloseNormal);
   };
   absl::Status s = decoder_->Feed(std::string_view(data, len), ev);
+  // Progress: a message began, or bytes of data frames came (control frames
+  // alone do not keep an unfinished message alive).
+  if (s.ok() && (!was_mid || decoder_->data_bytes() != data_before)) {
+    NoteProgress(lws_now_usecs());
+  }
   if (!inbox_.empty() && !paused_) DeliverInbox();
   if (!s.ok()) {
     const uint16_t code = decoder_->close_code();
-    core_->CountReject(code == ws::kCloseTooBig ? Reject::kOversize
-                                                : Reject::kBadFrame);
+    core_->CountReject(decoder_->over_budget()    ? Reject::kUnfinishedLimit
+                       : code == ws::kCloseTooBig ? Reject::kOversize
+                                                  : Reject::kBadFrame);
     closing_ = false;  // a peer close frame may have set it; send ours
     CloseOnLoop(absl::DataLossError(absl::StrCat("ws: ", s.message())),
                 code == 0 ? ws::kCloseProtocolError : code);
@@ -340,6 +387,7 @@ void WsPipe::DeliverInbox() {
     if (paused_) {
       paused_ = false;
       if (wsi_ != nullptr) lws_rx_flow_control(wsi_, 1);
+      NoteProgress(lws_now_usecs());  // the peer's clock restarts now
     }
   } else if (!paused_) {
     paused_ = true;  // ResumeRecv will come
@@ -392,19 +440,25 @@ int WsPipe::OnTimer() {
   if (closing_) return -1;
   if (upgraded_) {
     // The handshake timer of an upgraded connection is left to run out (lws
-    // 4.1.6 fires a "cancelled" timer at once instead of removing it); with
-    // pings on, the timer is the ping clock.
-    if (ping_us_ <= 0) return 0;
-    const int64_t silent = lws_now_usecs() - last_heard_us_;
-    if (silent >= 3 * ping_us_) {
-      CloseOnLoop(absl::DeadlineExceededError(absl::StrCat(
-                      "ws: peer silent for ", silent / 1000, " ms")),
-                  ws::kCloseNormal);
-      return 0;
+    // 4.1.6 fires a "cancelled" timer at once instead of removing it). After
+    // the upgrade the timer serves the pings and the progress timeout: it
+    // fires for the earlier of the two (ArmTimer).
+    const int64_t now = lws_now_usecs();
+    timer_at_us_ = 0;
+    if (Stalled(now)) return 0;
+    if (ping_us_ > 0 && now >= next_ping_us_) {
+      const int64_t silent = now - last_heard_us_;
+      if (silent >= 3 * ping_us_) {
+        CloseOnLoop(absl::DeadlineExceededError(absl::StrCat(
+                        "ws: peer silent for ", silent / 1000, " ms")),
+                    ws::kCloseNormal);
+        return 0;
+      }
+      ws::AppendFrame(&raw_out_, ws::kPing, true, dialer_, NextMask(), {});
+      RequestWrite();
+      next_ping_us_ = now + ping_us_;
     }
-    ws::AppendFrame(&raw_out_, ws::kPing, true, dialer_, NextMask(), {});
-    RequestWrite();
-    lws_set_timer_usecs(wsi_, ping_us_);
+    ArmTimer(now);
     return 0;
   }
   // The upgrade did not finish in time.
@@ -419,6 +473,7 @@ void WsPipe::OnClosed() {
   if (finished_) return;
   finished_ = true;
   wsi_ = nullptr;
+  decoder_.reset();  // gives its bytes back to the socket's budget
   if (port_ != nullptr) port_->pending.erase(this);
   if (why_.ok() && !closing_) why_ = absl::UnavailableError("ws: peer gone");
   std::shared_ptr<WsPipe> keep = std::move(self_);

@@ -68,6 +68,15 @@ class WsPipe : public Pipe {
   // is under none. In static_files.cc, with the rest of the file server.
   bool ServeFile(const ws::HttpHead& head, const std::string& path);
   void DeliverInbox();
+  // kRecvProgressTimeout: true (and the pipe closing) if the unfinished
+  // message made no progress for that long.
+  bool Stalled(int64_t now_us);
+  // After a read that left a message unfinished: restarts its progress clock
+  // and makes sure the timer fires in time for it.
+  void NoteProgress(int64_t now_us);
+  // Sets the lws timer for the earliest of the next ping and the next
+  // progress check (nothing when neither is due).
+  void ArmTimer(int64_t now_us);
   // Refuses an upgrade request with an HTTP error, then closes.
   int Refuse(int status, const std::string& reason, Reject count);
   void QueueRaw(std::string bytes);
@@ -85,9 +94,13 @@ class WsPipe : public Pipe {
   std::string key_;               // dialer: our Sec-WebSocket-Key
   std::string subprotocol_;       // the listener's role name
   bool upgraded_ = false;
-  bool text_ = false;          // kWsText: text frames both ways
-  int64_t ping_us_ = 0;        // kWsPingInterval, 0 = none
-  int64_t last_heard_us_ = 0;  // when the peer last sent anything
+  bool text_ = false;             // kWsText: text frames both ways
+  int64_t ping_us_ = 0;           // kWsPingInterval, 0 = none
+  int64_t last_heard_us_ = 0;     // when the peer last sent anything
+  int64_t next_ping_us_ = 0;      // when the next ping is due (pings on)
+  int64_t progress_us_ = 0;       // kRecvProgressTimeout, 0 = off
+  int64_t last_progress_us_ = 0;  // when the unfinished message last grew
+  int64_t timer_at_us_ = 0;       // when the lws timer fires, 0 = not set
   bool attached_ = false;
   bool closing_ = false;
   bool finished_ = false;

@@ -151,7 +151,11 @@ struct RoomsStats {
   uint64_t handler_errors = 0;  // handlers that failed or threw
   uint64_t malformed = 0;       // bad messages from a peer (pipe closed)
   uint64_t refused = 0;         // hub: connections the connect hook refused
-  uint64_t reconnects = 0;      // client: welcomes after the first
+  // hub: JSON messages nested deeper than 64 levels, not parsed: an event,
+  // join or leave asking for an ack is answered kInvalidArgument, an ack
+  // fails the Emit it answers with that; the connection goes on.
+  uint64_t too_deep = 0;
+  uint64_t reconnects = 0;  // client: welcomes after the first
 };
 
 struct HubOptions {
