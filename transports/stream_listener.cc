@@ -46,7 +46,7 @@ StreamListener::StreamListener(std::shared_ptr<PipeHost> core, bool ipc,
 StreamListener::~StreamListener() = default;
 
 absl::Status StreamListener::Start() {
-  int rc = uv_listen(server_, 128, &StreamListener::OnConnection);
+  int rc = uv_listen(server_, 4096, &StreamListener::OnConnection);
   if (rc < 0) return UvError(rc, absl::StrCat("listen ", url_));
   return absl::OkStatus();
 }
