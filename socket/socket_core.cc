@@ -108,6 +108,7 @@ SocketStats SocketCore::stats() const {
       &SocketStats::rejected_oversize,
       &SocketStats::rejected_handshake_timeout,
       &SocketStats::rejected_pipe_limit,
+      &SocketStats::ws_pongs_dropped,
       &SocketStats::dropped,
   };
   SocketStats out;

@@ -55,6 +55,7 @@ enum Stat : int {
   kRejectedOversize,
   kRejectedHandshakeTimeout,
   kRejectedPipeLimit,
+  kWsPongsDropped,
   kDropped,
   kStatCount
 };

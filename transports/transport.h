@@ -52,14 +52,16 @@ namespace msock::internal {
 
 class Pipe;
 
-// Why a transport refused or closed a pipe (counted in the socket's stats;
-// socket_core.h's Stat table follows this order).
+// Why a transport refused or closed a pipe, or (kPongDropped) what else a
+// transport counts in the socket's stats; socket_core.h's Stat table follows
+// this order.
 enum class Reject {
   kProtocol,
   kBadFrame,
   kOversize,
   kHandshakeTimeout,
-  kPipeLimit
+  kPipeLimit,
+  kPongDropped,  // ws: a ping answered only by a later pong (nothing closed)
 };
 
 // What the host keeps on each pipe. Transports hold it and never look inside.

@@ -92,6 +92,11 @@ struct SocketStats {
   uint64_t rejected_pipe_limit = 0;  // socket already had max_pipes pipes
   // Messages dropped (kToAll full queue, protocol filter, ...).
   uint64_t dropped = 0;
+  // ws/wss: pings not answered with a pong of their own because the peer
+  // pinged again before the last pong was written (only the latest is
+  // answered, RFC 6455 5.5.3). A peer that floods pings without reading
+  // moves it; nothing is closed.
+  uint64_t ws_pongs_dropped = 0;
 };
 
 // One pipe's queue and losses (Socket::pipe_stats).

@@ -312,7 +312,18 @@ int WsPipe::Decode(const char* data, size_t len) {
     inbox_.push_back(std::move(m));
   };
   ev.ping = [this](std::string_view payload) {
-    ws::AppendFrame(&raw_out_, ws::kPong, true, dialer_, NextMask(), {payload});
+    // One pong owed at most (RFC 6455 5.5.3: answer the latest ping), so a
+    // peer that pings without reading cannot grow our memory. If it pinged
+    // again while lws still holds bytes the peer has not read, stop reading
+    // from it until that pong is written (back-pressure).
+    if (pong_.has_value()) {
+      core_->CountReject(Reject::kPongDropped);
+      if (wsi_ != nullptr && lws_partial_buffered(wsi_)) {
+        stalled_ = true;
+        UpdateRxFlow();
+      }
+    }
+    pong_.emplace(payload);
     RequestWrite();
   };
   ev.close = [this](uint16_t code, std::string_view reason) {
@@ -336,15 +347,16 @@ int WsPipe::Decode(const char* data, size_t len) {
 
 void WsPipe::DeliverInbox() {
   if (inbox_next_ >= inbox_.size()) return;
-  if (Pipe::DeliverInbox(*core_)) {
-    if (paused_) {
-      paused_ = false;
-      if (wsi_ != nullptr) lws_rx_flow_control(wsi_, 1);
-    }
-  } else if (!paused_) {
-    paused_ = true;  // ResumeRecv will come
-    if (wsi_ != nullptr) lws_rx_flow_control(wsi_, 0);
-  }
+  // False: ResumeRecv will come.
+  paused_ = !Pipe::DeliverInbox(*core_);
+  UpdateRxFlow();
+}
+
+void WsPipe::UpdateRxFlow() {
+  const bool off = paused_ || stalled_;
+  if (off == rx_off_ || wsi_ == nullptr) return;
+  rx_off_ = off;
+  lws_rx_flow_control(wsi_, off ? 0 : 1);
 }
 
 int WsPipe::OnWriteable() {
@@ -352,6 +364,17 @@ int WsPipe::OnWriteable() {
   out_.assign(LWS_PRE, '\0');
   out_ += raw_out_;
   raw_out_.clear();
+  if (pong_.has_value()) {
+    // Never after our close frame (RFC 6455 5.5.1).
+    if (!closing_) {
+      ws::AppendFrame(&out_, ws::kPong, true, dialer_, NextMask(), {*pong_});
+    }
+    pong_.reset();
+    if (stalled_) {
+      stalled_ = false;
+      UpdateRxFlow();
+    }
+  }
   size_t taken = 0;
   if (upgraded_ && attached_ && !closing_ && core_) {
     std::vector<Message> batch;
