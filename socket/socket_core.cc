@@ -109,6 +109,7 @@ SocketStats SocketCore::stats() const {
       &SocketStats::rejected_handshake_timeout,
       &SocketStats::rejected_pipe_limit,
       &SocketStats::ws_pongs_dropped,
+      &SocketStats::rejected_http,
       &SocketStats::dropped,
   };
   SocketStats out;

@@ -56,6 +56,7 @@ enum Stat : int {
   kRejectedHandshakeTimeout,
   kRejectedPipeLimit,
   kWsPongsDropped,
+  kRejectedHttp,
   kDropped,
   kStatCount
 };

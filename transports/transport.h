@@ -62,6 +62,7 @@ enum class Reject {
   kHandshakeTimeout,
   kPipeLimit,
   kPongDropped,  // ws: a ping answered only by a later pong (nothing closed)
+  kHttp,         // ws: an HTTP request refused (400, 404, 426, ...)
 };
 
 // What the host keeps on each pipe. Transports hold it and never look inside.

@@ -205,8 +205,18 @@ absl::Status WsPipe::Encrypt() {
   return s;
 }
 
+void WsPipe::CountHttpRefusal(Reject also) {
+  // Before the path is known (malformed request, unknown path) any socket of
+  // the port counts it.
+  std::shared_ptr<PipeHost> core =
+      core_ ? core_ : (port_ ? WsHost::AnySocket(port_) : nullptr);
+  if (core == nullptr) return;
+  core->CountReject(Reject::kHttp);
+  if (also != Reject::kHttp) core->CountReject(also);
+}
+
 int WsPipe::Refuse(int status, const std::string& reason, Reject count) {
-  if (core_) core_->CountReject(count);
+  CountHttpRefusal(count);
   raw_out_ += ws::ErrorResponse(status,
                                 status == 404   ? "Not Found"
                                 : status == 426 ? "Upgrade Required"
@@ -221,7 +231,7 @@ int WsPipe::Refuse(int status, const std::string& reason, Reject count) {
 
 int WsPipe::HandleUpgradeRequest() {
   absl::StatusOr<std::optional<ws::HttpHead>> req = ws::ParseRequestHead(head_);
-  if (!req.ok()) return Refuse(400, req.status().ToString(), Reject::kBadFrame);
+  if (!req.ok()) return Refuse(400, req.status().ToString(), Reject::kHttp);
   if (!req->has_value()) return 0;  // more to come
   const ws::HttpHead& head = **req;
   std::string path = head.target.substr(0, head.target.find('?'));
@@ -230,7 +240,7 @@ int WsPipe::HandleUpgradeRequest() {
       port_ == nullptr ? nullptr : WsHost::Find(port_, path);
   if (core == nullptr) {
     return Refuse(404, absl::StrCat("no msock socket at ", path),
-                  Reject::kBadFrame);
+                  Reject::kHttp);
   }
   core_ = core;
   subprotocol_ = WsSubprotocol(core_->spec().name);
@@ -241,7 +251,7 @@ int WsPipe::HandleUpgradeRequest() {
     return Refuse(
         ws::HttpStatusFor(refusal), std::string(key.status().message()),
         refusal == ws::UpgradeRefusal::kSubprotocol ? Reject::kProtocol
-                                                    : Reject::kBadFrame);
+                                                    : Reject::kHttp);
   }
   if (port_ != nullptr) port_->pending.erase(this);
   port_ = nullptr;

@@ -71,8 +71,10 @@ class WsPipe : public Pipe {
   // Turns reading on or off: off while the receive queue is full (paused_)
   // or while the peer's pings outrun our pongs (stalled_).
   void UpdateRxFlow();
-  // Refuses an upgrade request with an HTTP error, then closes.
+  // Refuses an upgrade request with an HTTP error, then closes. Counted in
+  // rejected_http, and in `count` too unless that is kHttp.
   int Refuse(int status, const std::string& reason, Reject count);
+  void CountHttpRefusal(Reject also = Reject::kHttp);
   void QueueRaw(std::string bytes);
   void RequestWrite();
   uint32_t NextMask() { return static_cast<uint32_t>(rng_()); }
