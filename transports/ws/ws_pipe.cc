@@ -308,9 +308,13 @@ int WsPipe::HandleUpgradeResponse() {
 void WsPipe::StartFrames(bool expect_masked) {
   upgraded_ = true;
   SocketOptions o = core_->options();
+  // A listener takes both frame types and answers each peer in the type of
+  // its latest data frame (kWsText until it sent one), so one port serves
+  // browsers (text) and binary peers; a dialer sends and takes one type only,
+  // binary by default as NNG wants.
   text_ = o.ws_text;
   decoder_.emplace(ws::FrameDecoder::Options{expect_masked, o.max_recv_size,
-                                             /*allow_text=*/text_});
+                                             /*allow_text=*/text_ || !dialer_});
   ping_us_ = absl::ToInt64Microseconds(o.ws_ping_interval);
   last_heard_us_ = lws_now_usecs();
   if (ping_us_ > 0) lws_set_timer_usecs(wsi_, ping_us_);
@@ -318,7 +322,8 @@ void WsPipe::StartFrames(bool expect_masked) {
 
 int WsPipe::Decode(const char* data, size_t len) {
   ws::FrameDecoder::Events ev;
-  ev.message = [this](Message m, bool /*text*/) {
+  ev.message = [this](Message m, bool text) {
+    if (!dialer_) text_ = text;
     inbox_.push_back(std::move(m));
   };
   ev.ping = [this](std::string_view payload) {

@@ -90,7 +90,9 @@ class WsPipe : public Pipe {
   std::string key_;               // dialer: our Sec-WebSocket-Key
   std::string subprotocol_;       // the listener's role name
   bool upgraded_ = false;
-  bool text_ = false;          // kWsText: text frames both ways
+  // Send text frames: kWsText; on a listener, then the type of the peer's
+  // latest data frame.
+  bool text_ = false;
   int64_t ping_us_ = 0;        // kWsPingInterval, 0 = none
   int64_t last_heard_us_ = 0;  // when the peer last sent anything
   bool attached_ = false;
