@@ -328,16 +328,10 @@ int WsPipe::Decode(const char* data, size_t len) {
   };
   ev.ping = [this](std::string_view payload) {
     // One pong owed at most (RFC 6455 5.5.3: answer the latest ping), so a
-    // peer that pings without reading cannot grow our memory. If it pinged
-    // again while lws still holds bytes the peer has not read, stop reading
-    // from it until that pong is written (back-pressure).
-    if (pong_.has_value()) {
-      core_->CountReject(Reject::kPongDropped);
-      if (wsi_ != nullptr && lws_partial_buffered(wsi_)) {
-        stalled_ = true;
-        UpdateRxFlow();
-      }
-    }
+    // peer that pings without reading cannot grow our memory. (Reading from
+    // it stops anyway while lws holds bytes it has not taken: lws does not
+    // read a raw socket whose own output is stuck.)
+    if (pong_.has_value()) core_->CountReject(Reject::kPongDropped);
     pong_.emplace(payload);
     RequestWrite();
   };
@@ -362,16 +356,15 @@ int WsPipe::Decode(const char* data, size_t len) {
 
 void WsPipe::DeliverInbox() {
   if (inbox_next_ >= inbox_.size()) return;
-  // False: ResumeRecv will come.
-  paused_ = !Pipe::DeliverInbox(*core_);
-  UpdateRxFlow();
-}
-
-void WsPipe::UpdateRxFlow() {
-  const bool off = paused_ || stalled_;
-  if (off == rx_off_ || wsi_ == nullptr) return;
-  rx_off_ = off;
-  lws_rx_flow_control(wsi_, off ? 0 : 1);
+  if (Pipe::DeliverInbox(*core_)) {
+    if (paused_) {
+      paused_ = false;
+      if (wsi_ != nullptr) lws_rx_flow_control(wsi_, 1);
+    }
+  } else if (!paused_) {
+    paused_ = true;  // ResumeRecv will come
+    if (wsi_ != nullptr) lws_rx_flow_control(wsi_, 0);
+  }
 }
 
 int WsPipe::OnWriteable() {
@@ -385,10 +378,6 @@ int WsPipe::OnWriteable() {
       ws::AppendFrame(&out_, ws::kPong, true, dialer_, NextMask(), {*pong_});
     }
     pong_.reset();
-    if (stalled_) {
-      stalled_ = false;
-      UpdateRxFlow();
-    }
   }
   size_t taken = 0;
   if (upgraded_ && attached_ && !closing_ && core_) {

@@ -68,9 +68,6 @@ class WsPipe : public Pipe {
   // is under none. In static_files.cc, with the rest of the file server.
   bool ServeFile(const ws::HttpHead& head, const std::string& path);
   void DeliverInbox();
-  // Turns reading on or off: off while the receive queue is full (paused_)
-  // or while the peer's pings outrun our pongs (stalled_).
-  void UpdateRxFlow();
   // Refuses an upgrade request with an HTTP error, then closes. Counted in
   // rejected_http, and in `count` too unless that is kHttp.
   int Refuse(int status, const std::string& reason, Reject count);
@@ -102,9 +99,7 @@ class WsPipe : public Pipe {
 
   std::string head_;  // upgrade request / response being read
   std::optional<ws::FrameDecoder> decoder_;
-  bool paused_ = false;   // the socket's receive queue is full
-  bool stalled_ = false;  // a pong waits while lws cannot write: see Decode
-  bool rx_off_ = false;   // what we last told lws_rx_flow_control
+  bool paused_ = false;
 
   std::string raw_out_;  // bytes to write before any message (101, pings)
   // The payload of the one pong owed: only the latest ping is answered.
