@@ -84,6 +84,19 @@ class Reader {
   std::string last_pong_;
 };
 
+// Fills everything between `bus` and its one peer, which never reads: true
+// once the pipe's send queue overflows (the kernel buffers are full then).
+bool FillOutput(Socket& bus) {
+  const std::string big(64 * 1024, 'x');
+  return WaitUntil(
+      [&] {
+        (void)SendString(bus, big, absl::InfinitePast());
+        std::vector<PipeStats> ps = bus.pipe_stats();
+        return ps.size() == 1 && ps[0].dropped > 0;
+      },
+      Deadline(30));
+}
+
 TEST(WsFloodTest, PingFloodIsAnsweredByTheLatestPongOnly) {
   Socket bus(protocols::kBus);
   absl::StatusOr<std::string> url = bus.Listen("ws://127.0.0.1:0/bus");
@@ -127,16 +140,7 @@ TEST(WsFloodTest, PingFloodIsNotReadWhileOutputIsStuck) {
   Upgrade(c, *url);
   ASSERT_TRUE(bus.WaitForPeers(1, Deadline(10)).ok());
 
-  // Fill everything between the bus and the client, which never reads: the
-  // pipe's send queue overflows once the kernel buffers are full.
-  const std::string big(64 * 1024, 'x');
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        (void)SendString(bus, big, absl::InfinitePast());
-        std::vector<PipeStats> ps = bus.pipe_stats();
-        return ps.size() == 1 && ps[0].dropped > 0;
-      },
-      Deadline(30)));
+  ASSERT_TRUE(FillOutput(bus));
 
   // Flood pings until the bus stops reading them (nothing sent for 2 s), or
   // fail after 64 MiB: a bus that kept reading would take them all.
@@ -189,14 +193,7 @@ TEST(WsFloodTest, DISABLED_OthersAreReadWhileOnePeersOutputIsStuck) {
   RawClient c(*url);
   Upgrade(c, *url);
   ASSERT_TRUE(bus.WaitForPeers(1, Deadline(10)).ok());
-  const std::string big(64 * 1024, 'x');
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        (void)SendString(bus, big, absl::InfinitePast());
-        std::vector<PipeStats> ps = bus.pipe_stats();
-        return ps.size() == 1 && ps[0].dropped > 0;
-      },
-      Deadline(30)));
+  ASSERT_TRUE(FillOutput(bus));
   Context other;
   Socket healthy(protocols::kBus, other);
   ASSERT_TRUE(healthy.Dial(*url).ok());
