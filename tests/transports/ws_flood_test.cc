@@ -106,6 +106,7 @@ TEST(WsFloodTest, PingFloodIsAnsweredByTheLatestPongOnly) {
   RawClient c(*url);
   Upgrade(c, *url);
   ASSERT_TRUE(bus.WaitForPeers(2, Deadline(10)).ok());
+  ASSERT_TRUE(healthy.WaitForPeers(1, Deadline(10)).ok());
 
   constexpr uint64_t kPings = 20000;  // 2.6 MB, written without reading
   std::string flood;
@@ -165,9 +166,13 @@ TEST(WsFloodTest, PingFloodIsNotReadWhileOutputIsStuck) {
   EXPECT_LT(sent, kCap);
   EXPECT_GT(bus.stats().ws_pongs_dropped, 0u);
 
-  // TODO(ws-harden report): a peer connecting meanwhile is upgraded but its
-  // messages are not read until the stuck output drains (lws 4.1.6; seen in
-  // DISABLED_OthersAreReadWhileOnePeersOutputIsStuck).
+  // The listener still serves others meanwhile.
+  Socket healthy(protocols::kBus);
+  ASSERT_TRUE(healthy.Dial(*url).ok());
+  ASSERT_TRUE(bus.WaitForPeers(2, Deadline(10)).ok());
+  ASSERT_TRUE(healthy.WaitForPeers(1, Deadline(10)).ok());
+  ASSERT_TRUE(SendString(healthy, "still here", Deadline(10)).ok());
+  EXPECT_EQ(RecvString(bus, Deadline(10)).value_or("?"), "still here");
 
   // Once the client reads, the rest of the flood is read too: every whole
   // ping answered or counted, far fewer pongs than pings.
@@ -182,24 +187,6 @@ TEST(WsFloodTest, PingFloodIsNotReadWhileOutputIsStuck) {
       << r.pongs() << " pongs, " << bus.stats().ws_pongs_dropped << " dropped, "
       << pings << " pings";
   EXPECT_LT(r.pongs(), pings / 4);
-}
-
-// Known to fail (most runs): while the listener holds unsent output for one
-// peer, another peer's messages are not read. TODO(ws-harden report).
-TEST(WsFloodTest, DISABLED_OthersAreReadWhileOnePeersOutputIsStuck) {
-  Socket bus(protocols::kBus);
-  absl::StatusOr<std::string> url = bus.Listen("ws://127.0.0.1:0/bus");
-  ASSERT_TRUE(url.ok()) << url.status();
-  RawClient c(*url);
-  Upgrade(c, *url);
-  ASSERT_TRUE(bus.WaitForPeers(1, Deadline(10)).ok());
-  ASSERT_TRUE(FillOutput(bus));
-  Context other;
-  Socket healthy(protocols::kBus, other);
-  ASSERT_TRUE(healthy.Dial(*url).ok());
-  ASSERT_TRUE(bus.WaitForPeers(2, Deadline(10)).ok());
-  ASSERT_TRUE(SendString(healthy, "still here", Deadline(10)).ok());
-  EXPECT_EQ(RecvString(bus, Deadline(10)).value_or("?"), "still here");
 }
 
 }  // namespace
