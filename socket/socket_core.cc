@@ -112,6 +112,8 @@ SocketStats SocketCore::stats() const {
       &SocketStats::rejected_pipe_limit,
       &SocketStats::rejected_unfinished_limit,
       &SocketStats::rejected_stalled,
+      &SocketStats::ws_pongs_dropped,
+      &SocketStats::rejected_http,
       &SocketStats::dropped,
   };
   SocketStats out;

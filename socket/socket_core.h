@@ -57,6 +57,8 @@ enum Stat : int {
   kRejectedPipeLimit,
   kRejectedUnfinishedLimit,
   kRejectedStalled,
+  kWsPongsDropped,
+  kRejectedHttp,
   kDropped,
   kStatCount
 };

@@ -53,8 +53,9 @@ namespace msock::internal {
 
 class Pipe;
 
-// Why a transport refused or closed a pipe (counted in the socket's stats;
-// socket_core.h's Stat table follows this order).
+// Why a transport refused or closed a pipe, or (kPongDropped) what else a
+// transport counts in the socket's stats; socket_core.h's Stat table follows
+// this order.
 enum class Reject {
   kProtocol,
   kBadFrame,
@@ -63,6 +64,8 @@ enum class Reject {
   kPipeLimit,
   kUnfinishedLimit,  // kMaxUnfinishedBytes would be passed
   kStalled,          // kRecvProgressTimeout ran out mid-message
+  kPongDropped,  // ws: a ping answered only by a later pong (nothing closed)
+  kHttp,         // ws: an HTTP request refused (400, 404, 426, ...)
 };
 
 // What the host keeps on each pipe. Transports hold it and never look inside.

@@ -98,8 +98,8 @@ function checkNamespace(ns) {
 /**
  * A client of an msock::Hub (the rooms-and-events protocol, protocols/rooms/WIRE.md). It
  * dials `url` asking for subprotocol `hub.sp.nanomsg.org` as soon as it is constructed and
- * speaks protobuf's JSON mapping in text frames, so the hub socket needs
- * `msock::opt::kWsText = 1`. On every new connection it says hello (`wantId`, `token`, and
+ * speaks protobuf's JSON mapping in text frames (the hub answers each peer in the frame type
+ * it sends). On every new connection it says hello (`wantId`, `token`, and
  * the id it had before as `previousId`); connect() waits for the hub's welcome.
  *
  * - join() / leave() ask the hub to put this client in a room or take it out; the hub's join

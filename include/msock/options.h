@@ -163,10 +163,16 @@ inline constexpr OptionKey<absl::Duration> kRecvSpin{
 // every peer (Send returns kDeadlineExceeded and keeps the message).
 inline constexpr OptionKey<Overflow> kOverflow{
     13, "overflow", &SocketOptions::overflow, &opt_check::KnownOverflow};
-// ws:// pipes only. true: send every message as a text frame and accept text
-// frames (browsers speaking JSON; the bodies must be UTF-8, or the peer closes
-// with 1007); false (default): binary frames only, and a text frame closes the
-// pipe with 1003, as NNG does. Applies to pipes opened after the change.
+// ws:// pipes only: the frame type of messages (text frames carry browsers'
+// JSON; their bodies must be UTF-8, or the peer closes with 1007).
+//   Dialed pipes: true sends every message as a text frame and accepts text
+//     frames; false (default) sends binary frames and closes the pipe with
+//     1003 on a text frame, as NNG does (NNG closes on text frames too).
+//   Listened pipes accept both types and answer each peer in the type of the
+//     last data frame it sent, so one port serves browsers (text) and binary
+//     peers (C++, NNG) alike; before a peer's first message they send text if
+//     true, binary if false (default).
+// Applies to pipes opened after the change.
 inline constexpr OptionKey<bool> kWsText{14, "ws-text",
                                          &SocketOptions::ws_text};
 // ws:// pipes only. When not zero, a ping goes to the peer after every such

@@ -97,6 +97,17 @@ struct SocketStats {
   uint64_t rejected_stalled = 0;
   // Messages dropped (kToAll full queue, protocol filter, ...).
   uint64_t dropped = 0;
+  // ws/wss: pings not answered with a pong of their own because the peer
+  // pinged again before the last pong was written (only the latest is
+  // answered, RFC 6455 5.5.3). A peer that floods pings without reading
+  // moves it; nothing is closed.
+  uint64_t ws_pongs_dropped = 0;
+  // ws/wss ports: HTTP requests refused with an error answer (400 malformed
+  // or not HTTP at all, e.g. a TLS ClientHello; 404 no socket or file there;
+  // 405; 426 wrong WebSocket version; 400 wrong subprotocol, which also counts
+  // in rejected_protocol). Counted on the socket the path names, else on any
+  // socket listening on that port (none if the port only serves files).
+  uint64_t rejected_http = 0;
 };
 
 // One pipe's queue and losses (Socket::pipe_stats).

@@ -18,8 +18,10 @@
 // path under the directory ("/app/" and "/app" give index.html); anything
 // else under it gets 404 (no directory listings, no ".." or "%2F" tricks,
 // files up to 64 MiB, read on the I/O thread: keep them small). Content types
-// come from the file extension. Thread-safe; destroying the object stops
-// serving (and frees the port if no socket listens on it).
+// come from the file extension. An error answer (404, 400 bad path, 405 not
+// GET/HEAD) counts in stats().rejected_http of a socket listening on the same
+// port, if there is one. Thread-safe; destroying the object stops serving (and
+// frees the port if no socket listens on it).
 #ifndef MSOCK_STATIC_FILES_H_
 #define MSOCK_STATIC_FILES_H_
 

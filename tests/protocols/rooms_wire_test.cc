@@ -1,6 +1,7 @@
 // Rooms on the wire: the JSON mapping (hand-written JSON as a browser sends it,
 // a JSON RoomsClient over tcp and over ws text frames), mixed encodings in one
-// room, malformed input and silent connections (closed, counted, others go
+// room, a browser (text frames) and a C++ client (binary frames) on one ws
+// port, malformed input and silent connections (closed, counted, others go
 // on), and 1,000 clients in 10 rooms over tcp.
 #include <sys/resource.h>
 
@@ -14,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/protocols/rooms_test_util.h"
+#include "tests/support/raw_client.h"
+#include "transports/ws/ws_codec.h"
 
 namespace msock {
 namespace {
@@ -290,6 +293,64 @@ TEST(RoomsWireTest, SilentConnectionIsClosedAfterHelloTimeout) {
   EXPECT_TRUE(silent.WaitClosed());
   EXPECT_TRUE(good->client->connected());
   EXPECT_EQ(hub.Clients(), std::vector<std::string>{good->id});
+}
+
+// The first frame the hub sends a raw ws client: its first byte (FIN and
+// opcode) and its payload (short, unmasked), or {0, ""}.
+std::pair<int, std::string> ReadFrame(test::RawClient& c) {
+  std::string head;
+  if (!c.ReadExactly(2, Deadline(10), &head)) return {0, ""};
+  std::string payload;
+  const size_t len = static_cast<uint8_t>(head[1]);
+  if (len >= 126 || !c.ReadExactly(len, Deadline(10), &payload)) return {0, ""};
+  return {static_cast<uint8_t>(head[0]), payload};
+}
+
+std::string TextFrame(const std::string& text) {
+  std::string f;
+  internal::ws::AppendFrame(&f, internal::ws::kText, true, true, 0x1234u,
+                            {text});
+  return f;
+}
+
+TEST(RoomsWireTest, OneWsPortServesBrowsersAndCppClients) {
+  Hub hub;  // no kWsText: each ws peer is answered in its own frame type
+  NewEchoHub(&hub);
+  absl::StatusOr<std::string> url = hub.Listen(ListenUrlFor("ws"));
+  ASSERT_TRUE(url.ok()) << url.status();
+  absl::StatusOr<Url> u = ParseUrl(*url);
+  ASSERT_TRUE(u.ok());
+  // A browser, by hand: JSON in text frames.
+  test::RawClient browser(*url);
+  ASSERT_TRUE(browser.Write(internal::ws::UpgradeRequest(
+      "127.0.0.1", u->path, internal::ws::NewClientKey(),
+      "hub.sp.nanomsg.org")));
+  std::string head;
+  while (head.find("\r\n\r\n") == std::string::npos) {
+    ASSERT_TRUE(browser.ReadExactly(head.size() + 1, Deadline(10), &head));
+  }
+  ASSERT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << head;
+  ASSERT_TRUE(browser.Write(TextFrame(R"({"hello":{}})")));
+  const std::pair<int, std::string> kWelcome = {0x81,
+                                                R"({"welcome":{"id":"c1"}})"};
+  EXPECT_EQ(ReadFrame(browser), kWelcome);
+  // A C++ client on the same port speaks protobuf in binary frames (it would
+  // close on a text frame).
+  auto cpp = ConnectClient(*url);
+  ASSERT_TRUE(cpp->client->connected());
+  EXPECT_EQ(cpp->client->Emit("echo", "bin", Deadline(10)).value_or(""), "bin");
+  ASSERT_TRUE(browser.Write(TextFrame(R"({"join":{"id":7,"room":"lobby"}})")));
+  const std::pair<int, std::string> kAck = {0x81, R"({"ack":{"id":7}})"};
+  EXPECT_EQ(ReadFrame(browser), kAck);
+  ASSERT_TRUE(cpp->client->Join("lobby", Deadline(10)).ok());
+  // One event to both, each in its encoding and frame type.
+  ASSERT_TRUE(hub.ToRoom("lobby", "news", "hi").ok());
+  const std::pair<int, std::string> kNews = {
+      0x81, R"({"event":{"name":"news","text":"hi","room":"lobby"}})"};
+  EXPECT_EQ(ReadFrame(browser), kNews);
+  ASSERT_TRUE(cpp->inbox.WaitFor("news"));
+  EXPECT_EQ(cpp->inbox.Last("news").payload, "hi");
+  EXPECT_TRUE(cpp->client->connected());
 }
 
 #if defined(__SANITIZE_THREAD__)

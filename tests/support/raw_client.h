@@ -52,6 +52,7 @@ class RawClient {
   ~RawClient() { Close(); }
 
   bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
   void Close() {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;

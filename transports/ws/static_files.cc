@@ -140,12 +140,14 @@ bool WsPipe::ServeFile(const ws::HttpHead& head, const std::string& path) {
   if (head.method != "GET" && head.method != "HEAD") {
     raw_out_ += ws::ErrorResponse(405, "Method Not Allowed",
                                   "only GET and HEAD are served here");
+    CountHttpRefusal();
     RequestWrite();
     return true;
   }
   std::string rel;
   if (!DecodePath(std::string_view(path).substr(prefix), &rel)) {
     raw_out_ += ws::ErrorResponse(400, "Bad Request", "bad path");
+    CountHttpRefusal();
     RequestWrite();
     return true;
   }
@@ -159,6 +161,7 @@ bool WsPipe::ServeFile(const ws::HttpHead& head, const std::string& path) {
   if (!in || !regular || ec || size > kMaxFileSize) {
     raw_out_ +=
         ws::ErrorResponse(404, "Not Found", absl::StrCat("no file at ", path));
+    CountHttpRefusal();
     RequestWrite();
     return true;
   }

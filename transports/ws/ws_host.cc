@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
@@ -27,6 +28,8 @@ namespace msock::internal {
 namespace {
 
 constexpr char kProtocolName[] = "msock-sp-ws";
+// How long the listener waits before accepting again after EMFILE.
+constexpr uint64_t kAcceptRetryMs = 100;
 
 // The hosts of every live Context (each used on its own loop thread).
 std::mutex hosts_mu;
@@ -237,11 +240,7 @@ absl::StatusOr<WsPort*> WsHost::Bind(const Url& url,
   port->poll = new uv_poll_t;
   uv_poll_init(ContextAccess::Loop(ctx_), port->poll, fd);
   port->poll->data = port.get();
-  uv_poll_start(port->poll, UV_READABLE, [](uv_poll_t* h, int status, int) {
-    if (status < 0) return;
-    auto* port = static_cast<WsPort*>(h->data);
-    port->host_->Accept(port);
-  });
+  StartAccepting(port.get());
   WsPort* raw = port.get();
   ports_[port->key] = std::move(port);
   return raw;
@@ -286,11 +285,42 @@ void WsHost::Unmount(WsPort* port, const std::string& path) {
   CloseIfUnused(port);
 }
 
+void WsHost::StartAccepting(WsPort* port) {
+  uv_poll_start(port->poll, UV_READABLE, [](uv_poll_t* h, int status, int) {
+    if (status < 0) return;
+    auto* port = static_cast<WsPort*>(h->data);
+    port->host_->Accept(port);
+  });
+}
+
+void WsHost::PauseAccept(WsPort* port) {
+  uv_poll_stop(port->poll);
+  if (port->accept_retry == nullptr) {
+    port->accept_retry = new uv_timer_t;
+    uv_timer_init(ContextAccess::Loop(ctx_), port->accept_retry);
+    port->accept_retry->data = port;
+  }
+  // Descriptors come back when connections close; trying 10 times a second
+  // costs nothing and accepts soon after.
+  uv_timer_start(
+      port->accept_retry,
+      [](uv_timer_t* t) { StartAccepting(static_cast<WsPort*>(t->data)); },
+      kAcceptRetryMs, 0);
+}
+
 void WsHost::Accept(WsPort* port) {
   for (int i = 0; i < 64; ++i) {  // a batch, then back to the loop
     int fd = accept4(port->listen_fd, nullptr, nullptr,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or an error on that one connection
+    if (fd < 0) {
+      // The listening socket stays readable while the process is out of
+      // descriptors: polling it again at once would spin the loop.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+          errno == ENOMEM) {
+        PauseAccept(port);
+      }
+      return;  // EAGAIN, or an error on that one connection
+    }
     std::shared_ptr<WsPipe> pipe = WsPipe::Accepted(this, port);
     lws_adopt_desc_t desc{};
     desc.vh = server_vhost_;
@@ -326,6 +356,10 @@ void WsHost::CloseIfUnused(WsPort* port) {
   uv_poll_stop(port->poll);
   uv_close(reinterpret_cast<uv_handle_t*>(port->poll),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+  if (port->accept_retry != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(port->accept_retry),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  }
   close(port->listen_fd);
   ports_.erase(port->key);
 }

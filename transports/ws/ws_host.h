@@ -25,6 +25,7 @@
 
 struct lws_context;
 struct uv_poll_s;
+struct uv_timer_s;
 struct lws_vhost;
 struct lws;
 
@@ -49,6 +50,9 @@ struct WsPort {
   WsHost* host_ = nullptr;
   int listen_fd = -1;
   uv_poll_s* poll = nullptr;  // readable listen_fd: connections to accept
+  // Out of descriptors (EMFILE): `poll` is stopped and this timer starts it
+  // again after a back-off, so that a full backlog does not spin the loop.
+  uv_timer_s* accept_retry = nullptr;
   // How long an accepted connection may take to send its upgrade request: the
   // kHandshakeTimeout of the socket that bound the port.
   int64_t handshake_timeout_us = 10'000'000;
@@ -93,6 +97,10 @@ class WsHost {
   void Stop(absl::AnyInvocable<void()> done);
   static int Callback(lws* wsi, int reason, void* user, void* in, size_t len);
   void Accept(WsPort* port);
+  // Stops polling the listening socket of `port` for a while (accept failed
+  // for want of descriptors or memory); the connections wait in the backlog.
+  void PauseAccept(WsPort* port);
+  static void StartAccepting(WsPort* port);
   // The port bound to url's address, binding it if needed.
   absl::StatusOr<WsPort*> Bind(const Url& url, int64_t handshake_timeout_us,
                                const SocketOptions* tls_options);

@@ -206,8 +206,18 @@ absl::Status WsPipe::Encrypt() {
   return s;
 }
 
+void WsPipe::CountHttpRefusal(Reject also) {
+  // Before the path is known (malformed request, unknown path) any socket of
+  // the port counts it.
+  std::shared_ptr<PipeHost> core =
+      core_ ? core_ : (port_ ? WsHost::AnySocket(port_) : nullptr);
+  if (core == nullptr) return;
+  core->CountReject(Reject::kHttp);
+  if (also != Reject::kHttp) core->CountReject(also);
+}
+
 int WsPipe::Refuse(int status, const std::string& reason, Reject count) {
-  if (core_) core_->CountReject(count);
+  CountHttpRefusal(count);
   raw_out_ += ws::ErrorResponse(status,
                                 status == 404   ? "Not Found"
                                 : status == 426 ? "Upgrade Required"
@@ -222,7 +232,7 @@ int WsPipe::Refuse(int status, const std::string& reason, Reject count) {
 
 int WsPipe::HandleUpgradeRequest() {
   absl::StatusOr<std::optional<ws::HttpHead>> req = ws::ParseRequestHead(head_);
-  if (!req.ok()) return Refuse(400, req.status().ToString(), Reject::kBadFrame);
+  if (!req.ok()) return Refuse(400, req.status().ToString(), Reject::kHttp);
   if (!req->has_value()) return 0;  // more to come
   const ws::HttpHead& head = **req;
   std::string path = head.target.substr(0, head.target.find('?'));
@@ -231,7 +241,7 @@ int WsPipe::HandleUpgradeRequest() {
       port_ == nullptr ? nullptr : WsHost::Find(port_, path);
   if (core == nullptr) {
     return Refuse(404, absl::StrCat("no msock socket at ", path),
-                  Reject::kBadFrame);
+                  Reject::kHttp);
   }
   core_ = core;
   subprotocol_ = WsSubprotocol(core_->spec().name);
@@ -242,7 +252,7 @@ int WsPipe::HandleUpgradeRequest() {
     return Refuse(
         ws::HttpStatusFor(refusal), std::string(key.status().message()),
         refusal == ws::UpgradeRefusal::kSubprotocol ? Reject::kProtocol
-                                                    : Reject::kBadFrame);
+                                                    : Reject::kHttp);
   }
   if (port_ != nullptr) port_->pending.erase(this);
   port_ = nullptr;
@@ -299,9 +309,13 @@ int WsPipe::HandleUpgradeResponse() {
 void WsPipe::StartFrames(bool expect_masked) {
   upgraded_ = true;
   SocketOptions o = core_->options();
+  // A listener takes both frame types and answers each peer in the type of
+  // its latest data frame (kWsText until it sent one), so one port serves
+  // browsers (text) and binary peers; a dialer sends and takes one type only,
+  // binary by default as NNG wants.
   text_ = o.ws_text;
   decoder_.emplace(ws::FrameDecoder::Options{expect_masked, o.max_recv_size,
-                                             /*allow_text=*/text_,
+                                             /*allow_text=*/text_ || !dialer_,
                                              core_->unfinished_budget()});
   ping_us_ = absl::ToInt64Microseconds(o.ws_ping_interval);
   progress_us_ = absl::ToInt64Microseconds(o.recv_progress_timeout);
@@ -349,11 +363,17 @@ int WsPipe::Decode(const char* data, size_t len) {
   const bool was_mid = decoder_->mid_message();
   const uint64_t data_before = decoder_->data_bytes();
   ws::FrameDecoder::Events ev;
-  ev.message = [this](Message m, bool /*text*/) {
+  ev.message = [this](Message m, bool text) {
+    if (!dialer_) text_ = text;
     inbox_.push_back(std::move(m));
   };
   ev.ping = [this](std::string_view payload) {
-    ws::AppendFrame(&raw_out_, ws::kPong, true, dialer_, NextMask(), {payload});
+    // One pong owed at most (RFC 6455 5.5.3: answer the latest ping), so a
+    // peer that pings without reading cannot grow our memory. (Reading from
+    // it stops anyway while lws holds bytes it has not taken: lws does not
+    // read a raw socket whose own output is stuck.)
+    if (pong_.has_value()) core_->CountReject(Reject::kPongDropped);
+    pong_.emplace(payload);
     RequestWrite();
   };
   ev.close = [this](uint16_t code, std::string_view reason) {
@@ -400,6 +420,13 @@ int WsPipe::OnWriteable() {
   out_.assign(LWS_PRE, '\0');
   out_ += raw_out_;
   raw_out_.clear();
+  if (pong_.has_value()) {
+    // Never after our close frame (RFC 6455 5.5.1).
+    if (!closing_) {
+      ws::AppendFrame(&out_, ws::kPong, true, dialer_, NextMask(), {*pong_});
+    }
+    pong_.reset();
+  }
   size_t taken = 0;
   if (upgraded_ && attached_ && !closing_ && core_) {
     std::vector<Message> batch;

@@ -77,8 +77,10 @@ class WsPipe : public Pipe {
   // Sets the lws timer for the earliest of the next ping and the next
   // progress check (nothing when neither is due).
   void ArmTimer(int64_t now_us);
-  // Refuses an upgrade request with an HTTP error, then closes.
+  // Refuses an upgrade request with an HTTP error, then closes. Counted in
+  // rejected_http, and in `count` too unless that is kHttp.
   int Refuse(int status, const std::string& reason, Reject count);
+  void CountHttpRefusal(Reject also = Reject::kHttp);
   void QueueRaw(std::string bytes);
   void RequestWrite();
   uint32_t NextMask() { return static_cast<uint32_t>(rng_()); }
@@ -94,7 +96,9 @@ class WsPipe : public Pipe {
   std::string key_;               // dialer: our Sec-WebSocket-Key
   std::string subprotocol_;       // the listener's role name
   bool upgraded_ = false;
-  bool text_ = false;             // kWsText: text frames both ways
+  // Send text frames: kWsText; on a listener, then the type of the peer's
+  // latest data frame.
+  bool text_ = false;
   int64_t ping_us_ = 0;           // kWsPingInterval, 0 = none
   int64_t last_heard_us_ = 0;     // when the peer last sent anything
   int64_t next_ping_us_ = 0;      // when the next ping is due (pings on)
@@ -110,8 +114,10 @@ class WsPipe : public Pipe {
   std::optional<ws::FrameDecoder> decoder_;
   bool paused_ = false;
 
-  std::string raw_out_;  // bytes to write before any message (101, pongs)
-  std::string out_;      // the current write buffer (LWS_PRE headroom first)
+  std::string raw_out_;  // bytes to write before any message (101, pings)
+  // The payload of the one pong owed: only the latest ping is answered.
+  std::optional<std::string> pong_;
+  std::string out_;  // the current write buffer (LWS_PRE headroom first)
   bool close_after_write_ = false;
   std::minstd_rand rng_;
 
