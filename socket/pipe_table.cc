@@ -15,6 +15,7 @@ CorePipe& SocketCore::State(Pipe& p) {
 }
 
 bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
+  if (!Admit(*pipe).ok()) return false;  // refused: counted and reported
   WakeList wake;
   PipeEvent ev;
   bool resume = false;
@@ -197,6 +198,7 @@ void SocketCore::StopEvents(bool wait) {
   MutexLock lock(hooks_mu_);
   event_fn_ = nullptr;
   proto_fn_ = nullptr;
+  admission_ = nullptr;
   if (!wait) return;
   while (emitting_ != 0) hooks_cv_.wait(lock.native());
 }

@@ -108,6 +108,7 @@ SocketStats SocketCore::stats() const {
       &SocketStats::rejected_oversize,
       &SocketStats::rejected_handshake_timeout,
       &SocketStats::rejected_pipe_limit,
+      &SocketStats::rejected_admission,
       &SocketStats::dropped,
   };
   SocketStats out;

@@ -68,8 +68,10 @@ class WsPipe : public Pipe {
   // is under none. In static_files.cc, with the rest of the file server.
   bool ServeFile(const ws::HttpHead& head, const std::string& path);
   void DeliverInbox();
-  // Refuses an upgrade request with an HTTP error, then closes.
-  int Refuse(int status, const std::string& reason, Reject count);
+  // Refuses an upgrade request with an HTTP error, then closes; counts
+  // `count` if given.
+  int Refuse(int status, const std::string& reason,
+             std::optional<Reject> count);
   void QueueRaw(std::string bytes);
   void RequestWrite();
   uint32_t NextMask() { return static_cast<uint32_t>(rng_()); }
