@@ -182,16 +182,8 @@ void SocketCore::EmitEvent(const PipeEvent& ev) {
 }
 
 void SocketCore::DialFailed(const std::string& url, absl::Status why) {
-  std::shared_ptr<const std::function<void(const PipeEvent&)>> fn;
-  {
-    MutexLock lock(hooks_mu_);
-    if (!event_fn_) return;
-    fn = event_fn_;
-    ++emitting_;
-  }
-  (*fn)(PipeEvent{PipeEventType::kDialFailed, 0, "", url, std::move(why)});
-  MutexLock lock(hooks_mu_);
-  if (--emitting_ == 0) hooks_cv_.notify_all();
+  EmitUserEvent(
+      PipeEvent{PipeEventType::kDialFailed, 0, "", url, std::move(why)});
 }
 
 void SocketCore::StopEvents(bool wait) {
