@@ -15,6 +15,7 @@ CorePipe& SocketCore::State(Pipe& p) {
 }
 
 bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
+  if (!Admit(*pipe).ok()) return false;  // refused: counted and reported
   WakeList wake;
   PipeEvent ev;
   bool resume = false;
@@ -181,22 +182,15 @@ void SocketCore::EmitEvent(const PipeEvent& ev) {
 }
 
 void SocketCore::DialFailed(const std::string& url, absl::Status why) {
-  std::shared_ptr<const std::function<void(const PipeEvent&)>> fn;
-  {
-    MutexLock lock(hooks_mu_);
-    if (!event_fn_) return;
-    fn = event_fn_;
-    ++emitting_;
-  }
-  (*fn)(PipeEvent{PipeEventType::kDialFailed, 0, "", url, std::move(why)});
-  MutexLock lock(hooks_mu_);
-  if (--emitting_ == 0) hooks_cv_.notify_all();
+  EmitUserEvent(
+      PipeEvent{PipeEventType::kDialFailed, 0, "", url, std::move(why)});
 }
 
 void SocketCore::StopEvents(bool wait) {
   MutexLock lock(hooks_mu_);
   event_fn_ = nullptr;
   proto_fn_ = nullptr;
+  admission_ = nullptr;
   if (!wait) return;
   while (emitting_ != 0) hooks_cv_.wait(lock.native());
 }

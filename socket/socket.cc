@@ -54,6 +54,12 @@ void Socket::OnPipeEvent(std::function<void(const PipeEvent&)> fn) {
   core_->OnPipeEvent(std::move(fn));
 }
 void Socket::ClosePipe(uint32_t pipe_id) { core_->ClosePipe(pipe_id); }
+void Socket::SetAdmission(AdmissionHook hook) {
+  core_->SetAdmission(std::move(hook));
+}
+absl::StatusOr<PeerInfo> Socket::PeerOf(uint32_t pipe_id) const {
+  return core_->PeerOf(pipe_id);
+}
 
 template <typename T>
 absl::Status Socket::Set(OptionKey<T> key, std::type_identity_t<T> value) {

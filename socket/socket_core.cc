@@ -114,6 +114,7 @@ SocketStats SocketCore::stats() const {
       &SocketStats::rejected_stalled,
       &SocketStats::ws_pongs_dropped,
       &SocketStats::rejected_http,
+      &SocketStats::rejected_admission,
       &SocketStats::dropped,
   };
   SocketStats out;

@@ -3,6 +3,7 @@
 //   sender.cc      per-pipe send queues, kToOne / kToAll / kToDest / kByHeader;
 //   receiver.cc    the shared receive queue, the receive filter, Recv;
 //   socket_core.cc options, statistics, Listen / Dial, Close.
+//   admission.cc   the admission hook (Admit) and PeerOf.
 // Users reach it through Socket (msock/socket.h); transports through the
 // PipeHost interface (transports/transport.h), which it implements.
 //
@@ -13,7 +14,8 @@
 //      own lock, e.g. req's) and Pipe::SendNow (inproc), which may try-lock
 //      (never lock) the peer core's mu_;
 //   3. recv_mu_: the receivers' local batch (taken under mu_ or alone);
-//   hooks_mu_: the two pipe-event observers; a leaf, never held with another.
+//   hooks_mu_: the two pipe-event observers and the admission hook; a leaf,
+//   never held with another.
 // Never held while calling out: Wake, ResumeRecv, Close of a pipe, the
 // pipe-event observers, the Connector. Pattern: lock, change queues, note
 // whom to wake, unlock, wake.
@@ -59,6 +61,7 @@ enum Stat : int {
   kRejectedStalled,
   kWsPongsDropped,
   kRejectedHttp,
+  kRejectedAdmission,
   kDropped,
   kStatCount
 };
@@ -82,6 +85,7 @@ struct CorePipe final : PipeHostState {
   bool recv_blocked = false;  // Deliver returned false; ResumeRecv owed
   bool attached = false;
   bool detached = false;      // was attached, then removed
+  bool admitted = false;      // the admission hook let it in (Admit)
   uint64_t messages_out = 0;  // queued for this pipe since it was attached
   uint64_t dropped = 0;       // fan-out messages it missed (overflow policy)
 };
@@ -107,6 +111,7 @@ class SocketCore final : public PipeHost,
                   bool* drained = nullptr) override;
   void CountReject(Reject why) override;
   UnfinishedBudget* unfinished_budget() override { return &budget_; }
+  absl::Status Admit(Pipe& pipe) override;
 
   // ---- the Connector ----
   // A dial attempt to `url` failed (the connector will retry): tells the
@@ -130,6 +135,8 @@ class SocketCore final : public PipeHost,
   void SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn);
   void SetRecvFilter(RecvFilter filter);
   void ClosePipe(uint32_t pipe_id);
+  void SetAdmission(AdmissionHook hook);
+  absl::StatusOr<PeerInfo> PeerOf(uint32_t pipe_id) const;
   // One template for every option (the key names its field and its check);
   // instantiated in socket_core.cc for the value types of msock/options.h.
   template <typename T>
@@ -159,6 +166,11 @@ class SocketCore final : public PipeHost,
   // Drops the pipe-event observers; with `wait`, returns once no call to one
   // is running.
   void StopEvents(bool wait) ABSL_LOCKS_EXCLUDED(hooks_mu_);
+
+  // ---- admission.cc ----
+  // Tells the user's pipe-event observer only (not the protocol hook, which
+  // knows kAdded and kRemoved alone): kDialFailed, kRefused.
+  void EmitUserEvent(const PipeEvent& ev) ABSL_LOCKS_EXCLUDED(hooks_mu_);
 
   // ---- sender.cc ----
   bool HasRoom(Pipe& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -251,7 +263,9 @@ class SocketCore final : public PipeHost,
       ABSL_GUARDED_BY(hooks_mu_);
   std::shared_ptr<const std::function<void(const PipeEvent&)>> proto_fn_
       ABSL_GUARDED_BY(hooks_mu_);
-  int emitting_ ABSL_GUARDED_BY(hooks_mu_) = 0;  // observer calls running
+  std::shared_ptr<const AdmissionHook> admission_ ABSL_GUARDED_BY(hooks_mu_);
+  // Observer and admission hook calls running.
+  int emitting_ ABSL_GUARDED_BY(hooks_mu_) = 0;
   std::condition_variable hooks_cv_;
 };
 

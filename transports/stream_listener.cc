@@ -2,6 +2,8 @@
 // side of the SP stream mapping (tcp and ipc). Each accepted or connected
 // handle becomes a StreamPipe, which exchanges SP headers before it is
 // attached to the host.
+#include <sys/socket.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +30,21 @@ std::string TcpAddress(const uv_tcp_t* tcp,
   auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
   uv_ip6_name(a, host, sizeof(host));
   return absl::StrCat("tcp://[", host, "]:", ntohs(a->sin6_port));
+}
+
+// ipc: the peer process's credentials, for the admission hook (left -1 if the
+// kernel does not say).
+void ReadPeerCredentials(StreamPipe* pipe) {
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(pipe->unix_pipe()), &fd) != 0) {
+    return;
+  }
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return;
+  pipe->peer.uid = cred.uid;
+  pipe->peer.gid = cred.gid;
+  pipe->peer.pid = cred.pid;
 }
 
 }  // namespace
@@ -63,6 +80,7 @@ void StreamListener::OnConnection(uv_stream_t* server, int status) {
   if (self->ipc_) {
     pipe->local_address = self->url_;
     pipe->remote_address = self->url_;
+    ReadPeerCredentials(pipe.get());
   } else {
     pipe->remote_address = TcpAddress(pipe->tcp(), uv_tcp_getpeername);
     pipe->local_address = self->url_;
@@ -97,6 +115,7 @@ ConnectRequest* NewConnectRequest(std::shared_ptr<PipeHost> core, bool ipc,
   cr->remote = url.ToString();
   cr->done = std::move(done);
   cr->pipe = StreamPipe::Create(std::move(core), ipc);
+  cr->pipe->peer.dialed = true;
   if (ipc) cr->pipe->local_address = cr->remote;  // tcp: set once connected
   return cr;
 }
@@ -110,9 +129,11 @@ void OnStreamConnected(uv_connect_t* req, int status) {
   }
   std::shared_ptr<StreamPipe> pipe = cr->pipe;
   pipe->remote_address = cr->remote;
-  if (pipe->local_address
-          .empty()) {  // tcp: the address the kernel picked for us
+  if (pipe->local_address.empty()) {
+    // tcp: the address the kernel picked for us.
     pipe->local_address = TcpAddress(pipe->tcp(), uv_tcp_getsockname);
+  } else {
+    ReadPeerCredentials(pipe.get());  // ipc
   }
   auto done = std::make_shared<ConnectDone>(std::move(cr->done));
   std::weak_ptr<StreamPipe> weak = pipe;

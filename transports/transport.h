@@ -10,9 +10,12 @@
 //     once, so that the host's Close can close it at any later step.
 //  2. Handshake. The pipe exchanges protocol ids (SP hello, ws upgrade) and
 //     refuses a wrong peer with host.CountReject + Close. Loop thread.
-//  3. Attach. host.AttachPipe sets the pipe's id and makes it visible to
-//     senders and receivers; false (socket closed, pipe limit) means the
-//     transport closes the pipe. Connect's `done` hands the pipe to the
+//  3. Attach. The transport fills pipe.peer with what it learnt of the peer
+//     (ipc credentials, ws request, TLS subject). host.AttachPipe runs the
+//     socket's admission hook on it (unless host.Admit already did: a ws
+//     listener asks before answering the upgrade), then sets the pipe's id and
+//     makes it visible to senders and receivers; false (socket closed, pipe
+//     limit, refused by the hook) means the transport closes the pipe. Connect's `done` hands the pipe to the
 //     connector, which attaches it; a listener attaches its own pipes.
 //  4. Traffic. The host calls Wake (any thread, never blocks) when the pipe's
 //     send queue goes from empty to non-empty; the pipe then calls
@@ -66,6 +69,7 @@ enum class Reject {
   kStalled,          // kRecvProgressTimeout ran out mid-message
   kPongDropped,  // ws: a ping answered only by a later pong (nothing closed)
   kHttp,         // ws: an HTTP request refused (400, 404, 426, ...)
+  kAdmission,    // the socket's admission hook refused the peer
 };
 
 // What the host keeps on each pipe. Transports hold it and never look inside.
@@ -96,9 +100,16 @@ class PipeHost {
   // its handles are closed, so that the host's Close can close and await it.
   virtual void TrackPipe(const std::shared_ptr<Pipe>& pipe) = 0;
   virtual void UntrackPipe(Pipe* pipe) = 0;
-  // Step 3: false if the socket is closed or at its pipe limit (counted); the
-  // transport then closes the pipe.
+  // Step 3: false if the socket is closed, at its pipe limit (counted) or its
+  // admission hook refused the peer (see Admit); the transport then closes the
+  // pipe.
   virtual bool AttachPipe(const std::shared_ptr<Pipe>& pipe) = 0;
+  // Step 3, ahead of AttachPipe (loop thread, before attach): fills
+  // pipe.peer's transport and addresses and runs the socket's admission hook on
+  // it, once per pipe (AttachPipe then skips it). On refusal returns the
+  // hook's error, counted (Reject::kAdmission) and reported (kRefused); the
+  // transport then closes the pipe without attaching it.
+  virtual absl::Status Admit(Pipe& pipe) = 0;
   // Step 5 (through FinishClose): removes the pipe; no-op if not attached.
   virtual void DetachPipe(Pipe* pipe, const absl::Status& why) = 0;
 
@@ -152,6 +163,10 @@ class Pipe : public std::enable_shared_from_this<Pipe> {
   uint32_t id = 0;  // set by the host on attach; read-only for transports
   std::string local_address;
   std::string remote_address;
+  // What the admission hook sees: the transport fills its own fields before
+  // attach; the host fills transport, local_address and remote_address (from
+  // the fields above) in Admit. Read-only once attached.
+  PeerInfo peer;
   // Set by the dialer that made this pipe, before attach; run by FinishClose.
   std::function<void()> on_closed;
 

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "absl/time/time.h"
 
@@ -58,6 +59,7 @@ struct SocketOptions {
   bool tls_verify_peer = true;
   size_t max_unfinished_bytes = size_t{64} << 20;
   absl::Duration recv_progress_timeout = absl::Seconds(30);
+  std::string ws_request_headers;
 };
 
 // An option: its name, where a socket keeps its value, and the check a new
@@ -102,6 +104,45 @@ inline const char* KnownOverflow(const Overflow& v) {
                  v != Overflow::kBlock
              ? "unknown overflow policy"
              : nullptr;
+}
+// Header lines "Name: value", one per line ("\n" or "\r\n"): a token
+// name, a value without control bytes, and none of the headers the WebSocket
+// handshake sets itself.
+inline const char* HeaderLines(const std::string& v) {
+  auto lower = [](char c) -> char {
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+  };
+  std::string_view rest(v);
+  while (!rest.empty()) {
+    const size_t eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? "" : rest.substr(eol + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    const size_t colon = line.find(':');
+    if (colon == 0 || colon == std::string_view::npos) {
+      return "each line must be \"Name: value\"";
+    }
+    std::string name;
+    for (char c : line.substr(0, colon)) {
+      const bool tchar =
+          (c >= '0' && c <= '9') || (lower(c) >= 'a' && lower(c) <= 'z') ||
+          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+      if (!tchar) return "a header name may hold only token characters";
+      name.push_back(lower(c));
+    }
+    for (char c : line.substr(colon + 1)) {
+      if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
+        return "a header value may not hold control bytes";
+      }
+    }
+    if (name == "host" || name == "upgrade" || name == "connection" ||
+        name.rfind("sec-websocket-", 0) == 0) {
+      return "Host, Upgrade, Connection and Sec-WebSocket-* are the "
+             "handshake's own";
+    }
+  }
+  return nullptr;
 }
 }  // namespace opt_check
 
@@ -224,6 +265,14 @@ inline constexpr OptionKey<size_t> kMaxUnfinishedBytes{
 inline constexpr OptionKey<absl::Duration> kRecvProgressTimeout{
     22, "recv-progress-timeout", &SocketOptions::recv_progress_timeout,
     &opt_check::NotNegative};
+// ws:// and wss:// dialers: extra headers for the upgrade request, one
+// "Name: value" per line, e.g. "Authorization: Bearer s3cret" for a listener
+// whose admission hook (msock/peer.h) checks a token. Host, Upgrade,
+// Connection and Sec-WebSocket-* are refused (the handshake sets them).
+// Applies to connections made after the change. Default: empty.
+inline constexpr OptionKey<std::string> kWsRequestHeaders{
+    23, "ws-request-headers", &SocketOptions::ws_request_headers,
+    &opt_check::HeaderLines};
 }  // namespace opt
 
 }  // namespace msock

@@ -54,6 +54,7 @@
 #include "msock/export.h"
 #include "msock/message.h"
 #include "msock/options.h"
+#include "msock/peer.h"
 
 namespace msock {
 
@@ -95,6 +96,8 @@ struct SocketStats {
   // Closed because its started message made no progress for
   // kRecvProgressTimeout.
   uint64_t rejected_stalled = 0;
+  // Peers the admission hook refused (Socket::SetAdmission).
+  uint64_t rejected_admission = 0;
   // Messages dropped (kToAll full queue, protocol filter, ...).
   uint64_t dropped = 0;
   // ws/wss: pings not answered with a pong of their own because the peer
@@ -123,14 +126,18 @@ struct PipeStats {
 // kDialFailed: a connection attempt of a Dial failed (refused, TLS
 // certificate refused, upgrade refused, ...); the socket retries after its
 // back-off. It has no pipe (pipe_id 0); remote_address is the dialed URL.
-enum class PipeEventType { kAdded, kRemoved, kDialFailed };
+// kRefused: this socket's admission hook (SetAdmission) refused a peer; the
+// connection was closed before it became a pipe (pipe_id 0, no kAdded or
+// kRemoved for it); the addresses are the peer's, reason is the hook's error.
+// A dialer then retries after its back-off.
+enum class PipeEventType { kAdded, kRemoved, kDialFailed, kRefused };
 struct PipeEvent {
   PipeEventType type;
   uint32_t pipe_id;
   std::string local_address;
   std::string remote_address;
   // kRemoved: why the pipe closed (OK when closed by us); kDialFailed: why the
-  // attempt failed.
+  // attempt failed; kRefused: the admission hook's error.
   absl::Status reason;
 };
 
@@ -196,14 +203,30 @@ class MSOCK_EXPORT Socket {
   // Pipes connected now.
   int pipe_count() const;
 
-  // Calls `fn` on every pipe added or removed, and on every failed dial
-  // attempt, on the I/O thread (inproc: the thread that made or closed the
+  // Calls `fn` on every pipe added or removed, on every failed dial attempt
+  // and on every peer the admission hook refused, on the I/O thread (inproc: the thread that made or closed the
   // pipe): it must not block nor call Close.
   // Replaces any earlier observer; pass nullptr to remove it. Events stop when
   // Close starts; none runs after Close returns.
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
   // Closes the pipe with id `pipe_id`, if it still exists (no-op otherwise).
   void ClosePipe(uint32_t pipe_id);
+
+  // Installs the admission hook (msock/peer.h): it sees every new peer before
+  // its pipe is added and may refuse it. Replaces any earlier hook; nullptr
+  // admits everyone (the default). Applies to connections whose handshake
+  // ends after the call. Example (tcp peers from loopback only):
+  //   sock.SetAdmission([](const msock::PeerInfo& p) -> absl::Status {
+  //     if (p.transport == "tcp" &&
+  //         !p.remote_address.starts_with("tcp://127.0.0.1:"))
+  //       return absl::PermissionDeniedError("loopback only");
+  //     return absl::OkStatus();
+  //   });
+  void SetAdmission(AdmissionHook hook);
+  // What the admission hook saw of the peer of pipe `pipe_id` (say the sender
+  // of a message: msg.source().back()). kNotFound if no such pipe is
+  // connected.
+  [[nodiscard]] absl::StatusOr<PeerInfo> PeerOf(uint32_t pipe_id) const;
 
   // Sets an option (msock/options.h). kInvalidArgument names the option and
   // why the value is refused; kFailedPrecondition after Close.

@@ -159,8 +159,15 @@ std::string Hub::Impl::DefaultId(const ConnectRequest& req) {
 void Hub::Impl::HandleHello(uint32_t pipe, Encoding enc,
                             const pb::Hello& hello) {
   if (!AdmitHello(pipe, enc)) return;
-  ConnectRequest req{pipe, hello.want_id(), hello.token(), hello.previous_id(),
-                     enc == Encoding::kJson};
+  ConnectRequest req;
+  req.pipe = pipe;
+  req.want_id = hello.want_id();
+  req.token = hello.token();
+  req.previous_id = hello.previous_id();
+  req.json = enc == Encoding::kJson;
+  absl::StatusOr<PeerInfo> peer = socket->PeerOf(pipe);
+  if (!peer.ok()) return;  // gone meanwhile
+  req.peer = *std::move(peer);
   absl::StatusOr<std::string> id = RunConnectHook(req);
   if (!id.ok()) {
     RefuseHello(pipe, enc, id.status());

@@ -214,6 +214,7 @@ class InprocTransport : public Transport {
     auto theirs = std::make_shared<InprocPipe>(server);
     InprocPipe::Join(mine, theirs);
     mine->local_address = mine->remote_address = url.ToString();
+    mine->peer.dialed = true;
     theirs->local_address = theirs->remote_address = url.ToString();
     if (!server->AttachPipe(theirs)) {
       mine->Close(absl::ResourceExhaustedError("listener refused the pipe"));

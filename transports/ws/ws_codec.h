@@ -60,9 +60,11 @@ std::string NewClientKey();
 
 // The dialer's upgrade request. `host` goes in the Host header as given
 // ("127.0.0.1:5555"); `subprotocol` is the listener's role name
-// ("rep.sp.nanomsg.org").
+// ("rep.sp.nanomsg.org"). `extra` (opt::kWsRequestHeaders, already checked)
+// holds more header lines, "\n"- or "\r\n"-separated.
 std::string UpgradeRequest(std::string_view host, std::string_view path,
-                           std::string_view key, std::string_view subprotocol);
+                           std::string_view key, std::string_view subprotocol,
+                           std::string_view extra = "");
 // The listener's 101 reply ("Upgrade: websocket", lower case, as NNG requires).
 std::string UpgradeResponse(std::string_view accept_key,
                             std::string_view subprotocol);

@@ -349,7 +349,16 @@ std::string NewClientKey() {
 }
 
 std::string UpgradeRequest(std::string_view host, std::string_view path,
-                           std::string_view key, std::string_view subprotocol) {
+                           std::string_view key, std::string_view subprotocol,
+                           std::string_view extra) {
+  std::string lines;
+  while (!extra.empty()) {
+    const size_t eol = extra.find('\n');
+    std::string_view line = Trim(extra.substr(0, eol));
+    extra = eol == std::string_view::npos ? "" : extra.substr(eol + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty()) lines += Cat(line, "\r\n");
+  }
   // NNG's header set and order.
   return Cat("GET ", path.empty() ? "/" : path,
              " HTTP/1.1\r\n"
@@ -363,7 +372,7 @@ std::string UpgradeRequest(std::string_view host, std::string_view path,
              "\r\n"
              "Sec-WebSocket-Version: 13\r\n"
              "Sec-WebSocket-Protocol: ",
-             subprotocol, "\r\n\r\n");
+             subprotocol, "\r\n", lines, "\r\n");
 }
 
 std::string UpgradeResponse(std::string_view accept_key,

@@ -73,6 +73,7 @@ std::shared_ptr<WsPipe> WsPipe::Dialing(WsHost* host,
                                            name.empty() ? url.host : name);
   }
   p->url_ = url;
+  p->peer.dialed = true;
   p->done_ = std::move(done);
   p->subprotocol_ = WsSubprotocol(p->core_->spec().peer_name);
   p->remote_address = url.ToString();
@@ -151,7 +152,8 @@ void WsPipe::OnConnected() {
                          ? absl::StrCat("[", url_.host, "]")
                          : url_.host;
   QueueRaw(ws::UpgradeRequest(absl::StrCat(host, ":", url_.port), url_.path,
-                              key_, subprotocol_));
+                              key_, subprotocol_,
+                              core_->options().ws_request_headers));
   local_address = absl::StrCat(tls_ ? "wss://" : "ws://", PeerAddress(wsi_));
   lws_set_timer_usecs(
       wsi_, absl::ToInt64Microseconds(core_->options().handshake_timeout));
@@ -216,10 +218,12 @@ void WsPipe::CountHttpRefusal(Reject also) {
   if (also != Reject::kHttp) core->CountReject(also);
 }
 
-int WsPipe::Refuse(int status, const std::string& reason, Reject count) {
-  CountHttpRefusal(count);
+int WsPipe::Refuse(int status, const std::string& reason,
+                   std::optional<Reject> count) {
+  if (count) CountHttpRefusal(*count);
   raw_out_ += ws::ErrorResponse(status,
-                                status == 404   ? "Not Found"
+                                status == 403   ? "Forbidden"
+                                : status == 404 ? "Not Found"
                                 : status == 426 ? "Upgrade Required"
                                                 : "Bad Request",
                                 reason);
@@ -253,6 +257,18 @@ int WsPipe::HandleUpgradeRequest() {
         ws::HttpStatusFor(refusal), std::string(key.status().message()),
         refusal == ws::UpgradeRefusal::kSubprotocol ? Reject::kProtocol
                                                     : Reject::kHttp);
+  }
+  // The admission hook decides before we answer: a refused client gets a
+  // 403 instead of the 101 (counted by Admit).
+  const size_t query = head.target.find('?');
+  if (query != std::string::npos) peer.query = head.target.substr(query + 1);
+  peer.path = path;
+  const std::string* origin = head.Find("origin");
+  if (origin != nullptr) peer.origin = *origin;
+  peer.headers = head.headers;
+  if (tls_ != nullptr) peer.certificate_subject = tls_->PeerSubject();
+  if (absl::Status admit = core_->Admit(*this); !admit.ok()) {
+    return Refuse(403, std::string(admit.message()), std::nullopt);
   }
   if (port_ != nullptr) port_->pending.erase(this);
   port_ = nullptr;
@@ -296,6 +312,8 @@ int WsPipe::HandleUpgradeResponse() {
     return 0;
   }
   StartFrames(/*expect_masked=*/false);
+  peer.path = url_.path;
+  if (tls_ != nullptr) peer.certificate_subject = tls_->PeerSubject();
   const std::string rest = head_.substr((*resp)->head_size);
   head_.clear();
   attached_ = true;  // the connector attaches it in done

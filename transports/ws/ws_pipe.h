@@ -78,8 +78,10 @@ class WsPipe : public Pipe {
   // progress check (nothing when neither is due).
   void ArmTimer(int64_t now_us);
   // Refuses an upgrade request with an HTTP error, then closes. Counted in
-  // rejected_http, and in `count` too unless that is kHttp.
-  int Refuse(int status, const std::string& reason, Reject count);
+  // rejected_http, and in `count` too unless that is kHttp; nullopt: counted
+  // elsewhere (an admission refusal, by Admit).
+  int Refuse(int status, const std::string& reason,
+             std::optional<Reject> count);
   void CountHttpRefusal(Reject also = Reject::kHttp);
   void QueueRaw(std::string bytes);
   void RequestWrite();

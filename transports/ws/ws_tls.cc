@@ -301,6 +301,27 @@ absl::Status TlsSession::Send(std::string_view plain) {
   return absl::OkStatus();
 }
 
+std::string TlsSession::PeerSubject() const {
+  if (ssl_ == nullptr || !established_) return "";
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+  X509* cert = SSL_get1_peer_certificate(ssl_);  // a reference: freed below
+#else
+  X509* cert = SSL_get_peer_certificate(ssl_);
+#endif
+  if (cert == nullptr) return "";
+  std::string out;
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (bio != nullptr && X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
+                                           XN_FLAG_RFC2253) >= 0) {
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    if (n > 0) out.assign(data, static_cast<size_t>(n));
+  }
+  BIO_free(bio);
+  X509_free(cert);
+  return out;
+}
+
 void TlsSession::Shutdown() {
   if (shut_ || ssl_ == nullptr || !established_) return;
   shut_ = true;

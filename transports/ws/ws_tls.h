@@ -80,6 +80,10 @@ class TlsSession {
 
   std::string& out() { return out_; }
   bool established() const { return established_; }
+  // The subject of the certificate the peer presented, in RFC 2253 form
+  // ("CN=alice,O=example"); "" if it presented none (or before the
+  // handshake).
+  std::string PeerSubject() const;
 
  private:
   absl::Status Fail(int ssl_result, const char* during);

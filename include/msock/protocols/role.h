@@ -4,7 +4,7 @@
 // A role owns one Socket and exposes only the calls its pattern allows, with
 // the contracts documented in msock/socket.h:
 //   every role     Listen, Dial, WaitForPeers, Set, Get, stats, pipe_stats,
-//                  Close, socket()
+//                  SetAdmission, PeerOf, Close, socket()
 //   sends          Send(Message&, deadline), Send(Message&),
 //                  Send(std::string_view body, deadline), TrySend(Message&):
 //                  Push, Pub, Bus, Pair0, Pair1
@@ -26,9 +26,11 @@
 #ifndef MSOCK_PROTOCOLS_ROLE_H_
 #define MSOCK_PROTOCOLS_ROLE_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -75,6 +77,16 @@ class MSOCK_EXPORT Role {
   SocketStats stats() const { return socket_.stats(); }
   // Queue lengths and drop counts of every connected peer.
   std::vector<PipeStats> pipe_stats() const { return socket_.pipe_stats(); }
+  // Socket::SetAdmission: the hook that may refuse a peer before its pipe is
+  // added (msock/peer.h has an example).
+  void SetAdmission(AdmissionHook hook) {
+    socket_.SetAdmission(std::move(hook));
+  }
+  // Socket::PeerOf: what the admission hook saw of pipe `pipe_id`'s peer.
+  // kNotFound if that pipe is gone.
+  [[nodiscard]] absl::StatusOr<PeerInfo> PeerOf(uint32_t pipe_id) const {
+    return socket_.PeerOf(pipe_id);
+  }
   void Close() { socket_.Close(); }
   Socket& socket() { return socket_; }
 

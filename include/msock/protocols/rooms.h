@@ -117,16 +117,30 @@ using Middleware =
 // kDeadlineExceeded / kUnavailable (peer gone) / kCancelled (Close).
 using AckCallback = std::function<void(absl::StatusOr<std::string> ack)>;
 
-// What a client said in its Hello.
+// What a client said in its Hello, and what its connection showed.
 struct ConnectRequest {
   uint32_t pipe = 0;        // its connection (Socket pipe id)
   std::string want_id;      // "" = no preference
   std::string token;        // opaque credentials
   std::string previous_id;  // "" unless it is reconnecting
   bool json = false;        // it speaks JSON
+  // The connection's peer as the admission hook saw it (msock/peer.h): its
+  // address, ws Origin and request headers (say "authorization"), ipc
+  // credentials, TLS certificate subject.
+  PeerInfo peer;
 };
 // Returns the client's id, or an error to refuse it (the client's Connect
-// returns that error; the hub then hangs up).
+// returns that error; the hub then hangs up). To refuse a connection before
+// it may say Hello (a ws client gets a 403), use the hub's SetAdmission
+// (msock/peer.h) instead. Example (refuse ws clients without a token):
+//   hub.OnConnect([](const msock::ConnectRequest& req)
+//                     -> absl::StatusOr<std::string> {
+//     const std::string* auth = req.peer.Header("authorization");
+//     if (req.peer.transport.starts_with("ws") &&
+//         (auth == nullptr || *auth != "Bearer s3cret"))
+//       return absl::PermissionDeniedError("no token");
+//     return "user" + std::to_string(req.pipe);
+//   });
 using ConnectHook =
     std::function<absl::StatusOr<std::string>(const ConnectRequest& req)>;
 
