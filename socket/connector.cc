@@ -119,6 +119,44 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   std::shared_ptr<Dialer> self_;
 };
 
+// One ClosePipe linger bound: closes the pipe when it fires. Loop thread;
+// deletes itself in its handle's close callback.
+class PipeTimer {
+ public:
+  explicit PipeTimer(std::weak_ptr<Pipe> pipe) : pipe_(std::move(pipe)) {}
+
+  void Start(uv_loop_t* loop, absl::Duration delay,
+             absl::AnyInvocable<void()> fired) {
+    fired_ = std::move(fired);
+    uv_timer_init(loop, &timer_);
+    timer_.data = this;
+    uv_timer_start(
+        &timer_,
+        [](uv_timer_t* t) { static_cast<PipeTimer*>(t->data)->fired_(); },
+        static_cast<uint64_t>(absl::ToInt64Milliseconds(delay)), 0);
+  }
+
+  // Stops the timer; `done` runs once its handle is closed, after `this` is
+  // deleted.
+  void Close(absl::AnyInvocable<void()> done) {
+    done_ = std::move(done);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
+      auto* self = static_cast<PipeTimer*>(h->data);
+      auto done = std::move(self->done_);
+      delete self;
+      done();
+    });
+  }
+
+  const std::weak_ptr<Pipe>& pipe() const { return pipe_; }
+
+ private:
+  std::weak_ptr<Pipe> pipe_;
+  uv_timer_t timer_;
+  absl::AnyInvocable<void()> fired_;
+  absl::AnyInvocable<void()> done_;
+};
+
 Connector::~Connector() = default;
 
 absl::StatusOr<std::string> Connector::Listen(std::string_view url_text) {
@@ -188,6 +226,37 @@ absl::Status Connector::Dial(std::string_view url_text) {
   return absl::OkStatus();
 }
 
+void Connector::CloseAfter(std::weak_ptr<Pipe> pipe, absl::Duration delay) {
+  {
+    MutexLock lock(mu_);
+    if (shut_) return;  // Shutdown closes every pipe anyway
+    ++open_;
+  }
+  auto work = [this, pipe = std::move(pipe), delay,
+               keep = core_->shared_from_this()]() mutable {
+    {
+      MutexLock lock(mu_);
+      if (shut_) {
+        if (--open_ == 0) closed_cv_.notify_all();
+        return;
+      }
+    }
+    auto* t = new PipeTimer(std::move(pipe));
+    timers_.push_back(t);
+    t->Start(ContextAccess::Loop(core_->context()), delay, [this, t] {
+      std::erase(timers_, t);
+      if (std::shared_ptr<Pipe> p = t->pipe().lock())
+        p->Close(absl::OkStatus());
+      t->Close([this] { EndpointClosed(); });
+    });
+  };
+  if (core_->context().IsLoopThread()) {
+    work();
+  } else {
+    core_->context().Post(std::move(work));
+  }
+}
+
 void Connector::EndpointClosed() {
   MutexLock lock(mu_);
   if (--open_ == 0) closed_cv_.notify_all();
@@ -204,6 +273,8 @@ void Connector::Shutdown() {
   auto work = [this] {
     std::vector<std::unique_ptr<Listener>> listeners = std::move(listeners_);
     std::vector<std::shared_ptr<Dialer>> dialers = std::move(dialers_);
+    std::vector<PipeTimer*> timers = std::move(timers_);
+    for (PipeTimer* t : timers) t->Close([this] { EndpointClosed(); });
     for (auto& l : listeners) {
       Listener* raw = l.release();
       raw->Close([this, raw] {

@@ -19,6 +19,7 @@ namespace msock::internal {
 
 class SocketCore;
 class Dialer;
+class PipeTimer;
 
 class Connector {
  public:
@@ -29,6 +30,9 @@ class Connector {
   // on the loop thread (a protocol's hook, a device) they run at once.
   absl::StatusOr<std::string> Listen(std::string_view url);
   absl::Status Dial(std::string_view url);
+  // Closes `pipe` after `delay` (ClosePipe's linger bound), unless it is gone
+  // by then. Any thread; the timer ends early at Shutdown.
+  void CloseAfter(std::weak_ptr<Pipe> pipe, absl::Duration delay);
   // Closes every listener and dialer; waits (up to 10 s) until their handles
   // are closed unless called on the loop thread. Idempotent.
   void Shutdown();
@@ -44,6 +48,7 @@ class Connector {
   // Loop thread only.
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::shared_ptr<Dialer>> dialers_;
+  std::vector<PipeTimer*> timers_;  // each deletes itself once closed
 };
 
 }  // namespace msock::internal

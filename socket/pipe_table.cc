@@ -64,7 +64,7 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
     if (it == pipes_.end()) return;
     keep = std::move(it->second);
     pipes_.erase(it);
-    order_.erase(std::find(order_.begin(), order_.end(), pipe));
+    std::erase(order_, pipe);  // a lingering pipe has left it already
     stats_.Add(kPipesClosed);
     if (spec_.send == SendMode::kToOne && !closed_) {
       // Messages this pipe never wrote go to another pipe, ahead of newer ones.
@@ -121,13 +121,33 @@ absl::Status SocketCore::WaitForPeers(int n, absl::Time deadline) {
 
 void SocketCore::ClosePipe(uint32_t pipe_id) {
   std::shared_ptr<Pipe> p;
+  absl::Duration linger;
+  bool wake = false;
   {
     MutexLock lock(mu_);
     auto it = pipes_.find(pipe_id);
     if (it == pipes_.end()) return;
     p = it->second;
+    CorePipe& s = Known(*p);
+    if (s.lingering) return;
+    // No new message for it: out of the round robin and the fan-out, refused
+    // by SendTo.
+    s.lingering = true;
+    std::erase(order_, p.get());
+    linger = closed_ ? absl::ZeroDuration() : opts_.linger;
+    if (linger > absl::ZeroDuration()) {
+      // Woken even with an empty queue: its answer to TakeSend (nothing
+      // left, once all it took is written) is what closes it.
+      wake = !s.wake_pending;
+      s.wake_pending = true;
+    }
   }
-  p->Close(absl::OkStatus());
+  if (linger <= absl::ZeroDuration()) {
+    p->Close(absl::OkStatus());
+    return;
+  }
+  connector_.CloseAfter(p, linger);
+  if (wake) p->Wake();
 }
 
 void SocketCore::CountReject(Reject why) {

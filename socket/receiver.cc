@@ -34,7 +34,8 @@ bool SocketCore::DeliverNow(Pipe* pipe, Message& m) {
   {
     MutexLock lock(mu_, std::adopt_lock);
     const CorePipe* s = static_cast<const CorePipe*>(StateOf(*pipe).get());
-    if (s == nullptr || !s->attached || filter_ || RecvFull()) return false;
+    if (s == nullptr || !s->attached || s->lingering || filter_ || RecvFull())
+      return false;
     stats_.Add(kMessagesIn);
     stats_.Add(kBytesIn, m.size());
     m.source().push_back(pipe->id);
@@ -67,6 +68,12 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
       // AttachPipe.
       s.recv_blocked = true;
       return false;
+    }
+    if (s.lingering) {
+      // ClosePipe was called: nothing more is received from this pipe.
+      stats_.Add(kDropped, batch->size() - *next);
+      *next = batch->size();
+      return true;
     }
     const RecvFilter* filter = filter_.get();
     while (*next < batch->size()) {

@@ -77,7 +77,12 @@ struct CorePipe final : PipeHostState {
   bool wake_pending = false;  // the pipe will call TakeSend before sleeping
   bool recv_blocked = false;  // Deliver returned false; ResumeRecv owed
   bool attached = false;
-  bool detached = false;      // was attached, then removed
+  bool detached = false;  // was attached, then removed
+  // ClosePipe: takes no new message and drops what it receives; closes once
+  // its queue is written (the first TakeSend that finds it empty) or when
+  // kLinger runs out.
+  bool lingering = false;
+  bool close_posted = false;  // lingering and written: Close is on its way
   uint64_t messages_out = 0;  // queued for this pipe since it was attached
   uint64_t dropped = 0;       // fan-out messages it missed (overflow policy)
 };

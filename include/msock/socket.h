@@ -186,7 +186,13 @@ class MSOCK_EXPORT Socket {
   // Replaces any earlier observer; pass nullptr to remove it. Events stop when
   // Close starts; none runs after Close returns.
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
-  // Closes the pipe with id `pipe_id`, if it still exists (no-op otherwise).
+  // Closes the pipe with id `pipe_id`, if it still exists (no-op otherwise),
+  // without waiting. From the call on the pipe takes no new message (SendTo
+  // it fails with kUnavailable, Send and fan-out skip it) and what it
+  // receives is dropped; the messages already queued for it are written
+  // first, then it closes, or after kLinger if they are not all written by
+  // then (the rest are handled as those of any pipe that dies). With kLinger
+  // 0 (or once Close has begun) it closes at once.
   void ClosePipe(uint32_t pipe_id);
 
   // Sets an option (msock/options.h). kInvalidArgument names the option and
