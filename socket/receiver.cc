@@ -34,7 +34,8 @@ bool SocketCore::DeliverNow(Pipe* pipe, Message& m) {
   {
     MutexLock lock(mu_, std::adopt_lock);
     const CorePipe* s = static_cast<const CorePipe*>(StateOf(*pipe).get());
-    if (s == nullptr || !s->attached || s->lingering || filter_ || RecvFull())
+    if (s == nullptr || !s->attached || !s->announced || s->lingering ||
+        filter_ || RecvFull())
       return false;
     stats_.Add(kMessagesIn);
     stats_.Add(kBytesIn, m.size());
@@ -59,13 +60,13 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
   {
     MutexLock lock(mu_);
     CorePipe& s = State(*pipe);
-    if (!s.attached) {
+    if (!s.attached || !s.announced) {
       if (s.detached) {
         *next = batch->size();  // closing: nobody will read these
         return true;
       }
-      // An inproc peer sent before this side was attached: hold on until
-      // AttachPipe.
+      // An inproc peer sent before this side was attached, or its kAdded
+      // event has not run yet: hold on until AttachPipe resumes the pipe.
       s.recv_blocked = true;
       return false;
     }

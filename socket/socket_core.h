@@ -83,6 +83,11 @@ struct CorePipe final : PipeHostState {
   // kLinger runs out.
   bool lingering = false;
   bool close_posted = false;  // lingering and written: Close is on its way
+  // Its kAdded event has run: Deliver holds its messages until then.
+  bool announced = false;
+  // Detached before it was announced: AttachPipe emits kRemoved after kAdded.
+  bool removed_pending = false;
+  absl::Status removed_why;
   uint64_t messages_out = 0;  // queued for this pipe since it was attached
   uint64_t dropped = 0;       // fan-out messages it missed (overflow policy)
 };

@@ -138,5 +138,54 @@ INSTANTIATE_TEST_SUITE_P(Transports, ClosePipeTest,
                            return info.param;
                          });
 
+// A pipe's kAdded event runs before any message from it can be received, even
+// when its peer sends the moment it can (the inproc listener side is attached
+// first and sends at once) and the observer takes its time.
+TEST(PipeEventOrderTest, PipeAddedComesBeforeItsMessages) {
+  constexpr int kPeers = 12;
+  constexpr int kEach = 50;
+  for (int round = 0; round < 5; ++round) {
+    std::mutex mu;
+    absl::flat_hash_set<uint32_t> announced;  // guarded by mu
+    std::atomic<int> unannounced{0};
+    Socket pull(protocols::kPull);
+    pull.OnPipeEvent([&](const PipeEvent& ev) {
+      if (ev.type != PipeEventType::kAdded) return;
+      // A slow observer: without the ordering, messages overtake it.
+      const absl::Time until = absl::Now() + absl::Milliseconds(2);
+      while (absl::Now() < until) std::this_thread::yield();
+      std::lock_guard<std::mutex> lock(mu);
+      announced.insert(ev.pipe_id);
+    });
+    std::vector<std::unique_ptr<Socket>> pushes;
+    std::vector<std::string> urls;
+    for (int i = 0; i < kPeers; ++i) {
+      pushes.push_back(std::make_unique<Socket>(protocols::kPush));
+      absl::StatusOr<std::string> url = pushes.back()->Listen(
+          i % 3 == 0 ? "tcp://127.0.0.1:0" : test::UniqueInprocUrl());
+      ASSERT_TRUE(url.ok()) << url.status();
+      urls.push_back(*url);
+    }
+    std::vector<std::thread> senders;
+    for (int i = 0; i < kPeers; ++i) {
+      senders.emplace_back([&, i] {
+        for (int j = 0; j < kEach; ++j) {
+          Message m(absl::StrCat(i, " ", j));
+          ASSERT_TRUE(pushes[i]->Send(m, Deadline(20)).ok());
+        }
+      });
+    }
+    for (const std::string& url : urls) ASSERT_TRUE(pull.Dial(url).ok());
+    for (int n = 0; n < kPeers * kEach; ++n) {
+      absl::StatusOr<Message> m = pull.Recv(Deadline(20));
+      ASSERT_TRUE(m.ok()) << m.status();
+      std::lock_guard<std::mutex> lock(mu);
+      if (!announced.contains(m->source().back())) ++unannounced;
+    }
+    for (auto& t : senders) t.join();
+    ASSERT_EQ(unannounced.load(), 0) << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace msock
