@@ -84,7 +84,8 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
     pipes_.erase(it);
     std::erase(order_, pipe);  // a lingering pipe has left it already
     stats_.Add(kPipesClosed);
-    if (spec_.send == SendMode::kToOne && !closed_) {
+    if (spec_.send == SendMode::kToOne && spec_.requeue_on_pipe_close &&
+        !closed_) {
       // Messages this pipe never wrote go to another pipe, ahead of newer ones.
       for (auto rit = s.sendq.rbegin(); rit != s.sendq.rend(); ++rit)
         orphans_.push_front(std::move(*rit));

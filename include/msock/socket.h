@@ -6,7 +6,8 @@
 //     pipes (one pipe per connected peer), limits their number, re-dials with
 //     exponential back-off;
 //   - a Sender: kNone (cannot send), kToOne (round robin over pipes with room;
-//     messages queued on a pipe that dies go to another), kToAll (every pipe
+//     messages queued on a pipe that dies go to another, unless the recipe
+//     says otherwise: requeue_on_pipe_close), kToAll (every pipe
 //     gets the message, one shared body; a full pipe is handled per the
 //     kOverflow option: drop the new message or its oldest one, counted per
 //     pipe, or block), kToDest (SendTo a path), kByHeader (to the pipe named
@@ -72,6 +73,13 @@ struct SocketSpec {
   int max_pipes;          // 0 = no limit; pair = 1
   SendMode send;
   RecvMode recv;
+  // kToOne: when a pipe dies, the messages still queued on it go to another
+  // pipe (now or when one comes), ahead of newer ones: right for push, whose
+  // messages may go to any peer, and pair (as NNG's, whose send buffer
+  // belongs to the socket, not the peer). False: they are dropped (counted in
+  // stats().dropped); req sets it, because it re-sends a request whose pipe
+  // died itself. Other send modes ignore it.
+  bool requeue_on_pipe_close = true;
 };
 
 // Counters of a socket since it was made: traffic, pipes, and why pipes or

@@ -1,7 +1,8 @@
 // msock::Socket and its pipes (msock/socket.h): ClosePipe writes what is
 // queued for the pipe before closing it (bounded by kLinger), the kAdded event
 // of a pipe comes before any message from it, and what a kToOne socket does
-// with the unsent messages of a pipe that dies (SocketSpec::requeue_on_close).
+// with the unsent messages of a pipe that dies
+// (SocketSpec::requeue_on_pipe_close).
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -184,6 +185,80 @@ TEST(PipeEventOrderTest, PipeAddedComesBeforeItsMessages) {
     }
     for (auto& t : senders) t.join();
     ASSERT_EQ(unannounced.load(), 0) << "round " << round;
+  }
+}
+
+// A socket of `spec` (kToOne) strands messages on a pipe whose peer reads
+// nothing, loses that peer, and gets a new one: returns how many messages were
+// stranded, and what the new peer receives up to the marker sent after it
+// came.
+struct Stranded {
+  size_t queued = 0;                // on the dead pipe when it died
+  std::vector<std::string> before;  // what the new peer got before "marker"
+  uint64_t dropped = 0;             // the sender's stats().dropped
+};
+
+Stranded StrandAndReconnect(const SocketSpec& spec, const SocketSpec& peer) {
+  Stranded out;
+  Socket s(spec);
+  EXPECT_TRUE(s.Set(opt::kReconnectMin, absl::Milliseconds(10)).ok());
+  EXPECT_TRUE(s.Set(opt::kReconnectMax, absl::Milliseconds(100)).ok());
+  auto first = std::make_unique<Socket>(peer);
+  EXPECT_TRUE(first->Set(opt::kRecvQueueMessages, size_t{4}).ok());
+  absl::StatusOr<std::string> url1 = first->Listen(test::UniqueInprocUrl());
+  EXPECT_TRUE(url1.ok()) << url1.status();
+  EXPECT_TRUE(s.Dial(url1.value_or("")).ok());
+  EXPECT_TRUE(s.WaitForPeers(1, Deadline(10)).ok());
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_TRUE(test::SendString(s, absl::StrCat(i), Deadline(10)).ok());
+  }
+  std::vector<PipeStats> pipes = s.pipe_stats();
+  if (!pipes.empty()) out.queued = pipes[0].queued_messages;
+  first->Close();  // the peer goes away with the messages unsent
+  EXPECT_TRUE(WaitUntil([&] { return s.pipe_count() == 0; }, Deadline(10)));
+  Socket second(peer);
+  absl::StatusOr<std::string> url2 = second.Listen(test::UniqueInprocUrl());
+  EXPECT_TRUE(url2.ok()) << url2.status();
+  EXPECT_TRUE(s.Dial(url2.value_or("")).ok());
+  EXPECT_TRUE(test::SendString(s, "marker", Deadline(10)).ok());
+  for (;;) {
+    absl::StatusOr<std::string> got = RecvString(second, Deadline(10));
+    EXPECT_TRUE(got.ok()) << got.status();
+    if (!got.ok() || *got == "marker") break;
+    out.before.push_back(*got);
+  }
+  out.dropped = s.stats().dropped;
+  return out;
+}
+
+TEST(RequeueTest, RequeueOnPipeCloseMovesUnsentMessages) {
+  for (const SocketSpec* spec : {&protocols::kPush, &protocols::kPair0}) {
+    const SocketSpec& peer =
+        spec == &protocols::kPush ? protocols::kPull : protocols::kPair0;
+    ASSERT_TRUE(spec->requeue_on_pipe_close) << spec->name;
+    Stranded r = StrandAndReconnect(*spec, peer);
+    ASSERT_GT(r.queued, 0u) << spec->name;
+    // The new peer gets the stranded messages, in order, before the marker.
+    EXPECT_GE(r.before.size(), r.queued) << spec->name;
+    for (size_t i = 1; i < r.before.size(); ++i) {
+      EXPECT_LT(LeadingNumber(r.before[i - 1]), LeadingNumber(r.before[i]));
+    }
+    EXPECT_EQ(r.dropped, 0u) << spec->name;
+  }
+}
+
+TEST(RequeueTest, NoRequeueOnPipeCloseDropsUnsentMessages) {
+  SocketSpec push = protocols::kPush;
+  push.requeue_on_pipe_close = false;
+  // req resends a request itself when its pipe dies: the socket must not.
+  EXPECT_FALSE(protocols::kReq.requeue_on_pipe_close);
+  for (const auto& [spec, peer] :
+       {std::pair<SocketSpec, SocketSpec>{push, protocols::kPull},
+        {protocols::kReq, protocols::kRep}}) {
+    Stranded r = StrandAndReconnect(spec, peer);
+    ASSERT_GT(r.queued, 0u) << spec.name;
+    EXPECT_TRUE(r.before.empty()) << spec.name << ": " << r.before.size();
+    EXPECT_GE(r.dropped, r.queued) << spec.name;
   }
 }
 
