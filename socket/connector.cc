@@ -18,8 +18,14 @@ namespace msock::internal {
 // (reset by a successful attach).
 class Dialer : public std::enable_shared_from_this<Dialer> {
  public:
-  Dialer(std::shared_ptr<SocketCore> core, Transport* transport, Url url)
-      : core_(std::move(core)), transport_(transport), url_(std::move(url)) {}
+  Dialer(std::shared_ptr<SocketCore> core, Transport* transport, Url url,
+         uint64_t id)
+      : core_(std::move(core)),
+        transport_(transport),
+        url_(std::move(url)),
+        id_(id) {}
+
+  uint64_t id() const { return id_; }
 
   // Loop thread.
   void Start() {
@@ -30,10 +36,15 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
     Attempt();
   }
 
-  // Loop thread. `done` runs when the timer handle is closed.
-  void Close(absl::AnyInvocable<void()> done) {
+  // Loop thread. `done` runs when the timer handle is closed. With `linger`
+  // (StopDial) the pipe is closed as ClosePipe does, else at once.
+  void Close(absl::AnyInvocable<void()> done, bool linger = false) {
     closed_ = true;
-    if (pipe_) pipe_->Close(absl::CancelledError("socket closed"));
+    if (pipe_ && linger) {
+      core_->ClosePipe(pipe_->id);
+    } else if (pipe_) {
+      pipe_->Close(absl::CancelledError("socket closed"));
+    }
     pipe_.reset();
     closed_cb_ = std::move(done);
     self_ = shared_from_this();  // alive until the timer's close callback
@@ -110,6 +121,7 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   std::shared_ptr<SocketCore> core_;
   Transport* transport_;
   Url url_;
+  const uint64_t id_;
   uv_timer_t* timer_ = nullptr;
   absl::Duration backoff_;
   bool closed_ = false;
@@ -199,19 +211,21 @@ absl::StatusOr<std::string> Connector::Listen(std::string_view url_text) {
   return result;
 }
 
-absl::Status Connector::Dial(std::string_view url_text) {
+absl::StatusOr<uint64_t> Connector::Dial(std::string_view url_text) {
   absl::StatusOr<Url> url = ParseUrl(url_text);
   if (!url.ok()) return url.status();
   Transport* t = FindTransport(url->scheme);
   if (t == nullptr)
     return absl::InvalidArgumentError("no transport for " + url->scheme);
+  uint64_t id;
   {
     MutexLock lock(mu_);
     if (shut_) return absl::FailedPreconditionError("socket closed");
     ++open_;
+    id = ++next_dialer_;
   }
-  auto dialer =
-      std::make_shared<Dialer>(core_->shared_from_this(), t, *std::move(url));
+  auto dialer = std::make_shared<Dialer>(core_->shared_from_this(), t,
+                                         *std::move(url), id);
   core_->context().Post([this, dialer] {
     {
       MutexLock lock(mu_);
@@ -223,7 +237,37 @@ absl::Status Connector::Dial(std::string_view url_text) {
     dialers_.push_back(dialer);
     dialer->Start();
   });
-  return absl::OkStatus();
+  return id;
+}
+
+absl::Status Connector::StopDial(uint64_t id) {
+  absl::Status result = absl::NotFoundError(
+      absl::StrCat("no dialer ", id, " (never started or already stopped)"));
+  auto work = [&] {
+    auto it = std::find_if(dialers_.begin(), dialers_.end(),
+                           [id](const auto& d) { return d->id() == id; });
+    if (it == dialers_.end()) return;
+    std::shared_ptr<Dialer> d = std::move(*it);
+    dialers_.erase(it);
+    d->Close([this] { EndpointClosed(); }, /*linger=*/true);
+    result = absl::OkStatus();
+  };
+  {
+    MutexLock lock(mu_);
+    if (shut_) return absl::FailedPreconditionError("socket closed");
+  }
+  if (core_->context().IsLoopThread()) {
+    work();
+    return result;
+  }
+  // Posted after Dial's own post, so a dialer just started is found.
+  Event done;
+  core_->context().Post([&] {
+    work();
+    done.Notify();
+  });
+  done.Wait();
+  return result;
 }
 
 void Connector::CloseAfter(std::weak_ptr<Pipe> pipe, absl::Duration delay) {

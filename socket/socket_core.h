@@ -140,7 +140,8 @@ class SocketCore final : public PipeHost,
   SocketStats stats() const;
   std::vector<PipeStats> pipe_stats() const;
   absl::StatusOr<std::string> Listen(std::string_view url);
-  absl::Status Dial(std::string_view url);
+  absl::StatusOr<uint64_t> Dial(std::string_view url);
+  absl::Status StopDial(uint64_t id);
   void Close();
 
  private:

@@ -126,6 +126,12 @@ struct PipeEvent {
   absl::Status reason;
 };
 
+// Names one dialer of a socket (Socket::StartDial), for StopDial.
+struct DialerId {
+  uint64_t value = 0;
+  friend bool operator==(DialerId, DialerId) = default;
+};
+
 namespace internal {
 class SocketCore;
 class SocketAccess;  // protocol plumbing (socket/socket_access.h)
@@ -154,6 +160,18 @@ class MSOCK_EXPORT Socket {
   // checked; use WaitForPeers to know when a peer is there. Errors:
   // kInvalidArgument, kFailedPrecondition.
   [[nodiscard]] absl::Status Dial(std::string_view url);
+  // Dial, returning the dialer's id so that it can be stopped:
+  //   absl::StatusOr<msock::DialerId> d = sock.StartDial(url);
+  //   ...
+  //   if (d.ok()) sock.StopDial(*d).IgnoreError();  // no more re-dialing
+  [[nodiscard]] absl::StatusOr<DialerId> StartDial(std::string_view url);
+  // Stops the dialer `id`: it makes no more attempts (the socket's other
+  // dialers and listeners go on), and the pipe it made, if any, is closed as
+  // ClosePipe does (what is queued for it is written first, up to kLinger; a
+  // kRemoved event with an OK reason follows). Returns once the dialer is
+  // stopped. Errors: kNotFound (no such dialer, or already stopped),
+  // kFailedPrecondition (closed).
+  [[nodiscard]] absl::Status StopDial(DialerId id);
 
   // Queues `msg` for sending. On success the socket owns the message (msg is
   // left empty); on error the caller keeps it. Blocks while no pipe can take
