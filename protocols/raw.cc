@@ -34,6 +34,9 @@ Socket RawSocket(const SocketSpec& cooked, Context& ctx) {
     filter = internal::PushHop;
   } else if (Is(cooked, protocols::kReq) || Is(cooked, protocols::kSurveyor)) {
     filter = internal::TakeHop;
+    // A raw req (a device) does not re-send: a request stranded on a dead
+    // pipe goes to another rep, as a push's message would.
+    spec.requeue_on_pipe_close = true;
   } else if (Is(cooked, protocols::kPair1)) {
     filter = internal::CountHop;
   } else if (!Is(cooked, protocols::kPub) && !Is(cooked, protocols::kSub) &&

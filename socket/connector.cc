@@ -18,8 +18,14 @@ namespace msock::internal {
 // (reset by a successful attach).
 class Dialer : public std::enable_shared_from_this<Dialer> {
  public:
-  Dialer(std::shared_ptr<SocketCore> core, Transport* transport, Url url)
-      : core_(std::move(core)), transport_(transport), url_(std::move(url)) {}
+  Dialer(std::shared_ptr<SocketCore> core, Transport* transport, Url url,
+         uint64_t id)
+      : core_(std::move(core)),
+        transport_(transport),
+        url_(std::move(url)),
+        id_(id) {}
+
+  uint64_t id() const { return id_; }
 
   // Loop thread.
   void Start() {
@@ -30,10 +36,15 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
     Attempt();
   }
 
-  // Loop thread. `done` runs when the timer handle is closed.
-  void Close(absl::AnyInvocable<void()> done) {
+  // Loop thread. `done` runs when the timer handle is closed. With `linger`
+  // (StopDial) the pipe is closed as ClosePipe does, else at once.
+  void Close(absl::AnyInvocable<void()> done, bool linger = false) {
     closed_ = true;
-    if (pipe_) pipe_->Close(absl::CancelledError("socket closed"));
+    if (pipe_ && linger) {
+      core_->ClosePipe(pipe_->id);
+    } else if (pipe_) {
+      pipe_->Close(absl::CancelledError("socket closed"));
+    }
     pipe_.reset();
     closed_cb_ = std::move(done);
     self_ = shared_from_this();  // alive until the timer's close callback
@@ -110,6 +121,7 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   std::shared_ptr<SocketCore> core_;
   Transport* transport_;
   Url url_;
+  const uint64_t id_;
   uv_timer_t* timer_ = nullptr;
   absl::Duration backoff_;
   bool closed_ = false;
@@ -117,6 +129,44 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   std::shared_ptr<Pipe> pipe_;
   absl::AnyInvocable<void()> closed_cb_;
   std::shared_ptr<Dialer> self_;
+};
+
+// One ClosePipe linger bound: closes the pipe when it fires. Loop thread;
+// deletes itself in its handle's close callback.
+class PipeTimer {
+ public:
+  explicit PipeTimer(std::weak_ptr<Pipe> pipe) : pipe_(std::move(pipe)) {}
+
+  void Start(uv_loop_t* loop, absl::Duration delay,
+             absl::AnyInvocable<void()> fired) {
+    fired_ = std::move(fired);
+    uv_timer_init(loop, &timer_);
+    timer_.data = this;
+    uv_timer_start(
+        &timer_,
+        [](uv_timer_t* t) { static_cast<PipeTimer*>(t->data)->fired_(); },
+        static_cast<uint64_t>(absl::ToInt64Milliseconds(delay)), 0);
+  }
+
+  // Stops the timer; `done` runs once its handle is closed, after `this` is
+  // deleted.
+  void Close(absl::AnyInvocable<void()> done) {
+    done_ = std::move(done);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
+      auto* self = static_cast<PipeTimer*>(h->data);
+      auto done = std::move(self->done_);
+      delete self;
+      done();
+    });
+  }
+
+  const std::weak_ptr<Pipe>& pipe() const { return pipe_; }
+
+ private:
+  std::weak_ptr<Pipe> pipe_;
+  uv_timer_t timer_;
+  absl::AnyInvocable<void()> fired_;
+  absl::AnyInvocable<void()> done_;
 };
 
 Connector::~Connector() = default;
@@ -161,19 +211,21 @@ absl::StatusOr<std::string> Connector::Listen(std::string_view url_text) {
   return result;
 }
 
-absl::Status Connector::Dial(std::string_view url_text) {
+absl::StatusOr<uint64_t> Connector::Dial(std::string_view url_text) {
   absl::StatusOr<Url> url = ParseUrl(url_text);
   if (!url.ok()) return url.status();
   Transport* t = FindTransport(url->scheme);
   if (t == nullptr)
     return absl::InvalidArgumentError("no transport for " + url->scheme);
+  uint64_t id;
   {
     MutexLock lock(mu_);
     if (shut_) return absl::FailedPreconditionError("socket closed");
     ++open_;
+    id = ++next_dialer_;
   }
-  auto dialer =
-      std::make_shared<Dialer>(core_->shared_from_this(), t, *std::move(url));
+  auto dialer = std::make_shared<Dialer>(core_->shared_from_this(), t,
+                                         *std::move(url), id);
   core_->context().Post([this, dialer] {
     {
       MutexLock lock(mu_);
@@ -185,7 +237,68 @@ absl::Status Connector::Dial(std::string_view url_text) {
     dialers_.push_back(dialer);
     dialer->Start();
   });
-  return absl::OkStatus();
+  return id;
+}
+
+absl::Status Connector::StopDial(uint64_t id) {
+  absl::Status result = absl::NotFoundError(
+      absl::StrCat("no dialer ", id, " (never started or already stopped)"));
+  auto work = [&] {
+    auto it = std::find_if(dialers_.begin(), dialers_.end(),
+                           [id](const auto& d) { return d->id() == id; });
+    if (it == dialers_.end()) return;
+    std::shared_ptr<Dialer> d = std::move(*it);
+    dialers_.erase(it);
+    d->Close([this] { EndpointClosed(); }, /*linger=*/true);
+    result = absl::OkStatus();
+  };
+  {
+    MutexLock lock(mu_);
+    if (shut_) return absl::FailedPreconditionError("socket closed");
+  }
+  if (core_->context().IsLoopThread()) {
+    work();
+    return result;
+  }
+  // Posted after Dial's own post, so a dialer just started is found.
+  Event done;
+  core_->context().Post([&] {
+    work();
+    done.Notify();
+  });
+  done.Wait();
+  return result;
+}
+
+void Connector::CloseAfter(std::weak_ptr<Pipe> pipe, absl::Duration delay) {
+  {
+    MutexLock lock(mu_);
+    if (shut_) return;  // Shutdown closes every pipe anyway
+    ++open_;
+  }
+  auto work = [this, pipe = std::move(pipe), delay,
+               keep = core_->shared_from_this()]() mutable {
+    {
+      MutexLock lock(mu_);
+      if (shut_) {
+        if (--open_ == 0) closed_cv_.notify_all();
+        return;
+      }
+    }
+    auto* t = new PipeTimer(std::move(pipe));
+    timers_.push_back(t);
+    t->Start(ContextAccess::Loop(core_->context()), delay, [this, t] {
+      std::erase(timers_, t);
+      if (std::shared_ptr<Pipe> p = t->pipe().lock())
+        p->Close(absl::OkStatus());
+      t->Close([this] { EndpointClosed(); });
+    });
+  };
+  if (core_->context().IsLoopThread()) {
+    work();
+  } else {
+    core_->context().Post(std::move(work));
+  }
 }
 
 void Connector::EndpointClosed() {
@@ -204,6 +317,8 @@ void Connector::Shutdown() {
   auto work = [this] {
     std::vector<std::unique_ptr<Listener>> listeners = std::move(listeners_);
     std::vector<std::shared_ptr<Dialer>> dialers = std::move(dialers_);
+    std::vector<PipeTimer*> timers = std::move(timers_);
+    for (PipeTimer* t : timers) t->Close([this] { EndpointClosed(); });
     for (auto& l : listeners) {
       Listener* raw = l.release();
       raw->Close([this, raw] {

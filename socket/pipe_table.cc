@@ -1,6 +1,8 @@
 // SocketCore's pipe table (the Connector's side of the core): attaching and
 // detaching pipes, tracking pipes that hold I/O handles, and the pipe events
-// that tell the protocol and the user about them.
+// that tell the protocol and the user about them. A pipe's kAdded event runs
+// before any message from it is queued for Recv (or seen by the receive
+// filter), and its kRemoved after its kAdded.
 #include <algorithm>
 #include <utility>
 
@@ -35,7 +37,6 @@ bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
     pipe->id = id;
     CorePipe& s = State(*pipe);
     s.attached = true;
-    resume = std::exchange(s.recv_blocked, false);
     pipes_[id] = pipe;
     order_.push_back(pipe.get());
     stats_.Add(kPipesOpened);
@@ -46,8 +47,24 @@ bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
     peers_cv_.notify_all();
   }
   for (auto& p : wake) p->Wake();
-  if (resume) pipe->ResumeRecv();
   EmitEvent(ev);
+  // Only now may its messages be received (Deliver held them), and its
+  // kRemoved be told (DetachPipe left it to us).
+  PipeEvent removed;
+  bool was_removed;
+  {
+    MutexLock lock(mu_);
+    CorePipe& s = Known(*pipe);
+    s.announced = true;
+    resume = s.attached && std::exchange(s.recv_blocked, false);
+    was_removed = std::exchange(s.removed_pending, false);
+    if (was_removed) {
+      removed = PipeEvent{PipeEventType::kRemoved, ev.pipe_id, ev.local_address,
+                          ev.remote_address, s.removed_why};
+    }
+  }
+  if (resume) pipe->ResumeRecv();
+  if (was_removed) EmitEvent(removed);
   return true;
 }
 
@@ -55,6 +72,7 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
   std::shared_ptr<Pipe> keep;  // released after unlocking
   WakeList wake;
   PipeEvent ev;
+  bool announced;
   {
     MutexLock lock(mu_);
     CorePipe& s = State(*pipe);
@@ -65,9 +83,10 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
     if (it == pipes_.end()) return;
     keep = std::move(it->second);
     pipes_.erase(it);
-    order_.erase(std::find(order_.begin(), order_.end(), pipe));
+    std::erase(order_, pipe);  // a lingering pipe has left it already
     stats_.Add(kPipesClosed);
-    if (spec_.send == SendMode::kToOne && !closed_) {
+    if (spec_.send == SendMode::kToOne && spec_.requeue_on_pipe_close &&
+        !closed_) {
       // Messages this pipe never wrote go to another pipe, ahead of newer ones.
       for (auto rit = s.sendq.rbegin(); rit != s.sendq.rend(); ++rit)
         orphans_.push_front(std::move(*rit));
@@ -78,15 +97,21 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
     s.sendq.clear();
     s.sendq_bytes = 0;
     std::erase(recv_blocked_, keep);
-    ev = PipeEvent{PipeEventType::kRemoved, pipe->id, pipe->local_address,
-                   pipe->remote_address, why};
+    if (s.announced) {
+      ev = PipeEvent{PipeEventType::kRemoved, pipe->id, pipe->local_address,
+                     pipe->remote_address, why};
+    } else {
+      s.removed_pending = true;  // AttachPipe tells it after kAdded
+      s.removed_why = why;
+    }
+    announced = s.announced;
     peers_cv_.notify_all();
     // A fan-out sender blocked on this pipe's full queue can go on.
     if (send_waiters_ > 0) send_cv_.notify_all();
     if (drain_waiters_ > 0) drain_cv_.notify_all();
   }
   for (auto& p : wake) p->Wake();
-  EmitEvent(ev);
+  if (announced) EmitEvent(ev);
 }
 
 void SocketCore::TrackPipe(const std::shared_ptr<Pipe>& pipe) {
@@ -122,13 +147,33 @@ absl::Status SocketCore::WaitForPeers(int n, absl::Time deadline) {
 
 void SocketCore::ClosePipe(uint32_t pipe_id) {
   std::shared_ptr<Pipe> p;
+  absl::Duration linger;
+  bool wake = false;
   {
     MutexLock lock(mu_);
     auto it = pipes_.find(pipe_id);
     if (it == pipes_.end()) return;
     p = it->second;
+    CorePipe& s = Known(*p);
+    if (s.lingering) return;
+    // No new message for it: out of the round robin and the fan-out, refused
+    // by SendTo.
+    s.lingering = true;
+    std::erase(order_, p.get());
+    linger = closed_ ? absl::ZeroDuration() : opts_.linger;
+    if (linger > absl::ZeroDuration()) {
+      // Woken even with an empty queue: its answer to TakeSend (nothing
+      // left, once all it took is written) is what closes it.
+      wake = !s.wake_pending;
+      s.wake_pending = true;
+    }
   }
-  p->Close(absl::OkStatus());
+  if (linger <= absl::ZeroDuration()) {
+    p->Close(absl::OkStatus());
+    return;
+  }
+  connector_.CloseAfter(p, linger);
+  if (wake) p->Wake();
 }
 
 void SocketCore::CountReject(Reject why) {

@@ -34,7 +34,9 @@ bool SocketCore::DeliverNow(Pipe* pipe, Message& m) {
   {
     MutexLock lock(mu_, std::adopt_lock);
     const CorePipe* s = static_cast<const CorePipe*>(StateOf(*pipe).get());
-    if (s == nullptr || !s->attached || filter_ || RecvFull()) return false;
+    if (s == nullptr || !s->attached || !s->announced || s->lingering ||
+        filter_ || RecvFull())
+      return false;
     stats_.Add(kMessagesIn);
     stats_.Add(kBytesIn, m.size());
     m.source().push_back(pipe->id);
@@ -58,15 +60,21 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
   {
     MutexLock lock(mu_);
     CorePipe& s = State(*pipe);
-    if (!s.attached) {
+    if (!s.attached || !s.announced) {
       if (s.detached) {
         *next = batch->size();  // closing: nobody will read these
         return true;
       }
-      // An inproc peer sent before this side was attached: hold on until
-      // AttachPipe.
+      // An inproc peer sent before this side was attached, or its kAdded
+      // event has not run yet: hold on until AttachPipe resumes the pipe.
       s.recv_blocked = true;
       return false;
+    }
+    if (s.lingering) {
+      // ClosePipe was called: nothing more is received from this pipe.
+      stats_.Add(kDropped, batch->size() - *next);
+      *next = batch->size();
+      return true;
     }
     const RecvFilter* filter = filter_.get();
     while (*next < batch->size()) {

@@ -199,10 +199,11 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg,
     for (;;) {
       if (closed_) return ClosedError();
       auto it = pipes_.find(path.back());
-      if (it == pipes_.end()) {
+      if (it == pipes_.end() || Known(*it->second).lingering) {
         stats_.Add(kDropped);
-        return absl::UnavailableError(absl::StrCat(spec_.name, " socket: pipe ",
-                                                   path.back(), " is gone"));
+        return absl::UnavailableError(
+            absl::StrCat(spec_.name, " socket: pipe ", path.back(),
+                         it == pipes_.end() ? " is gone" : " is closing"));
       }
       Pipe& p = *it->second;
       if (HasRoom(p) || HasReserve(p, msg, reserve_bytes)) {
@@ -222,23 +223,41 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg,
 
 size_t SocketCore::TakeSend(Pipe* pipe, std::vector<Message>* out,
                             size_t max_bytes, bool* drained) {
-  MutexLock lock(mu_);
-  CorePipe& s = State(*pipe);
-  size_t n = 0, bytes = 0;
-  while (!s.sendq.empty() && (n == 0 || bytes < max_bytes)) {
-    size_t b = WireSize(s.sendq.front());
-    bytes += b;
-    s.sendq_bytes -= b;
-    out->push_back(std::move(s.sendq.front()));
-    s.sendq.pop_front();
-    ++n;
+  bool close = false;
+  size_t n = 0;
+  {
+    MutexLock lock(mu_);
+    CorePipe& s = State(*pipe);
+    size_t bytes = 0;
+    while (!s.sendq.empty() && (n == 0 || bytes < max_bytes)) {
+      size_t b = WireSize(s.sendq.front());
+      bytes += b;
+      s.sendq_bytes -= b;
+      out->push_back(std::move(s.sendq.front()));
+      s.sendq.pop_front();
+      ++n;
+    }
+    if (s.lingering) {
+      // A pipe calls TakeSend only once what it took before is written (or
+      // handed to the peer): an empty answer means all is out. Until then the
+      // wake stays pending (no `drained`), so the pipe comes back.
+      if (n == 0) {
+        s.wake_pending = false;
+        close = !std::exchange(s.close_posted, true);
+        if (drained != nullptr) *drained = true;
+        if (drain_waiters_ > 0) drain_cv_.notify_all();
+      }
+    } else if (n == 0 || (drained != nullptr && s.sendq.empty())) {
+      s.wake_pending = false;
+      if (drained != nullptr) *drained = true;
+      if (drain_waiters_ > 0) drain_cv_.notify_all();
+    }
+    if (n > 0 && send_waiters_ > 0) send_cv_.notify_all();
   }
-  if (n == 0 || (drained != nullptr && s.sendq.empty())) {
-    s.wake_pending = false;
-    if (drained != nullptr) *drained = true;
-    if (drain_waiters_ > 0) drain_cv_.notify_all();
+  // The caller may hold its own pipe lock: the close runs on the loop.
+  if (close) {
+    ctx_.Post([p = pipe->shared_from_this()] { p->Close(absl::OkStatus()); });
   }
-  if (n > 0 && send_waiters_ > 0) send_cv_.notify_all();
   return n;
 }
 

@@ -26,7 +26,15 @@ const SocketSpec& Socket::spec() const { return core_->spec(); }
 absl::StatusOr<std::string> Socket::Listen(std::string_view url) {
   return core_->Listen(url);
 }
-absl::Status Socket::Dial(std::string_view url) { return core_->Dial(url); }
+absl::Status Socket::Dial(std::string_view url) {
+  return core_->Dial(url).status();
+}
+absl::StatusOr<DialerId> Socket::StartDial(std::string_view url) {
+  absl::StatusOr<uint64_t> id = core_->Dial(url);
+  if (!id.ok()) return id.status();
+  return DialerId{*id};
+}
+absl::Status Socket::StopDial(DialerId id) { return core_->StopDial(id.value); }
 
 absl::Status Socket::Send(Message& msg, absl::Time deadline) {
   return core_->Send(msg, deadline);

@@ -134,11 +134,16 @@ absl::StatusOr<std::string> SocketCore::Listen(std::string_view url) {
   return connector_.Listen(url);
 }
 
-absl::Status SocketCore::Dial(std::string_view url) {
+absl::StatusOr<uint64_t> SocketCore::Dial(std::string_view url) {
   if (closed())
     return absl::FailedPreconditionError(
         absl::StrCat(spec_.name, " socket: closed"));
   return connector_.Dial(url);
+}
+
+absl::Status SocketCore::StopDial(uint64_t id) {
+  if (closed()) return ClosedError();
+  return connector_.StopDial(id);
 }
 
 bool SocketCore::Drained() {

@@ -84,8 +84,18 @@ struct CorePipe final : PipeHostState {
   bool wake_pending = false;  // the pipe will call TakeSend before sleeping
   bool recv_blocked = false;  // Deliver returned false; ResumeRecv owed
   bool attached = false;
-  bool detached = false;      // was attached, then removed
-  bool admitted = false;      // the admission hook let it in (Admit)
+  bool detached = false;  // was attached, then removed
+  bool admitted = false;  // the admission hook let it in (Admit)
+  // ClosePipe: takes no new message and drops what it receives; closes once
+  // its queue is written (the first TakeSend that finds it empty) or when
+  // kLinger runs out.
+  bool lingering = false;
+  bool close_posted = false;  // lingering and written: Close is on its way
+  // Its kAdded event has run: Deliver holds its messages until then.
+  bool announced = false;
+  // Detached before it was announced: AttachPipe emits kRemoved after kAdded.
+  bool removed_pending = false;
+  absl::Status removed_why;
   uint64_t messages_out = 0;  // queued for this pipe since it was attached
   uint64_t dropped = 0;       // fan-out messages it missed (overflow policy)
 };
@@ -146,7 +156,8 @@ class SocketCore final : public PipeHost,
   SocketStats stats() const;
   std::vector<PipeStats> pipe_stats() const;
   absl::StatusOr<std::string> Listen(std::string_view url);
-  absl::Status Dial(std::string_view url);
+  absl::StatusOr<uint64_t> Dial(std::string_view url);
+  absl::Status StopDial(uint64_t id);
   void Close();
 
  private:

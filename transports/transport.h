@@ -27,8 +27,9 @@
 //     never blocks; the first call starts the close. When the pipe's handles
 //     are closed, FinishClose runs on the thread that finished: it detaches
 //     the pipe from the host (unsent messages of a kToOne socket go to other
-//     pipes), then runs on_closed (the dialer re-dials), then untracks the
-//     pipe. After FinishClose the host never calls the pipe again.
+//     pipes if its recipe says so), then runs on_closed (the dialer re-dials),
+//     then untracks the pipe. After FinishClose the host never calls the pipe
+//     again.
 // No host call made by a pipe blocks; the host never calls a pipe while a
 // pipe's own lock is held by the host (except SendNow, documented below).
 #ifndef MSOCK_TRANSPORTS_TRANSPORT_H_

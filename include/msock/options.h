@@ -189,7 +189,9 @@ inline constexpr OptionKey<int> kTtl{9, "ttl", &SocketOptions::ttl,
 inline constexpr OptionKey<absl::Duration> kHandshakeTimeout{
     10, "handshake-timeout", &SocketOptions::handshake_timeout,
     &opt_check::Positive};
-// How long Close waits for queued messages to be written. Default 1 s.
+// How long Close waits for queued messages to be written, and how long a pipe
+// given to ClosePipe may take to write its queue before it is closed anyway.
+// Default 1 s.
 inline constexpr OptionKey<absl::Duration> kLinger{
     11, "linger", &SocketOptions::linger, &opt_check::NotNegative};
 // How long a receiver with nothing to receive polls before it sleeps. Sleeping

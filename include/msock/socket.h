@@ -6,7 +6,8 @@
 //     pipes (one pipe per connected peer), limits their number, re-dials with
 //     exponential back-off;
 //   - a Sender: kNone (cannot send), kToOne (round robin over pipes with room;
-//     messages queued on a pipe that dies go to another), kToAll (every pipe
+//     messages queued on a pipe that dies go to another, unless the recipe
+//     says otherwise: requeue_on_pipe_close), kToAll (every pipe
 //     gets the message, one shared body; a full pipe is handled per the
 //     kOverflow option: drop the new message or its oldest one, counted per
 //     pipe, or block), kToDest (SendTo a path), kByHeader (to the pipe named
@@ -73,6 +74,13 @@ struct SocketSpec {
   int max_pipes;          // 0 = no limit; pair = 1
   SendMode send;
   RecvMode recv;
+  // kToOne: when a pipe dies, the messages still queued on it go to another
+  // pipe (now or when one comes), ahead of newer ones: right for push, whose
+  // messages may go to any peer, and pair (as NNG's, whose send buffer
+  // belongs to the socket, not the peer). False: they are dropped (counted in
+  // stats().dropped); req sets it, because it re-sends a request whose pipe
+  // died itself. Other send modes ignore it.
+  bool requeue_on_pipe_close = true;
 };
 
 // Counters of a socket since it was made: traffic, pipes, and why pipes or
@@ -141,6 +149,12 @@ struct PipeEvent {
   absl::Status reason;
 };
 
+// Names one dialer of a socket (Socket::StartDial), for StopDial.
+struct DialerId {
+  uint64_t value = 0;
+  friend bool operator==(DialerId, DialerId) = default;
+};
+
 namespace internal {
 class SocketCore;
 class SocketAccess;  // protocol plumbing (socket/socket_access.h)
@@ -169,6 +183,18 @@ class MSOCK_EXPORT Socket {
   // checked; use WaitForPeers to know when a peer is there. Errors:
   // kInvalidArgument, kFailedPrecondition.
   [[nodiscard]] absl::Status Dial(std::string_view url);
+  // Dial, returning the dialer's id so that it can be stopped:
+  //   absl::StatusOr<msock::DialerId> d = sock.StartDial(url);
+  //   ...
+  //   if (d.ok()) sock.StopDial(*d).IgnoreError();  // no more re-dialing
+  [[nodiscard]] absl::StatusOr<DialerId> StartDial(std::string_view url);
+  // Stops the dialer `id`: it makes no more attempts (the socket's other
+  // dialers and listeners go on), and the pipe it made, if any, is closed as
+  // ClosePipe does (what is queued for it is written first, up to kLinger; a
+  // kRemoved event with an OK reason follows). Returns once the dialer is
+  // stopped. Errors: kNotFound (no such dialer, or already stopped),
+  // kFailedPrecondition (closed).
+  [[nodiscard]] absl::Status StopDial(DialerId id);
 
   // Queues `msg` for sending. On success the socket owns the message (msg is
   // left empty); on error the caller keeps it. Blocks while no pipe can take
@@ -209,7 +235,13 @@ class MSOCK_EXPORT Socket {
   // Replaces any earlier observer; pass nullptr to remove it. Events stop when
   // Close starts; none runs after Close returns.
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
-  // Closes the pipe with id `pipe_id`, if it still exists (no-op otherwise).
+  // Closes the pipe with id `pipe_id`, if it still exists (no-op otherwise),
+  // without waiting. From the call on the pipe takes no new message (SendTo
+  // it fails with kUnavailable, Send and fan-out skip it) and what it
+  // receives is dropped; the messages already queued for it are written
+  // first, then it closes, or after kLinger if they are not all written by
+  // then (the rest are handled as those of any pipe that dies). With kLinger
+  // 0 (or once Close has begun) it closes at once.
   void ClosePipe(uint32_t pipe_id);
 
   // Installs the admission hook (msock/peer.h): it sees every new peer before

@@ -40,8 +40,16 @@ namespace msock {
 
 namespace protocols {
 
-inline constexpr SocketSpec kReq{
-    "req", 0x30, 0x31, "rep", 0, SendMode::kToOne, RecvMode::kAll};
+// req re-sends a request whose pipe closed itself (to another rep): the socket
+// must not move the unsent copy too, or the rep would get it twice.
+inline constexpr SocketSpec kReq{"req",
+                                 0x30,
+                                 0x31,
+                                 "rep",
+                                 0,
+                                 SendMode::kToOne,
+                                 RecvMode::kAll,
+                                 /*requeue_on_pipe_close=*/false};
 inline constexpr SocketSpec kRep{
     "rep", 0x31, 0x30, "req", 0, SendMode::kToDest, RecvMode::kAll};
 

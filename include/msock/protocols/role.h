@@ -3,8 +3,8 @@
 //
 // A role owns one Socket and exposes only the calls its pattern allows, with
 // the contracts documented in msock/socket.h:
-//   every role     Listen, Dial, WaitForPeers, Set, Get, stats, pipe_stats,
-//                  SetAdmission, PeerOf, Close, socket()
+//   every role     Listen, Dial, StartDial, StopDial, WaitForPeers, Set, Get,
+//                  stats, pipe_stats, SetAdmission, PeerOf, Close, socket()
 //   sends          Send(Message&, deadline), Send(Message&),
 //                  Send(std::string_view body, deadline), TrySend(Message&):
 //                  Push, Pub, Bus, Pair0, Pair1
@@ -59,6 +59,14 @@ class MSOCK_EXPORT Role {
   // kFailedPrecondition.
   [[nodiscard]] absl::Status Dial(std::string_view url) {
     return socket_.Dial(url);
+  }
+  // Socket::StartDial / StopDial: a dialer that can be stopped. kNotFound,
+  // kInvalidArgument, kFailedPrecondition.
+  [[nodiscard]] absl::StatusOr<DialerId> StartDial(std::string_view url) {
+    return socket_.StartDial(url);
+  }
+  [[nodiscard]] absl::Status StopDial(DialerId id) {
+    return socket_.StopDial(id);
   }
   // Socket::WaitForPeers. kDeadlineExceeded, kCancelled, kFailedPrecondition.
   [[nodiscard]] absl::Status WaitForPeers(int n, absl::Time deadline) {
