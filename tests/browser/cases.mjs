@@ -315,7 +315,7 @@ const cases = {
 
   // A text frame to a listener without the text option: NNG closes with 1003, and the
   // error says so.
-  pair0_text_to_binary_listener_closed: needing(['pair0'], async ({ pair0 }) => {
+  pair0_text_to_binary_listener_closed: needing(['pair0', 'peer_nng'], async ({ pair0 }) => {
     return withSockets(async (track) => {
       // Reconnect stays on: pair0 takes one peer at a time, so a dial racing the previous
       // case's close may be turned away once.
@@ -329,6 +329,24 @@ const cases = {
       return event.error.message;
     });
   }),
+
+  // The same against msock: its listeners accept both frame types and answer each peer in
+  // the type it sent (opt::kWsText), so the text frame is answered and the pipe stays.
+  pair0_text_to_binary_listener_answered: needing(['pair0', 'peer_msock'],
+    async ({ pair0 }) => {
+      return withSockets(async (track) => {
+        const pair = track(new msock.PairSocket(pair0, { version: 0, textFrames: true,
+          reconnect: { initialMs: 20 } }));
+        let closes = 0;
+        pair.addEventListener('close', () => closes++);
+        pair.send('{"not":"binary"}');
+        equal(text(await pair.recv({ timeoutMs: 5000 })), 'echo:{"not":"binary"}', 'reply');
+        pair.send('{"again":true}');
+        equal(text(await pair.recv({ timeoutMs: 5000 })), 'echo:{"again":true}', 'second reply');
+        equal(closes, 0, 'close events');
+        return 'answered in text, pipe kept';
+      });
+    }),
 
   // The peer closes the connection; the client redials with back-off and carries on.
   pair1_reconnects_after_hangup: needing(['pair1'], async ({ pair1 }) => {

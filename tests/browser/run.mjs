@@ -45,7 +45,7 @@ function finish(code, closingLine) {
 function usage(message) {
   console.error(`run.mjs: ${message}\nusage: node run.mjs [--page URL] [--ws-base ws://H:P] ` +
     `[--${URL_KEYS.join(' URL] [--')} URL] [--chromium PATH] [--timeout-s N] ` +
-    '[--only case,case] [--screenshot FILE.png]');
+    '[--peer nng|msock] [--only case,case] [--screenshot FILE.png]');
   process.exit(2);
 }
 
@@ -60,6 +60,9 @@ function parseOptions() {
       chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
       'timeout-s': { type: 'string', default: '120' },
       only: { type: 'string' },
+      // Which implementation listens: the cases where NNG and msock differ on purpose run
+      // only against the one they describe (they need the key peer_nng or peer_msock).
+      peer: { type: 'string', default: 'nng' },
       screenshot: { type: 'string' },
     } }));
   } catch (error) {
@@ -71,6 +74,8 @@ function parseOptions() {
     for (const key of URL_KEYS) urls[key] = `${base}/${key}`;
   }
   for (const key of URL_KEYS) if (values[key]) urls[key] = values[key];
+  if (values.peer !== 'nng' && values.peer !== 'msock') usage('--peer must be nng or msock');
+  urls[`peer_${values.peer}`] = values.peer;
   if (!urls.rep && !urls.pub) usage('give --ws-base, or at least --rep or --pub');
   const timeoutS = Number(values['timeout-s']);
   if (!(timeoutS > 0)) usage('--timeout-s must be a positive number');
