@@ -110,6 +110,7 @@ void StreamListener::Close(absl::AnyInvocable<void()> done) {
 
 ConnectRequest* NewConnectRequest(std::shared_ptr<PipeHost> core, bool ipc,
                                   const Url& url, ConnectDone done) {
+  const absl::Duration timeout = core->options().connect_timeout;
   auto* cr = new ConnectRequest;
   cr->req.data = cr;
   cr->remote = url.ToString();
@@ -117,14 +118,22 @@ ConnectRequest* NewConnectRequest(std::shared_ptr<PipeHost> core, bool ipc,
   cr->pipe = StreamPipe::Create(std::move(core), ipc);
   cr->pipe->peer.dialed = true;
   if (ipc) cr->pipe->local_address = cr->remote;  // tcp: set once connected
+  // Covers name resolution too (tcp resolves before connecting).
+  cr->pipe->StartConnectTimer(timeout);
   return cr;
 }
 
 void OnStreamConnected(uv_connect_t* req, int status) {
   std::unique_ptr<ConnectRequest> cr(static_cast<ConnectRequest*>(req->data));
   if (status < 0) {
-    cr->pipe->Close(UvError(status, absl::StrCat("connect ", cr->remote)));
-    cr->done(UvError(status, absl::StrCat("connect ", cr->remote)));
+    absl::Status why = UvError(status, absl::StrCat("connect ", cr->remote));
+    if (const absl::Status& timeout = cr->pipe->connect_timeout_error();
+        !timeout.ok()) {
+      why = absl::DeadlineExceededError(
+          absl::StrCat("connect ", cr->remote, ": ", timeout.message()));
+    }
+    cr->pipe->Close(why);
+    cr->done(why);
     return;
   }
   std::shared_ptr<StreamPipe> pipe = cr->pipe;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/context_access.h"
 #include "base/errors.h"
+#include "transports/tcp/tcp_keepalive.h"
 
 namespace msock::internal {
 
@@ -77,9 +78,33 @@ StreamPipe::StreamPipe(std::shared_ptr<PipeHost> core, bool ipc)
 
 StreamPipe::~StreamPipe() = default;
 
+void StreamPipe::StartConnectTimer(absl::Duration timeout) {
+  if (timeout <= absl::ZeroDuration()) return;
+  connect_timeout_ms_ = static_cast<uint64_t>(
+      absl::ToInt64Milliseconds(absl::Ceil(timeout, absl::Milliseconds(1))));
+  uv_timer_start(
+      &timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<StreamPipe*>(t->data);
+        self->connect_error_ = absl::DeadlineExceededError(
+            absl::StrCat("no answer within ", self->connect_timeout_ms_,
+                         " ms (connect-timeout)"));
+        self->CloseOnLoop(self->connect_error_);
+      },
+      connect_timeout_ms_, 0);
+}
+
 void StreamPipe::Start(absl::AnyInvocable<void(absl::Status)> ready) {
   ready_ = std::move(ready);
-  if (!ipc_) uv_tcp_nodelay(&handle_.tcp, 1);
+  if (!ipc_) {
+    uv_tcp_nodelay(&handle_.tcp, 1);
+    uv_os_fd_t fd;
+    // A kernel without one of the settings keeps its own defaults: the pipe
+    // works, only a dead peer is noticed later.
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&handle_.tcp), &fd) == 0) {
+      ApplyTcpKeepalive(fd, core_->options().tcp_keepalive).IgnoreError();
+    }
+  }
   uv_buf_t hello = uv_buf_init(reinterpret_cast<char*>(hello_out_), kHelloSize);
   int rc;
   {

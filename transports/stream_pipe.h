@@ -47,6 +47,13 @@ class StreamPipe : public Pipe {
   // error that closed the pipe.
   void Start(absl::AnyInvocable<void(absl::Status)> ready);
 
+  // Loop thread, before the connect starts (dialers): closes the pipe if it is
+  // not connected within `timeout` (0 = never); the connect then fails with
+  // connect_timeout_error(). Start replaces the timer with the handshake's.
+  void StartConnectTimer(absl::Duration timeout);
+  // The error of a connect cut short by StartConnectTimer's timer, else OK.
+  const absl::Status& connect_timeout_error() const { return connect_error_; }
+
   void Wake() override;
   void ResumeRecv() override;
   void Close(absl::Status why) override;
@@ -87,6 +94,8 @@ class StreamPipe : public Pipe {
   bool closing_ = false;
   absl::Status why_;
   absl::AnyInvocable<void(absl::Status)> ready_;
+  absl::Status connect_error_;
+  uint64_t connect_timeout_ms_ = 0;
 
   // Handshake.
   uint8_t hello_out_[kHelloSize];

@@ -60,6 +60,8 @@ struct SocketOptions {
   size_t max_unfinished_bytes = size_t{64} << 20;
   absl::Duration recv_progress_timeout = absl::Seconds(30);
   std::string ws_request_headers;
+  absl::Duration tcp_keepalive = absl::Seconds(60);
+  absl::Duration connect_timeout = absl::Seconds(10);
 };
 
 // An option: its name, where a socket keeps its value, and the check a new
@@ -275,6 +277,27 @@ inline constexpr OptionKey<absl::Duration> kRecvProgressTimeout{
 inline constexpr OptionKey<std::string> kWsRequestHeaders{
     23, "ws-request-headers", &SocketOptions::ws_request_headers,
     &opt_check::HeaderLines};
+// tcp, ws and wss: TCP keepalive, so that a peer that vanished without
+// closing (a cut link, a host that lost power) is noticed on an idle
+// connection, and a connection whose sent bytes go unacknowledged is given up.
+// With a value k: the first probe after k of silence, then one every
+// max(k/3, 1 s); after 3 unanswered probes (or unacknowledged data for as
+// long) the pipe is closed: a dead peer is noticed within k + 3 * max(k/3,
+// 1 s) (60 s: within 2 min). Whole seconds (rounded up). Applies to pipes
+// opened after the change. Default 60 s; 0 = off (the kernel's defaults: no
+// probes, and about 15 min of retransmissions).
+inline constexpr OptionKey<absl::Duration> kTcpKeepalive{
+    24, "tcp-keepalive", &SocketOptions::tcp_keepalive,
+    &opt_check::NotNegative};
+// tcp, ipc, ws and wss dialers: how long one connection attempt (name
+// resolution, TCP connect) may take. An attempt that runs out fails with
+// kDeadlineExceeded ("no answer within ..."), reported as a kDialFailed pipe
+// event, and the dialer tries again after its back-off (kReconnectMin/Max).
+// Without it a dial to a silently unreachable host waits for the kernel (over
+// a minute). Default 10 s; 0 = no limit.
+inline constexpr OptionKey<absl::Duration> kConnectTimeout{
+    25, "connect-timeout", &SocketOptions::connect_timeout,
+    &opt_check::NotNegative};
 }  // namespace opt
 
 }  // namespace msock

@@ -121,14 +121,46 @@ std::unique_ptr<QueueClient> NewClient(const std::string& url,
   return c;
 }
 
+// A client logged in as user/node, trying again until `end` while the server
+// is down (it may be killed during the login itself, and restarted).
+std::unique_ptr<QueueClient> LoggedIn(const std::string& url,
+                                      const std::string& user,
+                                      const std::string& node,
+                                      const std::string& secret, absl::Time end,
+                                      absl::Status* st) {
+  std::unique_ptr<QueueClient> c;
+  for (;;) {
+    if (c == nullptr) {
+      c = NewClient(url, std::min(end, absl::Now() + kOpTimeout), st);
+      if (!st->ok()) c.reset();
+    }
+    if (c != nullptr) {
+      *st =
+          c->Login(user, node, secret, std::min(end, absl::Now() + kOpTimeout));
+      if (st->ok()) return c;
+    }
+    const bool transient =
+        absl::IsUnavailable(*st) || absl::IsDeadlineExceeded(*st);
+    if (!transient || absl::Now() >= end) {
+      if (c == nullptr) c = std::make_unique<QueueClient>();
+      return c;
+    }
+    if (c != nullptr) {
+      c->rooms()
+          .WaitConnected(std::min(end, absl::Now() + kOpTimeout))
+          .IgnoreError();
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
 void PostAll(const Config& cfg, int trial, int poster, uint64_t seed,
              const std::string& url, const std::string& secret, absl::Time end,
              Observed& obs) {
   std::mt19937_64 rng(seed);
   absl::Status st;
-  std::unique_ptr<QueueClient> c = NewClient(url, end, &st);
   const std::string user = absl::StrCat("p", poster);
-  if (st.ok()) st = c->Login(user, "n", secret, end);
+  std::unique_ptr<QueueClient> c = LoggedIn(url, user, "n", secret, end, &st);
   if (!st.ok()) {
     std::fprintf(stderr, "poster %d: %s\n", poster, st.ToString().c_str());
     std::lock_guard<std::mutex> lock(obs.mu);
@@ -182,8 +214,7 @@ void ReceiveUntil(const std::string& user, const std::string& node,
                   absl::Time end, std::atomic<bool>& stop, Observed& obs) {
   const std::string who = absl::StrCat(user, "/", node);
   absl::Status st;
-  std::unique_ptr<QueueClient> c = NewClient(url, end, &st);
-  if (st.ok()) st = c->Login(user, node, secret, end);
+  std::unique_ptr<QueueClient> c = LoggedIn(url, user, node, secret, end, &st);
   if (!st.ok()) {
     std::fprintf(stderr, "%s: %s\n", who.c_str(), st.ToString().c_str());
     return;

@@ -66,7 +66,7 @@ void StartConnect(WsHost* host, const std::shared_ptr<WsPipe>& pipe,
     pipe->OnClosed();
     return;
   }
-  pipe->set_wsi(wsi);
+  pipe->Connecting(wsi);
 }
 
 class WsTransport : public Transport {

@@ -216,7 +216,7 @@ absl::StatusOr<WsPort*> WsHost::Bind(const Url& url,
   socklen_t len =
       ss.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
   if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
-      listen(fd, 511) != 0) {
+      listen(fd, 4096) != 0) {  // the kernel caps it at somaxconn
     const int err = errno;
     close(fd);
     return UvError(-err, what);
@@ -252,6 +252,7 @@ absl::StatusOr<WsPort*> WsHost::Listen(const Url& url,
   absl::StatusOr<WsPort*> port =
       Bind(url, absl::ToInt64Microseconds(o.handshake_timeout), &o);
   if (!port.ok()) return port;
+  (*port)->tcp_keepalive = o.tcp_keepalive;
   auto& slot = (*port)->paths[url.path];
   if (!slot.expired() || (*port)->mounts.contains(url.path)) {
     CloseIfUnused(*port);

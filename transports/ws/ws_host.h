@@ -56,6 +56,8 @@ struct WsPort {
   // How long an accepted connection may take to send its upgrade request: the
   // kHandshakeTimeout of the socket that bound the port.
   int64_t handshake_timeout_us = 10'000'000;
+  // opt::kTcpKeepalive of the socket that last listened here.
+  absl::Duration tcp_keepalive = absl::Seconds(60);
   // Path -> the socket listening there.
   std::map<std::string, std::weak_ptr<PipeHost>> paths;
   // Mount path (no trailing slash) -> the directory served there over HTTP.

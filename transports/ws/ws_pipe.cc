@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "transports/tcp/tcp_keepalive.h"
 
 namespace msock::internal {
 
@@ -58,7 +59,23 @@ void WsPipe::Adopted(lws* wsi) {
   remote_address = PeerAddress(wsi);
   // The upgrade request must come within the handshake timeout (of the socket
   // that bound the port: which socket it is for is not known yet).
-  if (port_ != nullptr) lws_set_timer_usecs(wsi, port_->handshake_timeout_us);
+  if (port_ != nullptr) {
+    lws_set_timer_usecs(wsi, port_->handshake_timeout_us);
+    // As StreamPipe: without a setting the kernel's defaults stay.
+    ApplyTcpKeepalive(lws_get_socket_fd(wsi), port_->tcp_keepalive)
+        .IgnoreError();
+  }
+}
+
+void WsPipe::Connecting(lws* wsi) {
+  wsi_ = wsi;
+  const absl::Duration timeout = core_->options().connect_timeout;
+  if (timeout <= absl::ZeroDuration()) return;
+  lws_set_timer_usecs(wsi, absl::ToInt64Microseconds(timeout));
+  // lws 4.1.6 on libuv re-arms its own timer only when it services an event:
+  // a timer set outside a callback, on a connection that hears nothing (a SYN
+  // into a cut link), would never fire without this wake-up.
+  lws_cancel_service(host_->context());
 }
 
 std::shared_ptr<WsPipe> WsPipe::Dialing(WsHost* host,
@@ -141,6 +158,9 @@ void WsPipe::CloseOnLoop(absl::Status why, uint16_t code) {
 }
 
 void WsPipe::OnConnected() {
+  connected_ = true;
+  ApplyTcpKeepalive(lws_get_socket_fd(wsi_), core_->options().tcp_keepalive)
+      .IgnoreError();
   if (tls_ != nullptr) {
     if (absl::Status s = tls_->Start(); !s.ok()) {
       FailTls(s);
@@ -162,6 +182,10 @@ void WsPipe::OnConnected() {
 void WsPipe::OnConnectError(const std::string& why) {
   if (done_) {
     auto done = std::move(done_);
+    if (!why_.ok()) {  // we gave up first (the connect timeout)
+      done(why_);
+      return;
+    }
     done(absl::UnavailableError(
         absl::StrCat("connect ", url_.ToString(), ": ", why)));
   }
@@ -389,6 +413,13 @@ int WsPipe::OnTimer() {
     }
     ArmTimer(now);
     return 0;
+  }
+  if (dialer_ && !connected_) {
+    why_ = absl::DeadlineExceededError(absl::StrCat(
+        "connect ", url_.ToString(), ": no answer within ",
+        absl::ToInt64Milliseconds(core_->options().connect_timeout),
+        " ms (connect-timeout)"));
+    return -1;
   }
   // The upgrade did not finish in time.
   std::shared_ptr<PipeHost> core =

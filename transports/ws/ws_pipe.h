@@ -40,7 +40,8 @@ class WsPipe : public Pipe {
   void Close(absl::Status why) override;
 
   // lws events (loop thread).
-  void set_wsi(lws* wsi) { wsi_ = wsi; }
+  // Dialer: the connection lws started; arms the connect timeout.
+  void Connecting(lws* wsi);
   void OnConnected();                           // dialer: TCP is up
   int OnReceive(const char* data, size_t len);  // <0: close now
   int OnWriteable();
@@ -97,6 +98,7 @@ class WsPipe : public Pipe {
   ConnectDone done_;              // dialer
   std::string key_;               // dialer: our Sec-WebSocket-Key
   std::string subprotocol_;       // the listener's role name
+  bool connected_ = false;        // dialer: TCP is up
   bool upgraded_ = false;
   // Send text frames: kWsText; on a listener, then the type of the peer's
   // latest data frame.
