@@ -300,6 +300,15 @@ absl::Status CheckValue(TopicType type, const Value& v) {
 }
 
 absl::Status Apply(TopicType type, Value& value, pb::Change& c) {
+  // Every value reaches subscribers within kMaxValueDepth levels: a topic's
+  // new value or an event's arguments whole, the others inside the topic's
+  // list or object, one level down.
+  const int room = c.type() == "set" || c.type() == "emit" ? kMaxValueDepth
+                                                           : kMaxValueDepth - 1;
+  if (Nesting(c.value(), room) > room || Nesting(c.item(), room) > room) {
+    return Bad(c, absl::StrCat("a value or item may nest ", room,
+                               " levels at most here"));
+  }
   if (c.type() == "set") {
     if (type == TopicType::kEvent) return Bad(c, "an event topic has no value");
     if (absl::Status st = CheckValue(type, c.value()); !st.ok()) return st;
@@ -310,13 +319,6 @@ absl::Status Apply(TopicType type, Value& value, pb::Change& c) {
   if (c.type() == "emit") {
     return type == TopicType::kEvent ? absl::OkStatus()
                                      : Bad(c, "only event topics emit");
-  }
-  // The other changes put their value or item inside the topic's list or
-  // object, one level down.
-  if (Nesting(c.value(), kMaxValueDepth) >= kMaxValueDepth ||
-      Nesting(c.item(), kMaxValueDepth) >= kMaxValueDepth) {
-    return Bad(c, absl::StrCat("the topic would nest deeper than ",
-                               kMaxValueDepth, " levels"));
   }
   switch (type) {
     case TopicType::kString:

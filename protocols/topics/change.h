@@ -47,7 +47,7 @@ absl::Status CheckValue(TopicType type, const Value& v);
 // the inverse needs (old_value, the item popped, the list position used) and
 // returns OK; on failure leaves `value` unchanged and returns why:
 // kInvalidArgument (wrong change for the type, bad field, a value or item that
-// would make the topic nest deeper than kMaxValueDepth), kOutOfRange
+// would nest deeper than kMaxValueDepth in the topic or the event), kOutOfRange
 // (position), kAlreadyExists / kNotFound (set item, dict key), kAborted (a
 // string delete whose text does not match).
 absl::Status Apply(TopicType type, Value& value, pb::Change& change);

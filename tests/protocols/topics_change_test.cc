@@ -88,6 +88,14 @@ TEST(TopicChangeTest, ValuesNestedDeeperThanTheLimitAreRefused) {
   EXPECT_TRUE(Equal(v, J("[]")));
   *insert.mutable_item() = J(Nested(kMaxValueDepth - 1));
   ASSERT_TRUE(Apply(TopicType::kList, v, insert).ok());
+  // An event's arguments go out whole.
+  Value none = J("null");
+  pb::Change emit = C(R"({"type":"emit"})");
+  *emit.mutable_value() = J(Nested(kMaxValueDepth + 1));
+  EXPECT_EQ(Apply(TopicType::kEvent, none, emit).code(),
+            absl::StatusCode::kInvalidArgument);
+  *emit.mutable_value() = J(Nested(kMaxValueDepth));
+  EXPECT_TRUE(Apply(TopicType::kEvent, none, emit).ok());
 
   // What a topic may hold reaches JSON subscribers (protobuf's JSON writer
   // stops at 64 message levels).
