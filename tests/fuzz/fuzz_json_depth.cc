@@ -1,10 +1,11 @@
 // libFuzzer target: ScanJsonDepth (protocols/rooms/json_depth.h), the look
 // at a JSON rooms envelope before protobuf parses it. Asserts its contract
 // against a reference written here as a plain state machine: too deep exactly
-// when the brackets outside strings nest more than kMaxJsonDepth levels, the
-// kind from the first top-level key that names one, an id only for kinds that
-// carry one and made of the input's digits. Also that more text never makes
-// deep input shallow, and that whitespace between tokens changes nothing.
+// when the brackets outside strings (in double or single quotes, as protobuf's
+// parser reads them) nest more than kMaxJsonDepth levels, the kind from the
+// first top-level key that names one, an id only for kinds that carry one and
+// made of the input's digits. Also that more text never makes deep input
+// shallow, and that whitespace between tokens changes nothing.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -46,19 +47,19 @@ struct Reference {
 Reference Scan(std::string_view j) {
   Reference r;
   int depth = 0;
-  bool in_string = false;
+  char in_string = 0;  // the quote of the string we are in, if any
   bool escaped = false;
   size_t string_start = 0;
   int string_depth = 0;
   for (size_t i = 0; i < j.size(); ++i) {
     const char c = j[i];
-    if (in_string) {
+    if (in_string != 0) {
       if (escaped) {
         escaped = false;
       } else if (c == '\\') {
         escaped = true;
-      } else if (c == '"') {
-        in_string = false;
+      } else if (c == in_string) {
+        in_string = 0;
         size_t next = i + 1;
         while (next < j.size() && Space(j[next])) ++next;
         if (string_depth == 1 && next < j.size() && j[next] == ':' &&
@@ -68,8 +69,8 @@ Reference Scan(std::string_view j) {
       }
       continue;
     }
-    if (c == '"') {
-      in_string = true;
+    if (c == '"' || c == '\'') {
+      in_string = c;
       string_start = i + 1;
       string_depth = depth;
     } else if (c == '{' || c == '[') {
@@ -85,16 +86,16 @@ Reference Scan(std::string_view j) {
 // `j` with whitespace added around the punctuation outside strings.
 std::string Spaced(std::string_view j) {
   std::string out;
-  bool in_string = false;
+  char in_string = 0;
   bool escaped = false;
   for (char c : j) {
-    if (in_string) {
-      in_string = escaped || c != '"';
+    if (in_string != 0) {
+      if (!escaped && c == in_string) in_string = 0;
       escaped = !escaped && c == '\\';
       out.push_back(c);
       continue;
     }
-    in_string = c == '"';
+    if (c == '"' || c == '\'') in_string = c;
     if (c == ':') out += " \n";
     out.push_back(c);
     if (c == ',' || c == ':' || c == '{' || c == '[') out += "\t ";
