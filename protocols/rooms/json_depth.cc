@@ -1,5 +1,6 @@
 // ScanJsonDepth (json_depth.h): a single-pass scan of strings, brackets and
-// the numbers that follow second-level keys.
+// the numbers that follow second-level keys. Strings are read as protobuf's
+// JSON parser reads them, in double or single quotes.
 #include "protocols/rooms/json_depth.h"
 
 #include <cstddef>
@@ -60,9 +61,11 @@ std::optional<TooDeep> ScanJsonDepth(std::string_view json) {
   const size_t n = json.size();
   for (size_t i = 0; i < n; ++i) {
     const char c = json[i];
-    if (c == '"') {
+    // protobuf's JSON parser also takes 'single-quoted' strings: a '"' in
+    // one must not start a string here that hides the brackets after it.
+    if (c == '"' || c == '\'') {
       const size_t start = ++i;
-      while (i < n && json[i] != '"') i += json[i] == '\\' ? 2 : 1;
+      while (i < n && json[i] != c) i += json[i] == '\\' ? 2 : 1;
       if (i >= n) break;
       const std::string_view s = json.substr(start, i - start);
       size_t j = i + 1;

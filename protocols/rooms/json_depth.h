@@ -29,7 +29,7 @@ struct TooDeep {
 
 // One pass over `json` (no allocation, no recursion). nullopt when it nests
 // at most kMaxJsonDepth levels (including malformed text: protobuf judges
-// that).
+// that). Strings may be in single quotes, which protobuf's parser accepts.
 std::optional<TooDeep> ScanJsonDepth(std::string_view json);
 
 }  // namespace msock::internal::rooms

@@ -5,6 +5,7 @@
 // last element for pop and set_at).
 #include "protocols/topics/change.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -38,6 +39,25 @@ bool IsInt(const Value& v) {
 absl::Status Bad(const pb::Change& c, std::string_view why) {
   return absl::InvalidArgumentError(
       absl::StrCat(c.type(), ": ", std::string(why)));
+}
+
+// How deep `v` nests (0 for a scalar), counted up to `limit` + 1 at most so
+// that the recursion stays bounded.
+int Nesting(const Value& v, int limit) {
+  if (limit < 0) return 0;
+  int deepest = 0;
+  if (v.kind_case() == Value::kListValue) {
+    for (const Value& item : v.list_value().values()) {
+      deepest = std::max(deepest, Nesting(item, limit - 1));
+    }
+  } else if (v.kind_case() == Value::kStructValue) {
+    for (const auto& [key, item] : v.struct_value().fields()) {
+      deepest = std::max(deepest, Nesting(item, limit - 1));
+    }
+  } else {
+    return 0;
+  }
+  return deepest + 1;
 }
 
 // Byte offset of code point `cp` in UTF-8 `s`, or npos past the end.
@@ -241,6 +261,10 @@ absl::Status CheckValue(TopicType type, const Value& v) {
                     absl::StrCat("a ", std::string(TypeName(type)),
                                  " topic holds ", std::string(what)));
   };
+  if (Nesting(v, kMaxValueDepth) > kMaxValueDepth) {
+    return want(false, absl::StrCat("values nesting at most ", kMaxValueDepth,
+                                    " levels"));
+  }
   switch (type) {
     case TopicType::kString:
       return want(v.kind_case() == Value::kStringValue, "a string");
@@ -276,6 +300,15 @@ absl::Status CheckValue(TopicType type, const Value& v) {
 }
 
 absl::Status Apply(TopicType type, Value& value, pb::Change& c) {
+  // Every value reaches subscribers within kMaxValueDepth levels: a topic's
+  // new value or an event's arguments whole, the others inside the topic's
+  // list or object, one level down.
+  const int room = c.type() == "set" || c.type() == "emit" ? kMaxValueDepth
+                                                           : kMaxValueDepth - 1;
+  if (Nesting(c.value(), room) > room || Nesting(c.item(), room) > room) {
+    return Bad(c, absl::StrCat("a value or item may nest ", room,
+                               " levels at most here"));
+  }
   if (c.type() == "set") {
     if (type == TopicType::kEvent) return Bad(c, "an event topic has no value");
     if (absl::Status st = CheckValue(type, c.value()); !st.ok()) return st;

@@ -29,17 +29,25 @@ std::string_view TypeName(TopicType type);
 // kInvalidArgument for an unknown name.
 absl::StatusOr<TopicType> ParseType(std::string_view name);
 
+// How deep a topic value may nest (lists and objects). Every value must reach
+// JSON subscribers: protobuf's JSON writer stops at 64 message levels, two per
+// nesting level, and the messages that carry a value (Update -> Change) take
+// some; binary ones stop at 100 levels.
+inline constexpr int kMaxValueDepth = 24;
+
 // The value a new topic of `type` starts with (null, "", 0, 0.0, false, [],
 // {}).
 Value DefaultValue(TopicType type);
 // kInvalidArgument unless `v` is a valid whole value of `type` (int: an
-// integer within +-2^53; set: a list of distinct items; event: null).
+// integer within +-2^53; set: a list of distinct items; event: null) nesting
+// at most kMaxValueDepth levels.
 absl::Status CheckValue(TopicType type, const Value& v);
 
 // Applies `change` to `value` (a topic of `type`). On success fills in what
 // the inverse needs (old_value, the item popped, the list position used) and
 // returns OK; on failure leaves `value` unchanged and returns why:
-// kInvalidArgument (wrong change for the type, bad field), kOutOfRange
+// kInvalidArgument (wrong change for the type, bad field, a value or item that
+// would nest deeper than kMaxValueDepth in the topic or the event), kOutOfRange
 // (position), kAlreadyExists / kNotFound (set item, dict key), kAborted (a
 // string delete whose text does not match).
 absl::Status Apply(TopicType type, Value& value, pb::Change& change);

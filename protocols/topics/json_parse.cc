@@ -14,7 +14,10 @@ namespace msock::internal::topics {
 
 namespace {
 
-constexpr int kMaxDepth = 64;
+// Values at depth 0..kMaxDepth: a change record (an object) holds a value of
+// kMaxValueDepth levels with scalars inside; CheckValue and Apply judge the
+// value itself.
+constexpr int kMaxDepth = kMaxValueDepth + 1;
 
 class Parser {
  public:

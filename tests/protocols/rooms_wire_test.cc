@@ -223,6 +223,12 @@ TEST(RoomsWireTest, TooDeepJsonIsAnsweredCountedAndTheConnectionGoesOn) {
   EXPECT_EQ(peer.Recv().value_or(""),
             R"({"ack":{"id":5,"code":3,"error":"rooms: JSON nested deeper )"
             R"(than 64 levels"}})");
+  // protobuf also reads single-quoted strings: a '"' in one hides nothing.
+  ASSERT_TRUE(
+      peer.Send(R"({"event":{"name":"echo","ack":9},'x"':)" + deep + "}").ok());
+  EXPECT_EQ(peer.Recv().value_or(""),
+            R"({"ack":{"id":9,"code":3,"error":"rooms: JSON nested deeper )"
+            R"(than 64 levels"}})");
   // An ack too deep to read fails the hub's Emit at once with the reason.
   absl::StatusOr<std::string> emitted;
   std::thread emit([&] { emitted = hub.Emit("c1", "q", "?", Deadline(20)); });
@@ -246,7 +252,7 @@ TEST(RoomsWireTest, TooDeepJsonIsAnsweredCountedAndTheConnectionGoesOn) {
                 "}}")
           .ok());
   EXPECT_EQ(peer.Recv().value_or(""), R"({"ack":{"id":6,"text":"still"}})");
-  EXPECT_EQ(hub.rooms_stats().too_deep, 2u);
+  EXPECT_EQ(hub.rooms_stats().too_deep, 3u);
   EXPECT_EQ(hub.rooms_stats().malformed, 0u);
 }
 

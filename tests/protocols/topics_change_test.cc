@@ -60,6 +60,52 @@ TEST(TopicChangeTest, EveryChangeTypeHasAnExactInverse) {
 
 // Property: random sequences of changes on a list, undone newest first,
 // give back the start value.
+// Lists nested `n` levels deep, the innermost holding 1.
+std::string Nested(int n) {
+  return absl::StrCat(std::string(n, '['), "1", std::string(n, ']'));
+}
+
+TEST(TopicChangeTest, ValuesNestedDeeperThanTheLimitAreRefused) {
+  EXPECT_TRUE(CheckValue(TopicType::kGeneric, J(Nested(kMaxValueDepth))).ok());
+  EXPECT_EQ(CheckValue(TopicType::kList, J(Nested(kMaxValueDepth + 1))).code(),
+            absl::StatusCode::kInvalidArgument);
+  // A change record holds a value of the limit; deeper text is not parsed.
+  EXPECT_TRUE(ParseChange(absl::StrCat(R"({"type":"set","value":)",
+                                       Nested(kMaxValueDepth), "}"))
+                  .ok());
+  EXPECT_FALSE(ParseJson(Nested(kMaxValueDepth + 2)).ok());
+
+  Value v = J("[]");
+  pb::Change set = C(R"({"type":"set"})");
+  *set.mutable_value() = J(Nested(kMaxValueDepth + 1));
+  EXPECT_EQ(Apply(TopicType::kList, v, set).code(),
+            absl::StatusCode::kInvalidArgument);
+  // An item goes one level down into the topic's list.
+  pb::Change insert = C(R"({"type":"insert","position":0})");
+  *insert.mutable_item() = J(Nested(kMaxValueDepth));
+  EXPECT_EQ(Apply(TopicType::kList, v, insert).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Equal(v, J("[]")));
+  *insert.mutable_item() = J(Nested(kMaxValueDepth - 1));
+  ASSERT_TRUE(Apply(TopicType::kList, v, insert).ok());
+  // An event's arguments go out whole.
+  Value none = J("null");
+  pb::Change emit = C(R"({"type":"emit"})");
+  *emit.mutable_value() = J(Nested(kMaxValueDepth + 1));
+  EXPECT_EQ(Apply(TopicType::kEvent, none, emit).code(),
+            absl::StatusCode::kInvalidArgument);
+  *emit.mutable_value() = J(Nested(kMaxValueDepth));
+  EXPECT_TRUE(Apply(TopicType::kEvent, none, emit).ok());
+
+  // What a topic may hold reaches JSON subscribers (protobuf's JSON writer
+  // stops at 64 message levels).
+  pb::Update update;
+  *update.add_changes()->mutable_value() = v;
+  pb::Update received;
+  ASSERT_TRUE(DecodePayload(EncodeFor(update, true), &received).ok());
+  EXPECT_TRUE(Equal(received.changes(0).value(), v));
+}
+
 TEST(TopicChangeTest, RandomListChangesUndoNewestFirst) {
   std::mt19937 rng(1234);
   for (int round = 0; round < 200; ++round) {
