@@ -72,13 +72,10 @@ class PartitionTest : public ::testing::Test {
     return healed;
   }
 
-  // Partition as a callable, for helpers outside the fixture.
-  std::function<absl::Time(const std::function<void(absl::Time)>&,
-                           absl::Duration)>
-  PartitionFn() {
-    return [this](const std::function<void(absl::Time)>& during,
-                  absl::Duration outage) { return Partition(during, outage); };
-  }
+  // Push dials a Pull over `scheme` while the link is cut (kConnect per
+  // attempt); after the heal it must connect within about kReconnectMax +
+  // kConnect, its failed dials naming the connect timeout, and deliver.
+  void DialDuringTheCut(const std::string& scheme);
 
   static void Print(const char* what, absl::Duration d) {
     std::printf("[ partition ] %s: %.3f s\n", what, absl::ToDoubleSeconds(d));
@@ -371,54 +368,41 @@ TEST_F(PartitionTest, WsPingRoomsClientReconnectsWithItsId) {
 // connection comes within about kReconnectMax + kConnect of the heal.
 constexpr absl::Duration kConnect = absl::Milliseconds(500);
 
-void DialDuringTheCut(
-    const std::string& url, Push& push, EventLog& log,
-    const std::function<absl::Time(const std::function<void(absl::Time)>&,
-                                   absl::Duration)>& partition,
-    const char* what) {
+void PartitionTest::DialDuringTheCut(const std::string& scheme) {
+  Pull pull(*ctx_[1]);
+  absl::StatusOr<std::string> listened = pull.Listen(Url(scheme));
+  ASSERT_TRUE(listened.ok()) << listened.status();
+  const std::string& url = *listened;
+  EventLog log;
+  Push push(*ctx_[0]);
+  push.socket().OnPipeEvent(log.Fn());
+  QuickRedial(push);
   ASSERT_TRUE(push.Set(opt::kConnectTimeout, kConnect).ok());
-  absl::Time healed = partition(
+  absl::Time healed = Partition(
       [&](absl::Time) { ASSERT_TRUE(push.Dial(url).ok()); }, absl::Seconds(8));
   ASSERT_TRUE(push.WaitForPeers(1, healed + absl::Seconds(30)).ok());
   absl::Duration took = absl::Now() - healed;
   std::printf(
       "[ partition ] %s dial during an 8 s cut: heal to connected: "
       "%.3f s\n",
-      what, absl::ToDoubleSeconds(took));
+      scheme.c_str(), absl::ToDoubleSeconds(took));
   EXPECT_LE(took, kReconnectMax + kConnect + absl::Seconds(1));
   std::printf("[ partition ] failed dials: %d (first: %s)\n",
               log.Count(PipeEventType::kDialFailed),
               log.FirstReason(PipeEventType::kDialFailed).c_str());
   EXPECT_NE(log.FirstReason(PipeEventType::kDialFailed).find("connect-timeout"),
             std::string::npos);
+  ASSERT_TRUE(push.Send("after", Deadline(5)).ok());
+  absl::StatusOr<Message> m = pull.Recv(Deadline(10));
+  ASSERT_TRUE(m.ok()) << m.status();
 }
 
 TEST_F(PartitionTest, TcpDialDuringTheCutConnectsWithinReconnectMax) {
-  Pull pull(*ctx_[1]);
-  absl::StatusOr<std::string> url = pull.Listen(Url("tcp"));
-  ASSERT_TRUE(url.ok()) << url.status();
-  EventLog log;
-  Push push(*ctx_[0]);
-  push.socket().OnPipeEvent(log.Fn());
-  QuickRedial(push);
-  DialDuringTheCut(*url, push, log, PartitionFn(), "tcp");
-  ASSERT_TRUE(push.Send("after", Deadline(5)).ok());
-  absl::StatusOr<Message> m = pull.Recv(Deadline(10));
-  ASSERT_TRUE(m.ok()) << m.status();
+  DialDuringTheCut("tcp");
 }
 
 TEST_F(PartitionTest, WsDialDuringTheCutConnectsWithinReconnectMax) {
-  Pull pull(*ctx_[1]);
-  absl::StatusOr<std::string> url = pull.Listen(Url("ws"));
-  ASSERT_TRUE(url.ok()) << url.status();
-  EventLog log;
-  Push push(*ctx_[0]);
-  push.socket().OnPipeEvent(log.Fn());
-  QuickRedial(push);
-  DialDuringTheCut(*url, push, log, PartitionFn(), "ws");
-  ASSERT_TRUE(push.Send("after", Deadline(5)).ok());
-  absl::StatusOr<Message> m = pull.Recv(Deadline(10));
-  ASSERT_TRUE(m.ok()) << m.status();
+  DialDuringTheCut("ws");
 }
 
 // kTcpKeepalive on an idle tcp connection: with 1 s both ends probe after 1 s
