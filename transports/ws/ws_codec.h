@@ -57,6 +57,8 @@ absl::StatusOr<std::optional<HttpHead>> ParseResponseHead(std::string_view buf);
 std::string AcceptKey(std::string_view client_key);
 // A fresh Sec-WebSocket-Key: 16 random bytes, base64.
 std::string NewClientKey();
+// True if `key` is base64 of exactly 16 bytes (a valid Sec-WebSocket-Key).
+bool IsKeyOf16Bytes(std::string_view key);
 
 // The dialer's upgrade request. `host` goes in the Host header as given
 // ("127.0.0.1:5555"); `subprotocol` is the listener's role name
