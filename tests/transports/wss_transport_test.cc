@@ -4,6 +4,10 @@
 // certificate), the options that relax the checks, PEM text instead of files,
 // and plain-text or silent clients on a wss port. Certificates are made at run
 // time (tests/support/test_certs.h).
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -220,6 +224,38 @@ TEST_F(WssTransportTest, SilentClientIsHungUpAtHandshakeTimeout) {
   EXPECT_TRUE(
       WaitUntil([&] { return pull.stats().rejected_handshake_timeout == 1; },
                 Deadline(5)));
+}
+
+// A peer that refuses our certificate may send its alert and reset the
+// connection at once, and the reset can arrive before the alert is read
+// (NNG does this). A handshake the peer started and broke off is counted.
+TEST_F(WssTransportTest, HandshakeBrokenOffByAResetIsCounted) {
+  Socket pull(protocols::kPull);
+  ASSERT_TRUE(pull.Set(opt::kHandshakeTimeout, absl::Seconds(60)).ok());
+  std::string url = ListenPull(pull, Certs().cert, Certs().key);
+  RawClient c(url);
+  ASSERT_TRUE(c.connected());
+  // Our ClientHello goes out; once the server's answer is back, reset.
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  ASSERT_NE(ctx, nullptr);
+  SSL* ssl = SSL_new(ctx);
+  ASSERT_NE(ssl, nullptr);
+  // It reads from an empty buffer, never from the socket: the handshake
+  // stops after the ClientHello.
+  SSL_set_bio(ssl, BIO_new(BIO_s_mem()), BIO_new_socket(c.fd(), BIO_NOCLOSE));
+  EXPECT_EQ(SSL_get_error(ssl, SSL_connect(ssl)), SSL_ERROR_WANT_READ);
+  pollfd answer{c.fd(), POLLIN, 0};
+  EXPECT_EQ(poll(&answer, 1, 10000), 1);
+  linger reset{1, 0};  // close() sends RST; the answer is left unread
+  ASSERT_EQ(setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)),
+            0);
+  c.Close();
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  EXPECT_TRUE(WaitUntil([&] { return pull.stats().rejected_bad_frame == 1; },
+                        Deadline(10)));
+  EXPECT_EQ(pull.stats().rejected_handshake_timeout, 0u);
+  EXPECT_EQ(pull.pipe_count(), 0);
 }
 
 TEST_F(WssTransportTest, WsAndWssCannotShareAPort) {

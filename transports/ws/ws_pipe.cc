@@ -208,12 +208,15 @@ int WsPipe::OnReceive(const char* data, size_t len) {
   return dialer_ ? HandleUpgradeResponse() : HandleUpgradeRequest();
 }
 
-int WsPipe::FailTls(absl::Status why) {
+void WsPipe::CountReject(Reject what) {
+  // Before the upgrade a pipe has no socket yet: the port's counts for it.
   std::shared_ptr<PipeHost> core =
       core_ ? core_ : (port_ ? WsHost::AnySocket(port_) : nullptr);
-  if (core != nullptr && !absl::IsCancelled(why)) {
-    core->CountReject(Reject::kBadFrame);
-  }
+  if (core != nullptr) core->CountReject(what);
+}
+
+int WsPipe::FailTls(absl::Status why) {
+  if (!absl::IsCancelled(why)) CountReject(Reject::kBadFrame);
   why_ = dialer_ ? absl::UnavailableError(absl::StrCat(
                        "connect ", url_.ToString(), ": ", why.message()))
                  : std::move(why);
@@ -422,9 +425,7 @@ int WsPipe::OnTimer() {
     return -1;
   }
   // The upgrade did not finish in time.
-  std::shared_ptr<PipeHost> core =
-      core_ ? core_ : (port_ ? WsHost::AnySocket(port_) : nullptr);
-  if (core) core->CountReject(Reject::kHandshakeTimeout);
+  CountReject(Reject::kHandshakeTimeout);
   why_ = absl::DeadlineExceededError("ws: upgrade not finished in time");
   return -1;
 }
@@ -435,7 +436,18 @@ void WsPipe::OnClosed() {
   wsi_ = nullptr;
   decoder_.reset();  // gives its bytes back to the socket's budget
   if (port_ != nullptr) port_->pending.erase(this);
-  if (why_.ok() && !closing_) why_ = absl::UnavailableError("ws: peer gone");
+  if (why_.ok() && !closing_) {
+    // A peer that refuses our certificate may send its alert and reset the
+    // connection at once; the reset can reach lws before the alert is read.
+    // A TLS handshake the peer started and broke off counts as refused.
+    if (tls_ != nullptr && !tls_->established() && !dialer_ &&
+        last_heard_us_ != 0) {
+      CountReject(Reject::kBadFrame);
+      why_ = absl::UnavailableError("wss: peer left during the TLS handshake");
+    } else {
+      why_ = absl::UnavailableError("ws: peer gone");
+    }
+  }
   std::shared_ptr<WsPipe> keep = std::move(self_);
   if (done_) {
     auto done = std::move(done_);

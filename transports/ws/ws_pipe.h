@@ -61,6 +61,7 @@ class WsPipe : public Pipe {
   int Decode(const char* data, size_t len);
   // The TLS layer failed (bad handshake, refused certificate, bad record).
   int FailTls(absl::Status why);
+  void CountReject(Reject what);
   // The plaintext in out_ (after LWS_PRE) replaced by its ciphertext.
   absl::Status Encrypt();
   // After the upgrade: the options of the socket, the decoder, the pings.

@@ -14,12 +14,9 @@ namespace msock::internal {
 
 void WsPipe::CountHttpRefusal(Reject also) {
   // Before the path is known (malformed request, unknown path) any socket of
-  // the port counts it.
-  std::shared_ptr<PipeHost> core =
-      core_ ? core_ : (port_ ? WsHost::AnySocket(port_) : nullptr);
-  if (core == nullptr) return;
-  core->CountReject(Reject::kHttp);
-  if (also != Reject::kHttp) core->CountReject(also);
+  // the port counts it (CountReject).
+  CountReject(Reject::kHttp);
+  if (also != Reject::kHttp) CountReject(also);
 }
 
 int WsPipe::Refuse(int status, const std::string& reason,
