@@ -1,7 +1,8 @@
 // SocketCore's Sender: per-pipe bounded send queues filled by user threads and
 // drained by pipes (TakeSend). kToOne round-robins over pipes with room (a
 // dead pipe's unsent messages go to another), kToAll fans one shared body out
-// per the overflow policy, kToDest / kByHeader send to one named pipe.
+// per the overflow policy, kToDest / kByHeader send to one named pipe, and
+// SendToEach copies one body to a list of named pipes (a hub's rooms).
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -219,6 +220,40 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg,
   }
   if (target) target->Wake();
   return absl::OkStatus();
+}
+
+size_t SocketCore::SendToEach(absl::Span<const uint32_t> pipes,
+                              const Message& msg,
+                              std::vector<uint32_t>* full) {
+  if (spec_.send == SendMode::kNone || pipes.empty()) return 0;
+  std::vector<std::shared_ptr<Pipe>> wake;
+  size_t queued = 0;
+  {
+    MutexLock lock(mu_);
+    if (closed_) return 0;
+    for (uint32_t id : pipes) {
+      auto it = pipes_.find(id);
+      if (it == pipes_.end() || Known(*it->second).lingering) {
+        stats_.Add(kDropped);
+        continue;
+      }
+      Pipe& p = *it->second;
+      CorePipe& s = Known(p);
+      if (!HasRoom(p)) {
+        s.dropped++;
+        stats_.Add(kDropped);
+        if (full != nullptr) full->push_back(id);
+        continue;
+      }
+      s.messages_out++;
+      ++queued;
+      if (Post(p, msg.Clone())) wake.push_back(it->second);
+    }
+    stats_.Add(kMessagesOut, queued);
+    stats_.Add(kBytesOut, queued * WireSize(msg));
+  }
+  for (auto& p : wake) p->Wake();
+  return queued;
 }
 
 size_t SocketCore::TakeSend(Pipe* pipe, std::vector<Message>* out,

@@ -109,6 +109,13 @@ absl::Status SocketAccess::SendReply(Socket& socket, const Path& path,
   return socket.core_->SendTo(path, msg, absl::InfinitePast(), reserve_bytes);
 }
 
+size_t SocketAccess::SendToEach(Socket& socket,
+                                absl::Span<const uint32_t> pipes,
+                                const Message& msg,
+                                std::vector<uint32_t>* full) {
+  return socket.core_->SendToEach(pipes, msg, full);
+}
+
 absl::Status SocketAccess::SendExcept(Socket& socket, uint32_t except_pipe,
                                       Message& msg, absl::Time deadline) {
   return socket.core_->SendExcept(except_pipe, msg, deadline);

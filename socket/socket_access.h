@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "msock/message.h"
 #include "msock/socket.h"
 #include "socket/recv_filter.h"
@@ -46,6 +48,17 @@ class SocketAccess {
   [[nodiscard]] static absl::Status SendReply(Socket& socket, const Path& path,
                                               Message& msg,
                                               size_t reserve_bytes);
+
+  // Fan-out to named pipes (a rooms hub's ToRoom): queues a copy of `msg` (a
+  // shared body) on each of `pipes` under one lock round and wakes them once
+  // it is released. Never waits: a pipe whose queue is full loses its copy
+  // (counted in stats().dropped and appended to *full when `full` is given);
+  // a pipe that is gone or closing loses it too (counted, not in *full).
+  // Returns how many copies were queued; 0 on a closed socket.
+  [[nodiscard]] static size_t SendToEach(Socket& socket,
+                                         absl::Span<const uint32_t> pipes,
+                                         const Message& msg,
+                                         std::vector<uint32_t>* full);
 
   // kToAll sockets: sends to every pipe except `except_pipe` (a bus device
   // forwarding what came in on that pipe). Errors as Socket::Send.

@@ -34,6 +34,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/types/span.h"
 #include "base/sync.h"
 #include "msock/socket.h"
 #include "msock/status.h"
@@ -138,6 +139,10 @@ class SocketCore final : public PipeHost,
   // (SocketAccess::SendReply).
   absl::Status SendTo(const Path& path, Message& msg, absl::Time deadline,
                       size_t reserve_bytes = 0);
+  // SocketAccess::SendToEach: a copy of `msg` to each of `pipes` under one
+  // lock round, never waiting; returns how many were queued.
+  size_t SendToEach(absl::Span<const uint32_t> pipes, const Message& msg,
+                    std::vector<uint32_t>* full);
   absl::StatusOr<Message> Recv(absl::Time deadline);
   absl::Status WaitForPeers(int n, absl::Time deadline);
   int pipe_count() const;

@@ -99,11 +99,21 @@ absl::Status HubAccess::SendToPipe(
     }
     enc = it->second.enc;
   }
-  return impl->SendEnvelope(
-      pipe, enc,
+  absl::StatusOr<Message> m = rooms::Encode(
       rooms::MakeEvent(event, payload_for(enc == rooms::Encoding::kJson), "",
                        "", 0),
-      absl::InfinitePast());
+      enc, impl->max_message());
+  if (!m.ok()) return m.status();
+  // SendToEach tells a full queue from a gone pipe (SendTo does not).
+  const uint32_t to[] = {pipe};
+  std::vector<uint32_t> full;
+  if (SocketAccess::SendToEach(*impl->socket, to, *m, &full) == 1) {
+    return absl::OkStatus();
+  }
+  if (!full.empty()) {
+    return absl::DeadlineExceededError("hub: the connection's queue is full");
+  }
+  return absl::UnavailableError("hub: connection gone");
 }
 
 absl::Status HubAccess::EmitFor(Hub& hub, std::string_view from,

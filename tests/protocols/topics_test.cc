@@ -5,7 +5,9 @@
 // ends equal to the hub's) over inproc, tcp and ws.
 #include "msock/protocols/topics.h"
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -397,6 +399,54 @@ TEST_P(TopicsTest, GenericTopicsCarryBytesAndProtobufMessages) {
   ASSERT_TRUE(ProtoFromJson(p.topics->Value("blob").value(), &back).ok());
   EXPECT_EQ(back.fields().at("x").number_value(), 3);
   EXPECT_FALSE(BytesFromJson("12").ok());
+}
+
+// A subscriber too slow for the flow: its queue at the hub fills and it
+// misses updates, the last one included. Once it has room again the hub tells
+// it the topic's version; it sees the gap, resyncs and ends with the value.
+TEST_P(TopicsTest, SubscriberWhoseQueueFilledCatchesUpWithTheLastValue) {
+  ASSERT_TRUE(hub_.socket().Set(opt::kSendQueueMessages, size_t{4}).ok());
+  ASSERT_TRUE(host_->Create("n", TopicType::kInt, "0").ok());
+  RoomsClientOptions small;
+  small.queue_limit = 4;
+  auto slow = std::make_unique<Peer>();
+  slow->conn = test::ConnectClient(url_, small, Context::Default(),
+                                   [](RoomsClient& c) {
+                                     ASSERT_TRUE(c.Set(opt::kRecvQueueMessages,
+                                                       size_t{4})
+                                                     .ok());
+                                   });
+  slow->topics = std::make_unique<TopicsClient>(*slow->conn->client);
+  ASSERT_TRUE(slow->topics->Subscribe("n", Deadline(5)).ok());
+  // Its first update blocks its handler thread until the gate opens.
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool open = false;
+  slow->topics->OnChange("n", [&](const TopicEvent&) {
+    std::unique_lock<std::mutex> lock(gate_mu);
+    gate_cv.wait(lock, [&] { return open; });
+  });
+  auto release = [&] {
+    std::lock_guard<std::mutex> lock(gate_mu);
+    open = true;
+    gate_cv.notify_all();
+  };
+  // Changes until one copy is dropped: the subscriber misses that one, the
+  // last.
+  const uint64_t dropped = hub_.stats().dropped;
+  int applied = 0;
+  while (hub_.stats().dropped == dropped && applied < 1000000) {
+    ASSERT_TRUE(host_->Apply({changes::Add("n", 1)}).ok());
+    ++applied;
+  }
+  release();
+  ASSERT_GT(hub_.stats().dropped, dropped) << applied << " changes";
+  EXPECT_EQ(host_->Value("n").value(), std::to_string(applied));
+  EXPECT_TRUE(Converged(*slow, "n"))
+      << slow->topics->Value("n").value_or("?") << " at version "
+      << slow->topics->Version("n").value_or(0) << ", hub "
+      << host_->Value("n").value_or("?");
+  peers_.push_back(std::move(slow));
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, TopicsTest,
