@@ -86,8 +86,8 @@ absl::StatusOr<size_t> Hub::Impl::FanOut(
         internal::rooms::Encode(env_for(enc), enc, max_message());
     if (!body.ok()) return body.status();
     bodies_encoded++;
-    const size_t n = internal::SocketAccess::SendToEach(*socket, pipes[e],
-                                                        *body, full);
+    const size_t n =
+        internal::SocketAccess::SendToEach(*socket, pipes[e], *body, full);
     dropped += pipes[e].size() - n;
     queued += n;
   }
