@@ -223,8 +223,7 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg,
 }
 
 size_t SocketCore::SendToEach(absl::Span<const uint32_t> pipes,
-                              const Message& msg,
-                              std::vector<uint32_t>* full) {
+                              const Message& msg, std::vector<uint32_t>* full) {
   if (spec_.send == SendMode::kNone || pipes.empty()) return 0;
   std::vector<std::shared_ptr<Pipe>> wake;
   size_t queued = 0;
