@@ -410,12 +410,10 @@ TEST_P(TopicsTest, SubscriberWhoseQueueFilledCatchesUpWithTheLastValue) {
   RoomsClientOptions small;
   small.queue_limit = 4;
   auto slow = std::make_unique<Peer>();
-  slow->conn = test::ConnectClient(url_, small, Context::Default(),
-                                   [](RoomsClient& c) {
-                                     ASSERT_TRUE(c.Set(opt::kRecvQueueMessages,
-                                                       size_t{4})
-                                                     .ok());
-                                   });
+  slow->conn =
+      test::ConnectClient(url_, small, Context::Default(), [](RoomsClient& c) {
+        ASSERT_TRUE(c.Set(opt::kRecvQueueMessages, size_t{4}).ok());
+      });
   slow->topics = std::make_unique<TopicsClient>(*slow->conn->client);
   ASSERT_TRUE(slow->topics->Subscribe("n", Deadline(5)).ok());
   // Its first update blocks its handler thread until the gate opens.
