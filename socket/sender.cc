@@ -17,6 +17,16 @@ size_t WireSize(const Message& m) { return m.size() + m.header_size(); }
 
 }  // namespace
 
+void SocketCore::WakeAll(WakeList& wake) {
+  if (wake.size() <= kDirectWakes) {
+    for (auto& p : wake) p->Wake();
+    return;
+  }
+  ctx_.Post([pipes = std::move(wake)] {
+    for (const auto& p : pipes) p->WakeOnLoop();
+  });
+}
+
 bool SocketCore::HasRoom(Pipe& p) {
   const CorePipe& s = Known(p);
   return s.sendq.empty() || (s.sendq.size() < opts_.send_queue_messages &&
@@ -104,7 +114,7 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline,
       }
     }
   }
-  for (auto& p : wake) p->Wake();
+  WakeAll(wake);
   return absl::OkStatus();
 }
 
@@ -120,7 +130,7 @@ absl::Status SocketCore::SendExcept(uint32_t except_pipe, Message& msg,
     if (closed_) return ClosedError();
     MSOCK_RETURN_IF_ERROR(SendToAll(lock, except_pipe, msg, deadline, &wake));
   }
-  for (auto& p : wake) p->Wake();
+  WakeAll(wake);
   return absl::OkStatus();
 }
 
@@ -225,7 +235,7 @@ absl::Status SocketCore::SendTo(const Path& path, Message& msg,
 size_t SocketCore::SendToEach(absl::Span<const uint32_t> pipes,
                               const Message& msg, std::vector<uint32_t>* full) {
   if (spec_.send == SendMode::kNone || pipes.empty()) return 0;
-  std::vector<std::shared_ptr<Pipe>> wake;
+  WakeList wake;
   size_t queued = 0;
   {
     MutexLock lock(mu_);
@@ -251,7 +261,7 @@ size_t SocketCore::SendToEach(absl::Span<const uint32_t> pipes,
     stats_.Add(kMessagesOut, queued);
     stats_.Add(kBytesOut, queued * WireSize(msg));
   }
-  for (auto& p : wake) p->Wake();
+  WakeAll(wake);
   return queued;
 }
 

@@ -169,6 +169,11 @@ class SocketCore final : public PipeHost,
   // Pipes to Wake() once mu_ is released. kToOne sends wake at most one, so
   // the common case needs no heap allocation.
   using WakeList = absl::InlinedVector<std::shared_ptr<Pipe>, 1>;
+  // Wakes `wake` (mu_ not held): each at once, or, when a fan-out woke more
+  // than kDirectWakes, all in one Post to the loop (Pipe::WakeOnLoop), so that
+  // the sender never writes to many pipes itself and each pipe batches.
+  static constexpr size_t kDirectWakes = 4;
+  void WakeAll(WakeList& wake);
 
   // The core's state on `p`, made on first use.
   CorePipe& State(Pipe& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -55,6 +55,7 @@ class StreamPipe : public Pipe {
   const absl::Status& connect_timeout_error() const { return connect_error_; }
 
   void Wake() override;
+  void WakeOnLoop() override { Flush(); }
   void ResumeRecv() override;
   void Close(absl::Status why) override;
 

@@ -149,6 +149,10 @@ class Pipe : public std::enable_shared_from_this<Pipe> {
   // The host's send queue for this pipe went from empty to non-empty: call
   // host.TakeSend until it returns 0 (or reports drained). Any thread.
   virtual void Wake() = 0;
+  // Wake, called on the loop thread by a fan-out that woke many pipes at
+  // once (one Post for all of them): no direct write from the sending thread,
+  // so each pipe's messages go out in batches. Default: Wake().
+  virtual void WakeOnLoop() { Wake(); }
   // The host's receive queue has room again after Deliver refused part of a
   // batch: deliver the rest, then read again. Any thread.
   virtual void ResumeRecv() = 0;

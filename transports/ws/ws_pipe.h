@@ -36,6 +36,7 @@ class WsPipe : public Pipe {
                                          std::shared_ptr<TlsConfig> tls);
 
   void Wake() override;
+  void WakeOnLoop() override { RequestWrite(); }
   void ResumeRecv() override;
   void Close(absl::Status why) override;
 
