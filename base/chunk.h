@@ -17,7 +17,15 @@ struct Chunk {
 
   static Chunk* New(size_t capacity);
   void Ref() { refs.fetch_add(1, std::memory_order_relaxed); }
-  void Unref();
+  void Unref() {
+    if (refs.load(std::memory_order_acquire) == 1 ||
+        refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      Free();
+    }
+  }
+
+ private:
+  void Free();  // back to this thread's free list (message.cc)
 };
 
 }  // namespace msock::internal

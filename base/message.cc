@@ -51,7 +51,7 @@ static_assert([] {
 // freed it). Its first touch is then the write of the new body.
 struct FreeList {
   void* chunks[kMaxBatch];
-  int count = 0;
+  int count;
 };
 
 struct GlobalPool {
@@ -69,70 +69,55 @@ void FreeAll(FreeList& list) {
   list.count = 0;
 }
 
+// Hands a list to the global stack whole if it is a full batch and there is
+// room, else frees it.
+void Release(int c, FreeList& list) {
+  const SizeClass& k = kClass[c];
+  if (list.count == k.batch) {
+    GlobalPool& g = Global();
+    std::lock_guard<std::mutex> lock(g.mu);
+    if (g.batches[c].size() * k.batch * (sizeof(Chunk) + k.capacity) <
+        k.global_bytes) {
+      g.batches[c].push_back(list);
+      list.count = 0;
+      return;
+    }
+  }
+  FreeAll(list);
+}
+
 // The calling thread's free lists: `cur` serves allocations and takes frees;
 // a full `cur` moves to `spare`, a full `spare` goes to the global stack.
+// Trivially constructible and destructible, so that a thread reaches it
+// without a TLS guard: the fast paths (New with `cur` non-empty, Unref with
+// `cur` neither empty nor full) touch nothing else. Every way a list becomes
+// non-empty goes through a slow path, which makes sure this thread's Flusher
+// exists; its destructor (thread exit) empties the lists.
 struct ThreadCache {
   FreeList cur[kClasses], spare[kClasses];
+  bool flusher;  // this thread's Flusher was made
+  bool gone;     // ... and has run: chunks go straight back to malloc
+};
+thread_local ThreadCache cache;
 
-  ~ThreadCache();
-
-  // Hands a list to the global stack whole if it is a full batch and there is
-  // room, else frees it.
-  static void Release(int c, FreeList& list) {
-    const SizeClass& k = kClass[c];
-    if (list.count == k.batch) {
-      GlobalPool& g = Global();
-      std::lock_guard<std::mutex> lock(g.mu);
-      if (g.batches[c].size() * k.batch * (sizeof(Chunk) + k.capacity) <
-          k.global_bytes) {
-        g.batches[c].push_back(list);
-        list.count = 0;
-        return;
-      }
+struct Flusher {
+  ~Flusher() {
+    cache.gone = true;
+    for (int c = 0; c < kClasses; ++c) {
+      Release(c, cache.cur[c]);
+      Release(c, cache.spare[c]);
     }
-    FreeAll(list);
-  }
-
-  void* Take(int c) {
-    FreeList& l = cur[c];
-    if (l.count == 0) {
-      if (spare[c].count > 0) {
-        std::swap(l, spare[c]);
-      } else {
-        GlobalPool& g = Global();
-        std::lock_guard<std::mutex> lock(g.mu);
-        if (g.batches[c].empty()) return nullptr;
-        l = g.batches[c].back();
-        g.batches[c].pop_back();
-      }
-    }
-    return l.chunks[--l.count];
-  }
-
-  void Give(int c, void* p) {
-    FreeList& l = cur[c];
-    if (l.count == kClass[c].batch) {
-      if (spare[c].count > 0) Release(c, spare[c]);
-      std::swap(spare[c], l);
-      l.count = 0;
-    }
-    l.chunks[l.count++] = p;
   }
 };
 
-thread_local ThreadCache cache;
-// Set once this thread's cache is destroyed (thread exit): messages freed
-// later on this thread (say by static destructors after main's thread-local
-// objects are gone) go straight back to malloc. Trivially destructible, so it
-// can be read at any time.
-thread_local bool cache_gone = false;
-
-ThreadCache::~ThreadCache() {
-  cache_gone = true;
-  for (int c = 0; c < kClasses; ++c) {
-    Release(c, cur[c]);
-    Release(c, spare[c]);
+// False once this thread is exiting: the caller uses malloc/free then.
+bool CacheUsable() {
+  if (cache.gone) return false;
+  if (!cache.flusher) {
+    thread_local Flusher flusher;  // registers its destructor
+    cache.flusher = true;
   }
+  return true;
 }
 
 int ClassOf(size_t capacity) {
@@ -142,16 +127,7 @@ int ClassOf(size_t capacity) {
   return -1;
 }
 
-}  // namespace
-
-Chunk* Chunk::New(size_t capacity) {
-  const int c = ClassOf(capacity);
-  void* p = nullptr;
-  if (c >= 0) {
-    capacity = kClass[c].capacity;  // Unref finds the class by it
-    if (!cache_gone) p = cache.Take(c);
-  }
-  if (p == nullptr) p = std::malloc(sizeof(Chunk) + capacity);
+Chunk* Init(void* p, size_t capacity) {
   if (p == nullptr) throw std::bad_alloc();
   Chunk* chunk = static_cast<Chunk*>(p);
   new (&chunk->refs) std::atomic<uint32_t>(1);
@@ -159,18 +135,67 @@ Chunk* Chunk::New(size_t capacity) {
   return chunk;
 }
 
-void Chunk::Unref() {
-  if (refs.load(std::memory_order_acquire) == 1 ||
-      refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    // Every chunk small enough for a class was allocated with exactly its
-    // class's capacity (New rounds up), so the class is found again here.
-    const int c = ClassOf(capacity);
-    if (c >= 0 && !cache_gone) {
-      cache.Give(c, this);
-    } else {
-      std::free(this);
+// New when this thread's `cur` list of class c (-1: none) is empty.
+[[gnu::noinline]] Chunk* NewSlow(int c, size_t capacity) {
+  if (c < 0 || !CacheUsable()) {
+    return Init(std::malloc(sizeof(Chunk) + capacity), capacity);
+  }
+  FreeList& l = cache.cur[c];
+  if (cache.spare[c].count > 0) {
+    std::swap(l, cache.spare[c]);
+  } else {
+    GlobalPool& g = Global();
+    std::lock_guard<std::mutex> lock(g.mu);
+    if (!g.batches[c].empty()) {
+      l = g.batches[c].back();
+      g.batches[c].pop_back();
     }
   }
+  void* p =
+      l.count > 0 ? l.chunks[--l.count] : std::malloc(sizeof(Chunk) + capacity);
+  return Init(p, capacity);
+}
+
+// Frees a chunk when this thread's `cur` list of class c (-1: none) is empty
+// or full.
+[[gnu::noinline]] void FreeSlow(int c, Chunk* chunk) {
+  if (c < 0 || !CacheUsable()) {
+    std::free(chunk);
+    return;
+  }
+  FreeList& l = cache.cur[c];
+  if (l.count == kClass[c].batch) {
+    if (cache.spare[c].count > 0) Release(c, cache.spare[c]);
+    std::swap(cache.spare[c], l);
+    l.count = 0;
+  }
+  l.chunks[l.count++] = chunk;
+}
+
+}  // namespace
+
+Chunk* Chunk::New(size_t capacity) {
+  const int c = ClassOf(capacity);
+  if (c < 0) return NewSlow(c, capacity);
+  // Unref finds the class again by the capacity.
+  capacity = kClass[c].capacity;
+  FreeList& l = cache.cur[c];
+  if (l.count == 0) return NewSlow(c, capacity);
+  return Init(l.chunks[--l.count], capacity);
+}
+
+void Chunk::Free() {
+  // Every chunk small enough for a class was allocated with exactly its
+  // class's capacity (New rounds up), so the class is found again here.
+  const int c = ClassOf(capacity);
+  if (c >= 0) {
+    FreeList& l = cache.cur[c];
+    if (l.count > 0 && l.count < kClass[c].batch) {
+      l.chunks[l.count++] = this;
+      return;
+    }
+  }
+  FreeSlow(c, this);
 }
 
 }  // namespace internal
@@ -192,16 +217,6 @@ Message Message::WithSize(size_t size) {
   return m;
 }
 
-Message::Message(Message&& other) noexcept
-    : chunk_(std::exchange(other.chunk_, nullptr)),
-      data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)),
-      header_(std::move(other.header_)),
-      source_(std::move(other.source_)) {
-  other.header_.clear();
-  other.source_.clear();
-}
-
 Message& Message::operator=(Message&& other) noexcept {
   if (this != &other) {
     if (chunk_ != nullptr) chunk_->Unref();
@@ -210,15 +225,11 @@ Message& Message::operator=(Message&& other) noexcept {
     size_ = std::exchange(other.size_, 0);
     header_ = std::move(other.header_);
     source_ = std::move(other.source_);
-    other.header_.clear();
-    other.source_.clear();
   }
   return *this;
 }
 
-Message::~Message() {
-  if (chunk_ != nullptr) chunk_->Unref();
-}
+void Message::Unref() { chunk_->Unref(); }
 
 Message Message::Clone() const {
   Message m;

@@ -3,6 +3,7 @@
 #include "transports/stream_framing.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <new>
 
@@ -91,11 +92,9 @@ absl::Status StreamDecoder::Feed(const char* data, size_t size,
       if (body_filled_ == body_needed_) Complete(out);
       continue;
     }
-    // Fast path: a whole frame sits in the input.
+    // Fast path: the whole prefix sits in the input and is read there.
+    const uint8_t* prefix = reinterpret_cast<const uint8_t*>(data);
     if (have_ == 0 && size >= prefix_len) {
-      const auto* u = reinterpret_cast<const uint8_t*>(data);
-      std::memcpy(prefix_, u, prefix_len);
-      have_ = prefix_len;
       data += prefix_len;
       size -= prefix_len;
     } else {
@@ -105,16 +104,19 @@ absl::Status StreamDecoder::Feed(const char* data, size_t size,
       data += n;
       size -= n;
       if (have_ < prefix_len) break;
+      prefix = prefix_;
     }
     have_ = 0;
-    if (ipc_ && prefix_[0] != kIpcMessageType) {
+    if (ipc_ && prefix[0] != kIpcMessageType) {
       failed_ = absl::DataLossError(absl::StrFormat(
-          "bad ipc message type 0x%02x (expected 0x01)", prefix_[0]));
+          "bad ipc message type 0x%02x (expected 0x01)", prefix[0]));
       return failed_;
     }
-    const uint8_t* lp = prefix_ + (ipc_ ? 1 : 0);
-    uint64_t len = 0;
-    for (int i = 0; i < 8; ++i) len = (len << 8) | lp[i];
+    uint64_t len;  // big-endian on the wire
+    std::memcpy(&len, prefix + (ipc_ ? 1 : 0), sizeof(len));
+    if constexpr (std::endian::native == std::endian::little) {
+      len = __builtin_bswap64(len);
+    }
     if ((max_size_ > 0 && len > max_size_) || len > (uint64_t{1} << 40)) {
       failed_ = absl::ResourceExhaustedError(absl::StrFormat(
           "incoming message of %u bytes exceeds the limit of %u bytes", len,

@@ -28,9 +28,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
-#include "absl/container/inlined_vector.h"
 #include "msock/export.h"
+#include "msock/words.h"
 
 namespace msock {
 
@@ -40,10 +41,10 @@ struct Chunk;
 
 // 32-bit protocol header words, in host byte order here (big-endian on the
 // wire).
-using HeaderWords = absl::InlinedVector<uint32_t, 2>;
+using HeaderWords = Words;
 // Pipe ids a message came through; back() is the pipe it arrived on at this
 // socket.
-using Path = absl::InlinedVector<uint32_t, 2>;
+using Path = Words;
 
 class MSOCK_EXPORT Message {
  public:
@@ -55,11 +56,23 @@ class MSOCK_EXPORT Message {
   // mutable_data().
   static Message WithSize(size_t size);
 
-  Message(Message&& other) noexcept;
+  // Inline: a message moves several times on its way through a socket.
+  Message(Message&& other) noexcept
+      : chunk_(other.chunk_),
+        data_(other.data_),
+        size_(other.size_),
+        header_(std::move(other.header_)),
+        source_(std::move(other.source_)) {
+    other.chunk_ = nullptr;
+    other.data_ = nullptr;
+    other.size_ = 0;
+  }
   Message& operator=(Message&& other) noexcept;
   Message(const Message&) = delete;
   Message& operator=(const Message&) = delete;
-  ~Message();
+  ~Message() {
+    if (chunk_ != nullptr) Unref();
+  }
 
   // A second message sharing this body (no byte copy); header words and path
   // are copied.
@@ -92,6 +105,7 @@ class MSOCK_EXPORT Message {
   bool shared() const;
 
  private:
+  void Unref();  // lets go of the body
   // Owns one reference, or null for an empty body.
   internal::Chunk* chunk_ = nullptr;
   const char* data_ = nullptr;
