@@ -1,4 +1,6 @@
-// Context: one libuv loop on its own thread, and Post() to run work there.
+// Context: one libuv loop on its own thread, and Post() to run work there; a
+// Context with several loops owns one-loop Contexts for the others and deals
+// them out to new sockets in turn.
 // Posted work is appended to a mutex-guarded vector; one uv_async_send wakes
 // the loop, which swaps the vector out and runs it whole (libuv coalesces
 // wake-ups, so this batches them). Also internal::ContextAccess, the loop
@@ -8,7 +10,9 @@
 #include <signal.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
+#include <memory>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -30,6 +34,9 @@ struct Context::Impl {
   // Loop thread only: the AtStop hooks, and how many have not called done yet.
   std::vector<absl::AnyInvocable<void(absl::AnyInvocable<void()>)>> at_stop;
   int stops_pending = -1;  // -1: the hooks have not run yet
+  // The other loops (io_threads > 1), and which loop the next socket gets.
+  std::vector<std::unique_ptr<Context>> more;
+  std::atomic<unsigned> next_socket{0};
 
   // Closes every handle left so that uv_run returns.
   void CloseAll() {
@@ -90,6 +97,12 @@ Context::Context() : impl_(std::make_unique<Impl>()) {
   started.Wait();
 }
 
+Context::Context(int io_threads) : Context() {
+  const int n = io_threads < 1 ? 1 : std::min(io_threads, kMaxIoThreads);
+  for (int i = 1; i < n; ++i)
+    impl_->more.push_back(std::make_unique<Context>());
+}
+
 Context::~Context() {
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
@@ -118,6 +131,10 @@ void Context::Post(absl::AnyInvocable<void()> fn) {
   if (send) uv_async_send(&impl_->wake);
 }
 
+int Context::io_threads() const {
+  return 1 + static_cast<int>(impl_->more.size());
+}
+
 bool Context::IsLoopThread() const {
   return std::this_thread::get_id() == impl_->thread_id;
 }
@@ -132,6 +149,15 @@ void Context::AtStop(
 namespace internal {
 
 uv_loop_s* ContextAccess::Loop(Context& ctx) { return ctx.loop(); }
+
+Context& ContextAccess::ForSocket(Context& ctx) {
+  auto& more = ctx.impl_->more;
+  if (more.empty()) return ctx;
+  const unsigned i =
+      ctx.impl_->next_socket.fetch_add(1, std::memory_order_relaxed) %
+      (more.size() + 1);
+  return i == 0 ? ctx : *more[i - 1];
+}
 
 void ContextAccess::AtStop(
     Context& ctx,

@@ -15,6 +15,10 @@ class ContextAccess {
   // The libuv loop of `ctx`; only to be used on its loop thread.
   static uv_loop_s* Loop(Context& ctx);
 
+  // The one-loop context a new socket made on `ctx` runs on: `ctx` itself if
+  // it has one loop, else each of its loops in turn. Thread-safe.
+  static Context& ForSocket(Context& ctx);
+
   // For transports with state of their own on the loop (the WebSocket
   // library): `stop` runs on the loop thread when `ctx` is destroyed, before
   // the loop's remaining handles are closed, and must call `done` (on the loop

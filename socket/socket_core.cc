@@ -8,11 +8,14 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "base/context_access.h"
 
 namespace msock::internal {
 
 SocketCore::SocketCore(const SocketSpec& spec, Context& ctx)
-    : spec_(spec), ctx_(ctx), connector_(this) {
+    : spec_(spec),
+      ctx_(internal::ContextAccess::ForSocket(ctx)),
+      connector_(this) {
   absl::BitGen gen;
   MutexLock lock(mu_);
   next_pipe_id_ = absl::Uniform<uint32_t>(gen, 1, 0x7fffffff);

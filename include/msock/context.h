@@ -1,17 +1,29 @@
 // msock/context.h: the I/O loop every socket's pipes run on.
 //
-// A Context owns one libuv loop and the thread that runs it. Every libuv handle
-// of msock lives on that thread. Most programs never name a Context: sockets
-// use Context::Default(), created on first use and kept for the life of the
-// process.
+// A Context owns one libuv loop and the thread that runs it, or several
+// (`io_threads`, as ZeroMQ's I/O threads). Every libuv handle of msock lives on
+// one of them. Most programs never name a Context: sockets use
+// Context::Default(), created on first use with one loop and kept for the
+// life of the process.
+//
+// With several loops each socket is placed on one when it is made, in turn
+// (round robin); its listeners, dialers and pipes all stay on that loop, so
+// that a socket's work is never split across threads. Independent sockets then
+// use the cores side by side. What is shared between loops: nothing but this
+// object (inproc names are process-wide anyway). Limits: sockets that share
+// one ws/wss port (several paths on one listener) must be on the same loop,
+// so give them a one-loop Context; Post runs on the first loop.
 //
 // Example:
 //   msock::Context ctx;     // a private loop thread
 //   msock::Push push(ctx);  // sockets on it (declared after: closed first)
 //   ctx.Post([] { /* runs on the loop thread */ });
+//   msock::Context wide(2);  // two loop threads
+//   msock::Pull a(wide);     // on the first loop
+//   msock::Pull b(wide);     // on the second
 //
 // Thread-safety: every member is thread-safe. A Context must outlive the
-// sockets made on it; its destructor stops and joins the loop thread.
+// sockets made on it; its destructor stops and joins the loop threads.
 #ifndef MSOCK_CONTEXT_H_
 #define MSOCK_CONTEXT_H_
 
@@ -31,7 +43,15 @@ class ContextAccess;  // loop plumbing (base/context_access.h)
 class MSOCK_EXPORT Context {
  public:
   Context();
+  // `io_threads` loops, each on its own thread (values below 1 mean 1, above
+  // kMaxIoThreads mean kMaxIoThreads). One is fastest for a few busy sockets
+  // on a small machine; more let many independent sockets use more cores.
+  explicit Context(int io_threads);
   ~Context();
+  static constexpr int kMaxIoThreads = 64;
+
+  // How many loops this context runs.
+  int io_threads() const;
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
@@ -43,7 +63,7 @@ class MSOCK_EXPORT Context {
   // destructor started is dropped.
   void Post(absl::AnyInvocable<void()> fn);
 
-  // True when called from this context's loop thread.
+  // True when called from this context's (first) loop thread.
   bool IsLoopThread() const;
 
  private:

@@ -1,14 +1,16 @@
 // Tests of msock::Context (msock/context.h): Post runs work on the loop thread,
-// in order, IsLoopThread tells the loop thread apart, and sockets run on a
-// private context.
+// in order, IsLoopThread tells the loop thread apart, sockets run on a
+// private context, and a context with several loops deals sockets to them.
 #include "msock/context.h"
 
 #include <atomic>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "base/context_access.h"
 #include "gtest/gtest.h"
 #include "msock/protocols/recipes.h"
 #include "msock/socket.h"
@@ -124,6 +126,74 @@ TEST(ContextTest, SocketsOnPrivateContext) {
   EXPECT_EQ(test::RecvString(pull, Deadline(5)).value_or("?"), "private loop");
   push.Close();
   pull.Close();
+}
+
+TEST(ContextTest, IoThreadsAreCountedAndBounded) {
+  EXPECT_EQ(Context().io_threads(), 1);
+  EXPECT_EQ(Context(0).io_threads(), 1);
+  EXPECT_EQ(Context(-3).io_threads(), 1);
+  EXPECT_EQ(Context(3).io_threads(), 3);
+  EXPECT_EQ(Context(Context::kMaxIoThreads + 1).io_threads(),
+            Context::kMaxIoThreads);
+}
+
+// Sockets made on a Context with several loops are dealt out to its loops in
+// turn: each runs on a thread of its own loop, and the turn comes round again.
+TEST(ContextTest, SocketsAreDealtToTheLoopsInTurn) {
+  Context ctx(3);
+  std::vector<Context*> placed;
+  for (int i = 0; i < 4; ++i) {
+    placed.push_back(&internal::ContextAccess::ForSocket(ctx));
+  }
+  EXPECT_EQ(placed[0], &ctx);
+  EXPECT_EQ(placed[3], placed[0]);
+  std::mutex mu;
+  std::vector<std::thread::id> threads;
+  test::Notification done[3];
+  for (int i = 0; i < 3; ++i) {
+    placed[static_cast<size_t>(i)]->Post([&, i] {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        threads.push_back(std::this_thread::get_id());
+      }
+      done[i].Notify();
+    });
+  }
+  for (auto& d : done) ASSERT_TRUE(d.WaitFor(absl::Seconds(10)));
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(threads.size(), 3u);
+  EXPECT_NE(threads[0], threads[1]);
+  EXPECT_NE(threads[1], threads[2]);
+  EXPECT_NE(threads[0], threads[2]);
+}
+
+// Pairs whose two ends sit on different loops deliver everything, in order,
+// over every transport.
+TEST(ContextTest, SocketsOnSeveralLoopsTalkOverEveryTransport) {
+  Context ctx(2);
+  for (const char* scheme : {"inproc", "ipc", "tcp"}) {
+    SCOPED_TRACE(scheme);
+    Socket pull(protocols::kPull, ctx);
+    Socket push(protocols::kPush, ctx);  // on the other loop
+    absl::StatusOr<std::string> url = pull.Listen(test::ListenUrlFor(scheme));
+    ASSERT_TRUE(url.ok()) << url.status();
+    ASSERT_TRUE(push.Dial(*url).ok());
+    ASSERT_TRUE(push.WaitForPeers(1, Deadline(10)).ok());
+    constexpr int kCount = 2000;
+    std::thread sender([&] {
+      for (int i = 0; i < kCount; ++i) {
+        ASSERT_TRUE(
+            test::SendString(push, std::to_string(i), Deadline(10)).ok());
+      }
+    });
+    for (int i = 0; i < kCount; ++i) {
+      ASSERT_EQ(test::RecvString(pull, Deadline(10)).value_or("?"),
+                std::to_string(i));
+    }
+    sender.join();
+    push.Close();
+    pull.Close();
+  }
 }
 
 }  // namespace
