@@ -1,7 +1,8 @@
 // libFuzzer target: ParseRequestHead / ParseResponseHead and the upgrade checks
 // (transports/ws/ws_codec.h) on arbitrary bytes. Checks that they never crash,
 // that parsed heads keep their promises (lower-case token names, trimmed
-// values, no CR/LF), that a prefix never parses differently from the whole,
+// values, no CR/LF), that a prefix never parses differently from the whole
+// (nor the whole parsed after the prefix with the prefix's scan offset),
 // and that what CheckUpgradeRequest accepts makes a 101 that
 // CheckUpgradeResponse accepts.
 #include <cstddef>
@@ -49,14 +50,23 @@ bool SameHead(const ws::HttpHead& a, const ws::HttpHead& b) {
          a.head_size == b.head_size;
 }
 
-using ParseFn =
-    absl::StatusOr<std::optional<ws::HttpHead>> (*)(std::string_view);
+using Parsed = absl::StatusOr<std::optional<ws::HttpHead>>;
+using ParseFn = Parsed (*)(std::string_view, size_t*);
 
-// Parses `in` and a prefix of it; returns the head if complete.
+bool SameParse(const Parsed& a, const Parsed& b) {
+  if (!a.ok() || !b.ok()) return a.status() == b.status();
+  if (a->has_value() != b->has_value()) return false;
+  return !a->has_value() || SameHead(**a, **b);
+}
+
+// Parses `in` and a prefix of it, and the whole again after the prefix with
+// the prefix's scan offset (as a pipe reading in two parts does); returns the
+// head if complete.
 std::optional<ws::HttpHead> ParseChecked(ParseFn parse, std::string_view in,
                                          size_t cut) {
-  absl::StatusOr<std::optional<ws::HttpHead>> full = parse(in);
-  absl::StatusOr<std::optional<ws::HttpHead>> prefix = parse(in.substr(0, cut));
+  Parsed full = parse(in, nullptr);
+  size_t scanned = 0;
+  Parsed prefix = parse(in.substr(0, cut), &scanned);
   if (!full.ok()) {
     Require(full.status().code() == absl::StatusCode::kInvalidArgument);
   }
@@ -67,12 +77,14 @@ std::optional<ws::HttpHead> ParseChecked(ParseFn parse, std::string_view in,
   if (prefix->has_value()) {
     // A complete prefix is the same head, whatever follows it.
     Require(full.ok() && full->has_value() && SameHead(**prefix, **full));
+  } else {
+    Require(scanned <= cut);
+    Require(SameParse(parse(in, &scanned), full));
   }
   if (!full.ok() || !full->has_value()) return std::nullopt;
   CheckHead(**full, in.size());
   // The head alone parses the same.
-  absl::StatusOr<std::optional<ws::HttpHead>> alone =
-      parse(in.substr(0, (*full)->head_size));
+  Parsed alone = parse(in.substr(0, (*full)->head_size), nullptr);
   Require(alone.ok() && alone->has_value() && SameHead(**alone, **full));
   return **full;
 }

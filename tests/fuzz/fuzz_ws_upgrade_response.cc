@@ -2,7 +2,7 @@
 // request, as WsPipe::HandleUpgradeResponse (transports/ws/ws_upgrade.cc) does
 // with ParseResponseHead and CheckUpgradeResponse (ws_codec.h): the input is
 // the listener's byte stream, delivered in chunks of the size its last byte
-// gives. Asserts that reading in chunks decides as reading all at once, that
+// gives, parsed after each chunk with one scan offset as the pipe does. Asserts that reading in chunks decides as reading all at once, that
 // an accepted reply really is a 101 with Upgrade, Connection, the accept value
 // of our fixed key (RFC 6455's example) and our subprotocol, that it is
 // refused for another key or subprotocol, and that each refusal has the kind
@@ -112,10 +112,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t chunk = size == 0 || data[size - 1] == 0 ? size : data[size - 1];
   // As the pipe reads: append what arrived, parse again, stop once decided.
   std::string head;
+  size_t scanned = 0;
   Parsed got = std::optional<ws::HttpHead>();
   for (size_t at = 0; at < size; at += chunk) {
     head.append(in.substr(at, chunk));
-    got = ws::ParseResponseHead(head);
+    got = ws::ParseResponseHead(head, &scanned);
     if (!got.ok() || got->has_value()) break;
   }
   // The head ends where it ends, however the bytes came.

@@ -131,6 +131,36 @@ TEST(ParseRequestHeadTest, EveryPrefixIsIncomplete) {
   }
 }
 
+// A head read a byte at a time, parsed after each byte with one `scanned`
+// offset, as WsPipe does: each call checks only the new bytes (the offset
+// follows the buffer, one byte behind for a CR that awaits its LF), the
+// result is the whole parse's, and a CR split from a wrong next byte is still
+// refused.
+TEST(ParseRequestHeadTest, HeadReadAByteAtATimeIsScannedOnce) {
+  const std::string_view bytes(kNngRequestBytes);
+  std::string buf;
+  size_t scanned = 0;
+  absl::StatusOr<std::optional<HttpHead>> r = std::nullopt;
+  for (size_t n = 0; n < kNngRequestHead; ++n) {
+    buf.push_back(bytes[n]);
+    r = ParseRequestHead(buf, &scanned);
+    ASSERT_TRUE(r.ok()) << n << ": " << r.status();
+    if (r->has_value()) break;
+    ASSERT_EQ(scanned, buf.size() - 1) << n;
+  }
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_EQ((*r)->head_size, kNngRequestHead);
+  EXPECT_EQ((*r)->headers, MustParseRequest(kNngRequestBytes).headers);
+
+  std::string bad = "GET / HTTP/1.1\r";
+  scanned = 0;
+  r = ParseRequestHead(bad, &scanned);
+  ASSERT_TRUE(r.ok() && !r->has_value());
+  bad.push_back('x');
+  EXPECT_EQ(ParseRequestHead(bad, &scanned).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ParseRequestHeadTest, NamesLowerCasedValuesTrimmed) {
   HttpHead h = MustParseRequest(
       "GET /x?y=1 HTTP/1.1\r\nHOST:   a:1 \t\r\nX-Empty:\r\n"

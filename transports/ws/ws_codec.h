@@ -48,10 +48,14 @@ struct HttpHead {
 
 // Parses an HTTP/1.1 request head from the start of `buf`. nullopt: not
 // complete yet (read more). kInvalidArgument: malformed, or over kMaxHeadSize
-// without its end.
-absl::StatusOr<std::optional<HttpHead>> ParseRequestHead(std::string_view buf);
+// without its end. A reader that appends to one buffer and parses again after
+// each read passes the same `scanned` (starting at 0) each time: the bytes
+// already checked are not scanned again.
+absl::StatusOr<std::optional<HttpHead>> ParseRequestHead(
+    std::string_view buf, size_t* scanned = nullptr);
 // Same for a response head ("HTTP/1.1 101 Switching Protocols").
-absl::StatusOr<std::optional<HttpHead>> ParseResponseHead(std::string_view buf);
+absl::StatusOr<std::optional<HttpHead>> ParseResponseHead(
+    std::string_view buf, size_t* scanned = nullptr);
 
 // Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + GUID)).
 std::string AcceptKey(std::string_view client_key);

@@ -91,9 +91,14 @@ absl::Status Malformed(std::string_view what) {
 
 // Finds the end of the head, failing as soon as a byte shows the input is not
 // HTTP (so a stray SP or TLS client is rejected at once, not after 8 KiB).
-absl::StatusOr<std::optional<size_t>> FindHeadEnd(std::string_view buf) {
+// `scanned` (if given): bytes before it were checked by an earlier call on the
+// same growing buffer; updated when the end is not found yet, so that a head
+// that comes a byte at a time is read once, not once per byte.
+absl::StatusOr<std::optional<size_t>> FindHeadEnd(std::string_view buf,
+                                                  size_t* scanned) {
   const size_t limit = std::min(buf.size(), kMaxHeadSize);
-  for (size_t i = 0; i < limit; ++i) {
+  const size_t from = scanned != nullptr ? std::min(*scanned, limit) : 0;
+  for (size_t i = from; i < limit; ++i) {
     const auto c = static_cast<unsigned char>(buf[i]);
     if (c == '\r') {
       if (i + 1 < buf.size() && buf[i + 1] != '\n') return Malformed("bare CR");
@@ -109,6 +114,8 @@ absl::StatusOr<std::optional<size_t>> FindHeadEnd(std::string_view buf) {
   if (buf.size() >= kMaxHeadSize) {
     return Malformed(Cat("no end within ", kMaxHeadSize, " bytes"));
   }
+  // The last byte is checked again: a CR there has not met its LF yet.
+  if (scanned != nullptr && limit > 0) *scanned = limit - 1;
   return std::nullopt;
 }
 
@@ -174,8 +181,9 @@ absl::Status ParseStartLine(std::string_view line, bool request,
 }
 
 absl::StatusOr<std::optional<HttpHead>> ParseHead(std::string_view buf,
-                                                  bool request) {
-  absl::StatusOr<std::optional<size_t>> end = FindHeadEnd(buf);
+                                                  bool request,
+                                                  size_t* scanned) {
+  absl::StatusOr<std::optional<size_t>> end = FindHeadEnd(buf, scanned);
   if (!end.ok()) return end.status();
   if (!end->has_value()) return std::nullopt;
   HttpHead head;
@@ -230,13 +238,14 @@ bool HttpHead::HasToken(std::string_view lower_name,
   return false;
 }
 
-absl::StatusOr<std::optional<HttpHead>> ParseRequestHead(std::string_view buf) {
-  return ParseHead(buf, true);
+absl::StatusOr<std::optional<HttpHead>> ParseRequestHead(std::string_view buf,
+                                                         size_t* scanned) {
+  return ParseHead(buf, true, scanned);
 }
 
-absl::StatusOr<std::optional<HttpHead>> ParseResponseHead(
-    std::string_view buf) {
-  return ParseHead(buf, false);
+absl::StatusOr<std::optional<HttpHead>> ParseResponseHead(std::string_view buf,
+                                                          size_t* scanned) {
+  return ParseHead(buf, false, scanned);
 }
 
 std::string UpgradeRequest(std::string_view host, std::string_view path,

@@ -116,7 +116,8 @@ class WsPipe : public Pipe {
   bool finished_ = false;
   absl::Status why_;
 
-  std::string head_;  // upgrade request / response being read
+  std::string head_;         // upgrade request / response being read
+  size_t head_scanned_ = 0;  // bytes of head_ the parser has checked
   std::optional<ws::FrameDecoder> decoder_;
   bool paused_ = false;
 

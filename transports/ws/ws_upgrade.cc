@@ -36,7 +36,8 @@ int WsPipe::Refuse(int status, const std::string& reason,
 }
 
 int WsPipe::HandleUpgradeRequest() {
-  absl::StatusOr<std::optional<ws::HttpHead>> req = ws::ParseRequestHead(head_);
+  absl::StatusOr<std::optional<ws::HttpHead>> req =
+      ws::ParseRequestHead(head_, &head_scanned_);
   if (!req.ok()) return Refuse(400, req.status().ToString(), Reject::kHttp);
   if (!req->has_value()) return 0;  // more to come
   const ws::HttpHead& head = **req;
@@ -85,12 +86,13 @@ int WsPipe::HandleUpgradeRequest() {
   RequestWrite();
   const std::string rest = head_.substr(head.head_size);
   head_.clear();
+  head_scanned_ = 0;
   return rest.empty() ? 0 : Decode(rest.data(), rest.size());
 }
 
 int WsPipe::HandleUpgradeResponse() {
   absl::StatusOr<std::optional<ws::HttpHead>> resp =
-      ws::ParseResponseHead(head_);
+      ws::ParseResponseHead(head_, &head_scanned_);
   absl::Status bad;
   ws::UpgradeRefusal refusal = ws::UpgradeRefusal::kMalformed;
   if (!resp.ok()) {
@@ -117,6 +119,7 @@ int WsPipe::HandleUpgradeResponse() {
   if (tls_ != nullptr) peer.certificate_subject = tls_->PeerSubject();
   const std::string rest = head_.substr((*resp)->head_size);
   head_.clear();
+  head_scanned_ = 0;
   attached_ = true;  // the connector attaches it in done
   if (done_) {
     auto done = std::move(done_);
