@@ -191,7 +191,12 @@ class Parser {
       return i_ > from;
     };
     if (i_ < s_.size() && s_[i_] == '-') ++i_;
+    const size_t int_start = i_;
     if (!digits()) return Error("expected a value");
+    // JSON numbers have no leading zeros ("0", "0.5", not "01").
+    if (i_ - int_start > 1 && s_[int_start] == '0') {
+      return Error("leading zero in a number");
+    }
     if (i_ < s_.size() && s_[i_] == '.') {
       ++i_;
       if (!digits()) return Error("bad number");

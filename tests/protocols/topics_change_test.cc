@@ -65,6 +65,22 @@ std::string Nested(int n) {
   return absl::StrCat(std::string(n, '['), "1", std::string(n, ']'));
 }
 
+// JSON numbers as RFC 8259 writes them: no leading zeros, a digit on both
+// sides of the point, an exponent with digits.
+TEST(TopicChangeTest, NumbersFollowTheJsonGrammar) {
+  for (const char* good : {"0", "-0", "0.5", "10", "-12.25e+3", "1E2", "0e0"}) {
+    absl::StatusOr<Value> v = ParseJson(good);
+    ASSERT_TRUE(v.ok()) << good << ": " << v.status();
+    EXPECT_EQ(v->kind_case(), Value::kNumberValue) << good;
+  }
+  EXPECT_EQ(J("-12.25e+3").number_value(), -12250);
+  for (const char* bad : {"01", "-01", "00", "007.5", ".5", "1.", "1e", "+1",
+                          "[1, 02]", R"({"a": 00})"}) {
+    absl::StatusOr<Value> v = ParseJson(bad);
+    EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST(TopicChangeTest, ValuesNestedDeeperThanTheLimitAreRefused) {
   EXPECT_TRUE(CheckValue(TopicType::kGeneric, J(Nested(kMaxValueDepth))).ok());
   EXPECT_EQ(CheckValue(TopicType::kList, J(Nested(kMaxValueDepth + 1))).code(),
