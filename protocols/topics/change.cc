@@ -374,8 +374,11 @@ bool Equal(const Value& a, const Value& b) {
 }
 
 std::string ToJson(const google::protobuf::Message& m) {
+  // Protobuf's printer fails only on what msock's messages never hold (an Any
+  // of an unknown type); if it ever does, the peer gets an empty object (all
+  // defaults) rather than a truncated text that would not parse.
   std::string out;
-  (void)google::protobuf::util::MessageToJsonString(m, &out);
+  if (!google::protobuf::util::MessageToJsonString(m, &out).ok()) return "{}";
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include "msock/protocols/topics.h"
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -407,6 +408,16 @@ TEST_P(TopicsTest, GenericTopicsCarryBytesAndProtobufMessages) {
 TEST_P(TopicsTest, SubscriberWhoseQueueFilledCatchesUpWithTheLastValue) {
   ASSERT_TRUE(hub_.socket().Set(opt::kSendQueueMessages, size_t{4}).ok());
   ASSERT_TRUE(host_->Create("n", TopicType::kInt, "0").ok());
+  // The gate of the slow subscriber's handler (below); declared first so that
+  // it outlives the subscriber, whose callbacks use it until it is closed.
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool open = false;
+  auto release = [&] {
+    std::lock_guard<std::mutex> lock(gate_mu);
+    open = true;
+    gate_cv.notify_all();
+  };
   RoomsClientOptions small;
   small.queue_limit = 4;
   auto slow = std::make_unique<Peer>();
@@ -416,19 +427,16 @@ TEST_P(TopicsTest, SubscriberWhoseQueueFilledCatchesUpWithTheLastValue) {
       });
   slow->topics = std::make_unique<TopicsClient>(*slow->conn->client);
   ASSERT_TRUE(slow->topics->Subscribe("n", Deadline(5)).ok());
-  // Its first update blocks its handler thread until the gate opens.
-  std::mutex gate_mu;
-  std::condition_variable gate_cv;
-  bool open = false;
+  // Its first update blocks its handler thread until the gate opens (at the
+  // latest when the test ends, before `slow` is closed).
   slow->topics->OnChange("n", [&](const TopicEvent&) {
     std::unique_lock<std::mutex> lock(gate_mu);
     gate_cv.wait(lock, [&] { return open; });
   });
-  auto release = [&] {
-    std::lock_guard<std::mutex> lock(gate_mu);
-    open = true;
-    gate_cv.notify_all();
-  };
+  struct Opener {
+    std::function<void()> fn;
+    ~Opener() { fn(); }
+  } opener{release};
   // Changes until one copy is dropped: the subscriber misses that one, the
   // last.
   const uint64_t dropped = hub_.stats().dropped;
@@ -444,7 +452,6 @@ TEST_P(TopicsTest, SubscriberWhoseQueueFilledCatchesUpWithTheLastValue) {
       << slow->topics->Value("n").value_or("?") << " at version "
       << slow->topics->Version("n").value_or(0) << ", hub "
       << host_->Value("n").value_or("?");
-  peers_.push_back(std::move(slow));
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, TopicsTest,

@@ -38,7 +38,7 @@ constexpr int kWarmup = 200;
 constexpr int kDefaultCycles = 1000;
 // RSS may grow this much over the cycles (allocator caches, lazily touched
 // pages): a leak of even 1 KiB per cycle over 10,000 cycles is far above it.
-constexpr long kRssSlackKiB = 4096;
+[[maybe_unused]] constexpr long kRssSlackKiB = 4096;
 
 int Cycles() {
   const char* env = std::getenv("MSOCK_CHURN_CYCLES");
