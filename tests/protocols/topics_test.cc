@@ -6,7 +6,6 @@
 #include "msock/protocols/topics.h"
 
 #include <condition_variable>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -14,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "msock/protocols/inspector.h"
@@ -433,10 +433,7 @@ TEST_P(TopicsTest, SubscriberWhoseQueueFilledCatchesUpWithTheLastValue) {
     std::unique_lock<std::mutex> lock(gate_mu);
     gate_cv.wait(lock, [&] { return open; });
   });
-  struct Opener {
-    std::function<void()> fn;
-    ~Opener() { fn(); }
-  } opener{release};
+  absl::Cleanup opener = release;
   // Changes until one copy is dropped: the subscriber misses that one, the
   // last.
   const uint64_t dropped = hub_.stats().dropped;
