@@ -3,6 +3,8 @@
 // that tell the protocol and the user about them. A pipe's kAdded event runs
 // before any message from it is queued for Recv (or seen by the receive
 // filter), and its kRemoved after its kAdded.
+#include <sys/eventfd.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -35,6 +37,10 @@ bool SocketCore::AttachPipe(const std::shared_ptr<Pipe>& pipe) {
       next_pipe_id_ = next_pipe_id_ >= 0x7fffffff ? 1 : next_pipe_id_ + 1;
     } while (pipes_.contains(id));
     pipe->id = id;
+    // The descriptor that wakes a receiver polling this socket's pipes
+    // (PollPipes), made with the first pipe it could poll: one per socket.
+    if (wake_fd_ < 0 && pipe->RecvFd() >= 0)
+      wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     CorePipe& s = State(*pipe);
     s.attached = true;
     pipes_[id] = pipe;
@@ -111,6 +117,9 @@ void SocketCore::DetachPipe(Pipe* pipe, const absl::Status& why) {
     if (drain_waiters_ > 0) drain_cv_.notify_all();
   }
   for (auto& p : wake) p->Wake();
+  // A receiver polling this pipe's descriptor holds the connection open (the
+  // kernel releases a file when the last poll on it returns): let it go.
+  WakePoller();
   if (announced) EmitEvent(ev);
 }
 

@@ -3,6 +3,8 @@
 // whole queue at once and hand it out from a local batch, so producers and
 // consumers meet on mu_ once per batch, not per message. A full queue pauses
 // the delivering pipe until a receiver makes room (ResumeRecv).
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -42,7 +44,7 @@ bool SocketCore::DeliverNow(Pipe* pipe, Message& m) {
     m.source().push_back(pipe->id);
     notify = QueueReceived(*pipe, m);
   }
-  if (notify) recv_cv_.notify_one();
+  if (notify) NotifyRecv(false);
   return true;
 }
 
@@ -109,8 +111,7 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
     }
   }
   // Notified after unlocking, so the woken receiver does not block on mu_.
-  if (notify == 1) recv_cv_.notify_one();
-  if (notify > 1) recv_cv_.notify_all();
+  if (notify > 0) NotifyRecv(notify > 1);
   if (close_pipe) {
     pipe->Close(absl::DataLossError("message rejected by the protocol"));
     return true;
@@ -126,6 +127,7 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
   // Receivers take the whole shared queue at once into recv_local_. Lock
   // order: mu_, then recv_mu_; recv_mu_ alone on the fast path.
   bool waited = false;
+  bool poll = true;  // may read on this thread (PollPipes) when it waits
   for (;;) {
     {
       MutexLock local(recv_mu_);
@@ -136,6 +138,8 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
           local_next_ = 0;
           local_avail_.store(false, std::memory_order_relaxed);
         }
+        if (sent_since_recv_.load(std::memory_order_relaxed))
+          sent_since_recv_.store(false, std::memory_order_relaxed);
         return m;
       }
     }
@@ -152,13 +156,30 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
           SpinForMessage(std::min(deadline, absl::Now() + opts_.recv_spin));
           continue;  // mu_ was released: look again before sleeping
         }
-        absl::Status s = WaitOn(lock, &recv_cv_, &recv_waiters_, deadline,
-                                &waited, "no message");
-        recv_woken_ = false;
+        absl::Status s;
+        // Only a receiver that sent since its last message (it waits for an
+        // answer: request/reply, ping-pong) reads on its own thread; a
+        // stream's receiver leaves the reading to the loop, which reads the
+        // next bytes while it consumes these (sent_since_recv_).
+        if (poll && opts_.recv_on_caller && recv_waiters_ == 0 &&
+            sent_since_recv_.load(std::memory_order_relaxed)) {
+          bool fallback;
+          s = PollPipes(lock, deadline, &waited, &fallback);
+          recv_woken_ = false;
+          // mu_ was released: look again; sleep on recv_cv_ next time if
+          // polling could not go on.
+          poll = !fallback;
+          if (s.ok()) continue;
+        } else {
+          s = WaitOn(lock, &recv_cv_, &recv_waiters_, deadline, &waited,
+                     "no message");
+          recv_woken_ = false;
+          poll = true;
+        }
         if (!s.ok()) {
           // A wake-up meant for a message this receiver now leaves behind
           // goes to another receiver.
-          if (!recvq_.empty() && recv_waiters_ > 0) recv_cv_.notify_one();
+          if (!recvq_.empty() && recv_waiters_ > 0) NotifyRecv(false);
           return s;
         }
       }
@@ -178,7 +199,7 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
         }
         // Other receivers asleep on mu_ can serve themselves from recv_local_
         // too.
-        if (taken > 1 && recv_waiters_ > 0) recv_cv_.notify_all();
+        if (taken > 1 && recv_waiters_ > 0) NotifyRecv(true);
         recvq_.clear();
         recvq_bytes_ = 0;
         recv_avail_.store(false, std::memory_order_relaxed);
@@ -201,6 +222,23 @@ void SocketCore::SpinForMessage(absl::Time until) {
     if ((i & 63) == 63 && absl::Now() >= until) break;
   }
   mu_.lock();
+}
+
+void SocketCore::WakePoller() {
+  if (recv_polling_.load(std::memory_order_acquire)) {
+    const uint64_t one = 1;
+    // A full counter (never, in practice) still leaves the poller woken.
+    (void)!write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+void SocketCore::NotifyRecv(bool all) {
+  WakePoller();
+  if (all) {
+    recv_cv_.notify_all();
+  } else {
+    recv_cv_.notify_one();
+  }
 }
 
 void SocketCore::SetRecvFilter(RecvFilter filter) {

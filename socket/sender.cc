@@ -79,6 +79,7 @@ void SocketCore::PlaceOrphans(WakeList* wake) {
 
 absl::Status SocketCore::Send(Message& msg, absl::Time deadline,
                               uint32_t* sent_on) {
+  NoteSent();
   if (spec_.send == SendMode::kNone) {
     return absl::FailedPreconditionError(
         absl::StrCat(spec_.name, " socket cannot send"));
@@ -120,6 +121,7 @@ absl::Status SocketCore::Send(Message& msg, absl::Time deadline,
 
 absl::Status SocketCore::SendExcept(uint32_t except_pipe, Message& msg,
                                     absl::Time deadline) {
+  NoteSent();
   if (spec_.send != SendMode::kToAll) {
     return absl::FailedPreconditionError(
         absl::StrCat(spec_.name, " socket does not send to all pipes"));
@@ -198,6 +200,7 @@ absl::Status SocketCore::SendByHeader(Message& msg, absl::Time deadline) {
 
 absl::Status SocketCore::SendTo(const Path& path, Message& msg,
                                 absl::Time deadline, size_t reserve_bytes) {
+  NoteSent();
   if (spec_.send == SendMode::kNone) {
     return absl::FailedPreconditionError(
         absl::StrCat(spec_.name, " socket cannot send"));

@@ -3,6 +3,8 @@
 // sender.cc and receiver.cc; the lock order is in socket_core.h.
 #include "socket/socket_core.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -20,9 +22,12 @@ SocketCore::SocketCore(const SocketSpec& spec, Context& ctx)
   MutexLock lock(mu_);
   next_pipe_id_ = absl::Uniform<uint32_t>(gen, 1, 0x7fffffff);
   budget_.set_limit(opts_.max_unfinished_bytes);
+  opts_.recv_on_caller = RecvOnCallerDefault();
 }
 
-SocketCore::~SocketCore() = default;
+SocketCore::~SocketCore() {
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
 
 SocketOptions SocketCore::options() const {
   MutexLock lock(mu_);
@@ -119,6 +124,7 @@ SocketStats SocketCore::stats() const {
       &SocketStats::rejected_http,
       &SocketStats::rejected_admission,
       &SocketStats::dropped,
+      &SocketStats::reads_on_caller,
   };
   SocketStats out;
   for (int i = 0; i < kStatCount; ++i) {
@@ -172,7 +178,7 @@ void SocketCore::Close() {
     }
     closed_ = true;
     send_cv_.notify_all();
-    recv_cv_.notify_all();
+    NotifyRecv(/*all=*/true);
     peers_cv_.notify_all();
     stats_.Add(kDropped, orphans_.size() + recvq_.size());
     orphans_.clear();

@@ -64,6 +64,7 @@ enum Stat : int {
   kRejectedHttp,
   kRejectedAdmission,
   kDropped,
+  kReadsOnCaller,
   kStatCount
 };
 
@@ -100,6 +101,10 @@ struct CorePipe final : PipeHostState {
   uint64_t messages_out = 0;  // queued for this pipe since it was attached
   uint64_t dropped = 0;       // fan-out messages it missed (overflow policy)
 };
+
+// The default of kRecvOnCaller: true, unless the environment has
+// MSOCK_RECV_ON_CALLER=0 (for comparisons).
+bool RecvOnCallerDefault();
 
 class SocketCore final : public PipeHost,
                          public std::enable_shared_from_this<SocketCore> {
@@ -223,6 +228,22 @@ class SocketCore final : public PipeHost,
   // Releases mu_ and polls for a delivery until one comes or `until`; then
   // re-locks mu_.
   void SpinForMessage(absl::Time until) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Wakes one (or all) receivers: those asleep on recv_cv_ and the one
+  // polling, if any. mu_ not needed.
+  void NotifyRecv(bool all);
+  // Wakes the receiver polling in PollPipes, if any.
+  void WakePoller();
+
+  // ---- recv_on_caller.cc ----
+  // A receiver about to sleep polls its stream pipes' descriptors (at most
+  // kMaxPolledPipes of them, else it sleeps on recv_cv_) and the socket's
+  // wake-up descriptor instead, and reads what arrives on its own thread
+  // (Pipe::RecvOnCaller), without a hop through the loop. Releases mu_ while
+  // it polls. *fallback: sleep on recv_cv_ this time (nothing to poll, or a
+  // readable pipe the loop must handle). Statuses as WaitOn's.
+  static constexpr size_t kMaxPolledPipes = 4;
+  absl::Status PollPipes(MutexLock& lock, absl::Time deadline, bool* waited,
+                         bool* fallback) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // ---- socket_core.cc ----
   bool Drained() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -268,6 +289,22 @@ class SocketCore final : public PipeHost,
   // need not notify again.
   bool recv_woken_ ABSL_GUARDED_BY(mu_) = false;
   int drain_waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  // Receiving on the caller's thread (PollPipes, opts_.recv_on_caller):
+  // wake_fd_ is an eventfd made when the first tcp/ipc pipe attaches (under
+  // mu_, before recv_polling_ is first set; closed by the destructor);
+  // recv_polling_: a receiver is in poll().
+  int wake_fd_ = -1;
+  std::atomic<bool> recv_polling_{false};
+  // The socket sent a message since Recv last returned one: a receiver that
+  // waits now waits for an answer, and polls (a stream's receiver, which
+  // never sends, leaves the reading to the loop). Written only when it
+  // changes, so a thread that only sends or only receives never writes its
+  // cache line again.
+  std::atomic<bool> sent_since_recv_{false};
+  void NoteSent() {
+    if (!sent_since_recv_.load(std::memory_order_relaxed))
+      sent_since_recv_.store(true, std::memory_order_relaxed);
+  }
 
   // Messages a receiver took from recvq_ in one batch and not yet handed out.
   // Bounded by the receive queue limits, so at most twice those are buffered in

@@ -25,13 +25,7 @@ constexpr size_t kMaxBatchBytes = 256 * 1024;
 constexpr size_t kCopyBelow = 2048;
 // One read buffer per loop thread: decoding copies every message out of it at
 // once.
-constexpr size_t kReadBufferSize = 256 * 1024;
 thread_local std::unique_ptr<char[]> read_buffer;
-// A pending message body at least this large is read into directly (no copy),
-// at most kMaxDirectRead bytes per read. Below it, one shared-buffer read that
-// carries several messages beats a read per message (64 KiB messages over
-// ipc: 2.75x libzmq with 128 KiB, 0.53x with 16).
-constexpr size_t kDirectReadMin = 128 * 1024;
 constexpr size_t kMaxDirectRead = size_t{1} << 30;
 // When a message may be written from the sending thread. A stream of messages
 // goes through the loop, which batches them into few writes; an exchange
@@ -72,7 +66,9 @@ StreamPipe::StreamPipe(std::shared_ptr<PipeHost> core, bool ipc)
   handle_.tcp.data = this;  // data is at the same offset in every handle type
   uv_timer_init(loop, &timer_);
   timer_.data = this;
-  open_handles_ = 2;
+  uv_timer_init(loop, &lend_timer_);
+  lend_timer_.data = this;
+  open_handles_ = 3;
   EncodeHello(core_->spec().self_id, hello_out_);
 }
 
@@ -143,6 +139,20 @@ int StreamPipe::StartReading() {
         // The rest of a large message is read straight into its body;
         // everything else goes through the loop's shared buffer.
         auto* self = static_cast<StreamPipe*>(h->data);
+        // Held by a receiver reading this pipe (RecvOnCaller): it delivers
+        // what is there; the descriptor stays watched, so bytes it leaves
+        // wake the loop again. Waiting would cost the receiver a futex wake.
+        if (!self->rd_mu_.try_lock()) {
+          *buf = uv_buf_init(nullptr, 0);
+          return;
+        }
+        // Released at the end of the read callback.
+        self->loop_holds_rd_ = true;
+        if (self->paused_) {
+          // A receiver delivered into a full queue: stop reading (below).
+          *buf = uv_buf_init(nullptr, 0);
+          return;
+        }
         size_t len = 0;
         char* direct =
             self->hello_done_ ? self->decoder_.direct_buffer(&len) : nullptr;
@@ -157,52 +167,45 @@ int StreamPipe::StartReading() {
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
         auto* self = static_cast<StreamPipe*>(s->data);
-        if (nread > 0 && buf->base != read_buffer.get()) {
+        if (!self->loop_holds_rd_) {
+          // UV_ENOBUFS: a receiver is reading (see above), so it polls this
+          // pipe: leave the reading to it.
+          self->Lend();
+          return;
+        }
+        if (nread == 0) {
+          // EAGAIN: a receiver read what woke the loop.
+          self->UnlockRead();
+          self->Lend();
+          return;
+        }
+        if (nread == UV_ENOBUFS && self->paused_) {
+          uv_read_stop(s);  // ResumeRecv reads again
+        } else if (nread > 0 && buf->base != read_buffer.get()) {
           self->OnDirectRead(static_cast<size_t>(nread));
         } else {
           self->OnRead(nread, buf->base);
         }
+        self->UnlockRead();
       });
+}
+
+void StreamPipe::LockRead() {
+  rd_mu_.lock();
+  loop_holds_rd_ = true;
+}
+
+void StreamPipe::UnlockRead() {
+  loop_holds_rd_ = false;
+  rd_mu_.unlock();
 }
 
 void StreamPipe::OnDirectRead(size_t n) {
   if (closing_) return;
   decoder_.CommitDirect(n, &inbox_);
   NoteProgress();
+  NoteRead(n);
   DeliverInbox();
-}
-
-void StreamPipe::NoteProgress() {
-  if (progress_ms_ == 0 || closing_ || !decoder_.mid_message()) return;
-  last_progress_ms_ = uv_now(timer_.loop);
-  if (!progress_armed_) ArmProgressTimer(progress_ms_);
-}
-
-void StreamPipe::ArmProgressTimer(uint64_t ms) {
-  progress_armed_ = true;
-  uv_timer_start(
-      &timer_,
-      [](uv_timer_t* t) {
-        static_cast<StreamPipe*>(t->data)->OnProgressTimer();
-      },
-      ms, 0);
-}
-
-void StreamPipe::OnProgressTimer() {
-  progress_armed_ = false;
-  // Not re-armed while no message is unfinished, nor while reading is paused
-  // (the wait is ours then, not the peer's): the next read or ResumeRecv
-  // arms it again.
-  if (closing_ || paused_ || !decoder_.mid_message()) return;
-  const uint64_t idle = uv_now(timer_.loop) - last_progress_ms_;
-  if (idle < progress_ms_) {
-    ArmProgressTimer(progress_ms_ - idle);
-    return;
-  }
-  core_->CountReject(Reject::kStalled);
-  CloseOnLoop(absl::DeadlineExceededError(
-      absl::StrCat("peer sent nothing more of its unfinished message for ",
-                   idle, " ms (recv-progress-timeout)")));
 }
 
 void StreamPipe::OnRead(ssize_t nread, const char* data) {
@@ -237,6 +240,7 @@ void StreamPipe::OnRead(ssize_t nread, const char* data) {
       if (uv_fileno(reinterpret_cast<uv_handle_t*>(&handle_), &fd) == 0) {
         fd_ = fd;
         direct_ok_ = true;
+        rd_ok_ = true;  // rd_mu_ is held (read callback)
       }
     }
     auto ready = std::move(ready_);
@@ -246,39 +250,12 @@ void StreamPipe::OnRead(ssize_t nread, const char* data) {
   if (n == 0) return;
   absl::Status s = decoder_.Feed(data, n, &inbox_);
   if (s.ok()) NoteProgress();
+  NoteRead(n);
   DeliverInbox();
   if (!s.ok()) {
-    core_->CountReject(decoder_.over_budget() ? Reject::kUnfinishedLimit
-                       : s.code() == absl::StatusCode::kResourceExhausted
-                           ? Reject::kOversize
-                           : Reject::kBadFrame);
+    CountDecodeError(s);
     CloseOnLoop(s);
   }
-}
-
-void StreamPipe::DeliverInbox() {
-  if (inbox_next_ >= inbox_.size() || closing_) return;
-  heard_.store(true, std::memory_order_relaxed);
-  if (!Pipe::DeliverInbox(*core_) && !paused_) {
-    paused_ = true;  // the receive queue is full: let TCP push back on the peer
-    uv_read_stop(stream());
-  }
-}
-
-void StreamPipe::ResumeRecv() {
-  core_->context().Post(
-      [self = std::static_pointer_cast<StreamPipe>(shared_from_this())] {
-        if (self->closing_ || !self->paused_) return;
-        self->paused_ = false;
-        self->DeliverInbox();
-        if (!self->paused_ && !self->closing_) {
-          int rc = self->StartReading();
-          if (rc < 0) self->CloseOnLoop(UvError(rc, "read"));
-          // The peer's clock of progress restarts now.
-          uv_update_time(self->timer_.loop);
-          self->NoteProgress();
-        }
-      });
 }
 
 void StreamPipe::Wake() {
@@ -435,11 +412,19 @@ void StreamPipe::CloseOnLoop(absl::Status why) {
     std::lock_guard<std::mutex> lock(io_mu_);
     direct_ok_ = false;  // no direct write touches the fd from now on
   }
+  // Nor a receiver's read: one that is reading finishes first.
+  if (loop_holds_rd_) {
+    rd_ok_ = false;
+  } else {
+    std::lock_guard<std::mutex> lock(rd_mu_);
+    rd_ok_ = false;
+  }
   auto on_close = [](uv_handle_t* h) {
     static_cast<StreamPipe*>(h->data)->OnHandleClosed();
   };
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&lend_timer_), on_close);
 }
 
 void StreamPipe::OnHandleClosed() {

@@ -35,6 +35,8 @@
 #ifndef MSOCK_TRANSPORTS_TRANSPORT_H_
 #define MSOCK_TRANSPORTS_TRANSPORT_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -164,6 +166,19 @@ class Pipe : public std::enable_shared_from_this<Pipe> {
   // m to the peer at once, without blocking (try-locks only), does so and
   // returns true. Default: false (m is queued and the pipe woken).
   virtual bool SendNow(Message& m) { return false; }
+  // Receiving on the receiver's thread (socket/recv_on_caller.cc): a pipe that
+  // can read its peer's bytes from any thread returns the descriptor to poll
+  // (else -1, the default); once poll() finds it readable, RecvOnCaller reads
+  // and delivers what is there, as the loop would, and returns how many bytes
+  // it read (0: none were there). It returns -1 when it cannot read now (the
+  // loop is reading, the pipe is paused or closing, the peer left): the
+  // receiver then waits for the loop instead. Never called with the host's
+  // lock held. Polling(true/false) brackets each poll() of RecvFd: while
+  // receivers poll a pipe (or did a moment ago), the loop may leave its
+  // reading to them.
+  virtual int RecvFd() { return -1; }
+  virtual ssize_t RecvOnCaller() { return -1; }
+  virtual void Polling(bool on) {}
 
   uint32_t id = 0;  // set by the host on attach; read-only for transports
   std::string local_address;

@@ -62,6 +62,7 @@ struct SocketOptions {
   std::string ws_request_headers;
   absl::Duration tcp_keepalive = absl::Seconds(60);
   absl::Duration connect_timeout = absl::Seconds(10);
+  bool recv_on_caller = true;
 };
 
 // An option: its name, where a socket keeps its value, and the check a new
@@ -298,6 +299,18 @@ inline constexpr OptionKey<absl::Duration> kTcpKeepalive{
 inline constexpr OptionKey<absl::Duration> kConnectTimeout{
     25, "connect-timeout", &SocketOptions::connect_timeout,
     &opt_check::NotNegative};
+// tcp and ipc: a receiver waiting in Recv reads its pipes' bytes on its own
+// thread instead of waiting for the I/O thread to read them and wake it (one
+// thread wake-up per message instead of two: a request/reply round trip gets
+// close to the kernel's own). Used while the socket has at most 4 tcp/ipc
+// pipes, by one waiting receiver at a time, on pipes whose last message was
+// under 16 KiB; otherwise, and for inproc and ws, the I/O thread reads as
+// before. Order, back-pressure and close rules are
+// the same either way. stats().reads_on_caller counts these reads. Default
+// true; the environment variable MSOCK_RECV_ON_CALLER=0 makes the default
+// false (for comparisons).
+inline constexpr OptionKey<bool> kRecvOnCaller{26, "recv-on-caller",
+                                               &SocketOptions::recv_on_caller};
 }  // namespace opt
 
 }  // namespace msock

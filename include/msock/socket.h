@@ -119,6 +119,9 @@ struct SocketStats {
   // in rejected_protocol). Counted on the socket the path names, else on any
   // socket listening on that port (none if the port only serves files).
   uint64_t rejected_http = 0;
+  // tcp/ipc reads done by a receiving thread itself, not by the I/O thread
+  // (kRecvOnCaller).
+  uint64_t reads_on_caller = 0;
 };
 
 // One pipe's queue and losses (Socket::pipe_stats).

@@ -1,0 +1,102 @@
+// SocketCore::PollPipes: receive on the application's thread. A receiver with
+// nothing to take, instead of sleeping until the loop has read, decoded and
+// delivered the next message (two wake-ups: the loop's, then its own), polls
+// the descriptors of its stream pipes and reads what arrives itself (one
+// wake-up). The loop reads whatever a receiver does not, and leaves a pipe to
+// the receivers while they keep polling it (StreamPipe's lent_); a pipe's
+// bytes are read by one of them at a time (StreamPipe's rd_mu_), so order,
+// back-pressure (a pipe delivering into a full queue pauses) and every close
+// rule stay the loop's. One receiver polls
+// at a time; others, and sockets with more than kMaxPolledPipes stream pipes,
+// sleep on recv_cv_ as before.
+#include <poll.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
+#include "socket/socket_core.h"
+
+namespace msock::internal {
+
+bool RecvOnCallerDefault() {
+  const char* v = std::getenv("MSOCK_RECV_ON_CALLER");
+  return v == nullptr || std::strcmp(v, "0") != 0;
+}
+
+absl::Status SocketCore::PollPipes(MutexLock& lock, absl::Time deadline,
+                                   bool* waited, bool* fallback) {
+  *fallback = true;
+  absl::InlinedVector<std::shared_ptr<Pipe>, kMaxPolledPipes> pipes;
+  pollfd fds[kMaxPolledPipes + 1];
+  for (const auto& [id, p] : pipes_) {
+    const int fd = p->RecvFd();
+    if (fd < 0) continue;
+    if (pipes.size() == kMaxPolledPipes) return absl::OkStatus();
+    fds[pipes.size()] = {fd, POLLIN, 0};
+    pipes.push_back(p);
+  }
+  if (pipes.empty()) return absl::OkStatus();
+  const absl::Time now = absl::Now();
+  if (deadline <= now) return absl::OkStatus();  // WaitOn answers
+  if (wake_fd_ < 0) return absl::OkStatus();     // eventfd failed (EMFILE)
+  int timeout_ms = -1;
+  if (deadline != absl::InfiniteFuture()) {
+    timeout_ms = static_cast<int>(
+        std::min<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(
+                              deadline - now, absl::Milliseconds(1))),
+                          1 << 30));
+  }
+  const size_t n = pipes.size();
+  fds[n] = {wake_fd_, POLLIN, 0};
+  *waited = true;
+  ++recv_waiters_;
+  recv_polling_.store(true, std::memory_order_release);
+  mu_.unlock();  // the caller's MutexLock owns mu_ again when we return
+  for (size_t i = 0; i < n; ++i) pipes[i]->Polling(true);
+  int rc;
+  do {
+    rc = poll(fds, n + 1, timeout_ms);
+  } while (rc < 0 && errno == EINTR);
+  for (size_t i = 0; i < n; ++i) pipes[i]->Polling(false);
+  // What this thread delivers below need not wake it (recv_waiters_ still
+  // counts it, so nobody else is woken for it either); Recv looks at the
+  // queue again before it sleeps.
+  recv_polling_.store(false, std::memory_order_relaxed);
+  bool progress = false;
+  if (rc > 0) {
+    if (fds[n].revents != 0) {
+      uint64_t count;
+      (void)!read(wake_fd_, &count, sizeof(count));
+      progress = true;  // something was delivered, or the socket closed
+    }
+    // A pipe that cannot be read here (the loop is at it, or the peer left)
+    // leaves it to the loop: this receiver sleeps on recv_cv_ instead of
+    // polling a descriptor that stays readable.
+    for (size_t i = 0; i < n; ++i) {
+      if (fds[i].revents == 0) continue;
+      const ssize_t got = pipes[i]->RecvOnCaller();
+      if (got >= 0) progress = true;
+      if (got > 0) stats_.Add(kReadsOnCaller);
+    }
+  }
+  pipes.clear();  // a pipe's last reference is never dropped under mu_
+  mu_.lock();
+  --recv_waiters_;
+  // The pipes may be lent to the poller (StreamPipe::lent_): a receiver asleep
+  // on recv_cv_ takes over the polling, rather than wait for the loop to take
+  // them back.
+  if (recv_waiters_ > 0) recv_cv_.notify_one();
+  if (closed_)
+    return absl::CancelledError(absl::StrCat(spec_.name, " socket: closed"));
+  if (rc == 0 && deadline <= absl::Now()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(spec_.name, " socket: deadline passed: no message"));
+  }
+  *fallback = !progress && rc != 0;
+  return absl::OkStatus();
+}
+
+}  // namespace msock::internal
