@@ -228,6 +228,16 @@ class PendingTable {
     }
   }
 
+  // True when Wait(id, ..., ready) would return at once for a reason other
+  // than time: the entry is done or ready, gone, or the table closed.
+  template <typename Pred>
+  bool Settled(uint32_t id, Pred&& ready) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(id);
+    return it == entries_.end() || it->second->done ||
+           ready(it->second->value) || closed_;
+  }
+
   // Forgets entry `id` and returns its value (nullopt if there is none). Only
   // its own waiter (or anyone, for an entry nobody Waits on) may remove it.
   std::optional<T> Remove(uint32_t id) {

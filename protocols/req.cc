@@ -146,10 +146,13 @@ absl::StatusOr<Message> Req::Request(Message& msg, absl::Time deadline) {
   absl::Time next_resend = resend == absl::InfiniteDuration()
                                ? absl::InfiniteFuture()
                                : absl::Now() + resend;
+  const auto settled = [](const State::Slot& s) { return s.pipe_closed; };
   for (;;) {
-    const WaitResult w =
-        st.table.Wait(id, std::min(deadline, next_resend),
-                      [](const State::Slot& s) { return s.pipe_closed; });
+    const absl::Time until = std::min(deadline, next_resend);
+    // Reads the reply on this thread when it can (one wake-up, not two).
+    internal::SocketAccess::AwaitOnCaller(
+        socket_, until, [&] { return st.table.Settled(id, settled); });
+    const WaitResult w = st.table.Wait(id, until, settled);
     if (w == WaitResult::kClosed || w == WaitResult::kGone) return closed();
     if (w == WaitResult::kReady) {
       bool answered = false;

@@ -58,7 +58,8 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
   }
   bool close_pipe = false;
   bool all = true;
-  size_t notify = 0;  // messages queued for a receiver that must be woken
+  size_t notify = 0;      // messages queued for a receiver that must be woken
+  bool consumed = false;  // the filter took a message (AwaitOnCaller)
   {
     MutexLock lock(mu_);
     CorePipe& s = State(*pipe);
@@ -99,7 +100,10 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
           stats_.Add(kDropped);
           continue;
         }
-        if (v == RecvVerdict::kConsumed) continue;
+        if (v == RecvVerdict::kConsumed) {
+          consumed = true;  // an answer someone may be polling for
+          continue;
+        }
         if (v == RecvVerdict::kClosePipe) {
           stats_.Add(kRejectedBadFrame);
           close_pipe = true;
@@ -111,7 +115,11 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
     }
   }
   // Notified after unlocking, so the woken receiver does not block on mu_.
-  if (notify > 0) NotifyRecv(notify > 1);
+  if (notify > 0) {
+    NotifyRecv(notify > 1);
+  } else if (consumed) {
+    WakePoller();
+  }
   if (close_pipe) {
     pipe->Close(absl::DataLossError("message rejected by the protocol"));
     return true;

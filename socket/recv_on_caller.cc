@@ -99,4 +99,17 @@ absl::Status SocketCore::PollPipes(MutexLock& lock, absl::Time deadline,
   return absl::OkStatus();
 }
 
+void SocketCore::AwaitOnCaller(absl::Time deadline,
+                               absl::FunctionRef<bool()> done) {
+  MutexLock lock(mu_);
+  // done() and the start of a poll are under mu_, where the filter runs and
+  // after which Deliver wakes the poller: an answer the loop delivers in
+  // between is not missed.
+  while (!closed_ && opts_.recv_on_caller && recv_waiters_ == 0 && !done()) {
+    bool waited = false;
+    bool fallback = false;
+    if (!PollPipes(lock, deadline, &waited, &fallback).ok() || fallback) return;
+  }
+}
+
 }  // namespace msock::internal

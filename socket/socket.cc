@@ -116,6 +116,11 @@ size_t SocketAccess::SendToEach(Socket& socket,
   return socket.core_->SendToEach(pipes, msg, full);
 }
 
+void SocketAccess::AwaitOnCaller(Socket& socket, absl::Time deadline,
+                                 absl::FunctionRef<bool()> done) {
+  socket.core_->AwaitOnCaller(deadline, done);
+}
+
 absl::Status SocketAccess::SendExcept(Socket& socket, uint32_t except_pipe,
                                       Message& msg, absl::Time deadline) {
   return socket.core_->SendExcept(except_pipe, msg, deadline);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -59,6 +60,17 @@ class SocketAccess {
                                          absl::Span<const uint32_t> pipes,
                                          const Message& msg,
                                          std::vector<uint32_t>* full);
+
+  // Waits for an answer the receive filter takes (req's reply): until done()
+  // holds, `deadline` passes or the socket closes, reading the socket's
+  // tcp/ipc pipes on the calling thread meanwhile (opt::kRecvOnCaller), as
+  // Socket::Recv does. done() runs under the socket's lock, where the filter
+  // runs, so it sees what the filter stored (it may take only leaf locks).
+  // Returns at once when it cannot read here (the option is off, another
+  // receiver is polling, the socket has no tcp/ipc pipe or more than four);
+  // the caller then waits its own way, and always looks at the answer again.
+  static void AwaitOnCaller(Socket& socket, absl::Time deadline,
+                            absl::FunctionRef<bool()> done);
 
   // kToAll sockets: sends to every pipe except `except_pipe` (a bus device
   // forwarding what came in on that pipe). Errors as Socket::Send.

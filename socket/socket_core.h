@@ -149,6 +149,10 @@ class SocketCore final : public PipeHost,
   size_t SendToEach(absl::Span<const uint32_t> pipes, const Message& msg,
                     std::vector<uint32_t>* full);
   absl::StatusOr<Message> Recv(absl::Time deadline);
+  // SocketAccess::AwaitOnCaller (recv_on_caller.cc): PollPipes until done()
+  // (run under mu_), the deadline, or the socket closes.
+  void AwaitOnCaller(absl::Time deadline, absl::FunctionRef<bool()> done)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status WaitForPeers(int n, absl::Time deadline);
   int pipe_count() const;
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);

@@ -3,8 +3,9 @@
 // does (stats().reads_on_caller), that what it reads arrives whole and in
 // order even into a receive queue too small for one read, that a peer that
 // leaves does not keep a waiting receiver busy, that a pipe closed while a
-// receiver waits is let go, that large messages are left to the loop, and
-// that the option turns it off.
+// receiver waits is let go, that large messages are left to the loop, that
+// req reads its replies (and rep its requests) on their own threads, and that
+// the option turns it off.
 #include <time.h>
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "msock/msock.h"
+#include "msock/protocols/reqrep.h"
 #include "tests/support/raw_client.h"
 #include "tests/support/test_support.h"
 
@@ -107,6 +109,41 @@ TEST_P(RecvOnCallerTest, OptionOffLeavesEveryReadToTheLoop) {
   }
   EXPECT_EQ(req.stats().reads_on_caller, 0u);
   EXPECT_EQ(rep.stats().reads_on_caller, 0u);
+}
+
+TEST_P(RecvOnCallerTest, ReqAndRepReadOnTheirOwnThreads) {
+  // Req waits for its reply in its pending table, not in Recv: it polls
+  // through SocketAccess::AwaitOnCaller. Rep polls in Recv once it has
+  // answered (it waits for the next request).
+  Rep rep;
+  absl::StatusOr<std::string> url = rep.Listen(ListenUrlFor(GetParam()));
+  ASSERT_TRUE(url.ok()) << url.status();
+  Req req;
+  ASSERT_TRUE(req.Dial(*url).ok());
+  std::thread server([&] {
+    for (;;) {
+      absl::StatusOr<Message> q = rep.Recv(Deadline(30));
+      if (!q.ok()) return;
+      Message answer("re:" + std::string(q->body()));
+      if (!rep.Reply(*q, answer, Deadline(10)).ok()) return;
+    }
+  });
+  int i = 0;
+  for (; i < 5000; ++i) {
+    Message ping(absl::StrCat("ping ", i));
+    absl::StatusOr<Message> r = req.Request(ping, Deadline(10));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->body(), absl::StrCat("re:ping ", i));
+    if (req.stats().reads_on_caller > 0 && rep.stats().reads_on_caller > 0)
+      break;
+  }
+  EXPECT_GT(req.stats().reads_on_caller, 0u) << "after " << i;
+  EXPECT_GT(rep.stats().reads_on_caller, 0u) << "after " << i;
+  // A request nobody answers still times out.
+  rep.Close();
+  server.join();
+  Message late("late");
+  EXPECT_FALSE(req.Request(late, absl::Now() + absl::Milliseconds(200)).ok());
 }
 
 // One round trip of `body`, answered by Echo.
