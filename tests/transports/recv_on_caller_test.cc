@@ -1,7 +1,8 @@
 // Receiving on the caller's thread (kRecvOnCaller, tcp and ipc): a receiver
 // waiting in Recv reads its pipes' bytes itself. These tests check that it
 // does (stats().reads_on_caller), that what it reads arrives whole and in
-// order even into a receive queue too small for one read, that a peer that
+// order even into a receive queue too small for one read, that a stream's
+// receiver leaves the reading to the loop, that a peer that
 // leaves does not keep a waiting receiver busy, that a pipe closed while a
 // receiver waits is let go, that large messages are left to the loop, that
 // req reads its replies (and rep its requests) on their own threads, and that
@@ -34,8 +35,22 @@ using test::WaitUntil;
 
 class RecvOnCallerTest : public ::testing::TestWithParam<const char*> {
  protected:
-  bool ipc() const { return std::string(GetParam()) == "ipc"; }
+  // What a raw peer of a pair0 socket sends: the SP header, then frames.
+  static std::string Hello() {
+    return {0x00, 0x53, 0x50, 0x00, 0x00, 0x10, 0x00, 0x00};
+  }
+  std::string Frame(const std::string& body) const {
+    std::string f;
+    if (std::string(GetParam()) == "ipc") f.push_back(0x01);
+    for (int i = 7; i >= 0; --i)
+      f.push_back(static_cast<char>(uint64_t{body.size()} >> (8 * i)));
+    return f + body;
+  }
 };
+
+// Only a socket that sent since its last message reads on its own thread
+// (it waits for an answer): the raw-peer tests send before each Recv.
+void Ask(Socket& s) { ASSERT_TRUE(SendString(s, "ask", Deadline(10)).ok()); }
 
 // A pair socket answering every request with "re:" + the request, on its own
 // thread, until its socket closes.
@@ -177,39 +192,56 @@ TEST_P(RecvOnCallerTest, LargeMessagesAreLeftToTheLoop) {
 TEST_P(RecvOnCallerTest, BurstIntoASmallReceiveQueueArrivesWholeAndInOrder) {
   // One write of many frames: a read on the receiving thread takes more than
   // the queue holds, so the pipe pauses and the rest follows as room is made.
-  Socket pull(protocols::kPull);
-  ASSERT_TRUE(pull.Set(opt::kRecvQueueMessages, size_t{2}).ok());
-  absl::StatusOr<std::string> url = pull.Listen(ListenUrlFor(GetParam()));
+  Socket pair(protocols::kPair0);
+  ASSERT_TRUE(pair.Set(opt::kRecvQueueMessages, size_t{2}).ok());
+  absl::StatusOr<std::string> url = pair.Listen(ListenUrlFor(GetParam()));
   ASSERT_TRUE(url.ok()) << url.status();
   RawClient c(*url);
   ASSERT_TRUE(c.connected());
-  std::string hello{0x00, 0x53, 0x50, 0x00, 0x00, 0x50, 0x00, 0x00};
-  auto frame = [&](const std::string& body) {
-    std::string f;
-    if (ipc()) f.push_back(0x01);
-    for (int i = 7; i >= 0; --i)
-      f.push_back(static_cast<char>(uint64_t{body.size()} >> (8 * i)));
-    return f + body;
-  };
-  ASSERT_TRUE(c.Write(hello + frame("first")));
-  absl::StatusOr<std::string> first = RecvString(pull, Deadline(10));
+  ASSERT_TRUE(c.Write(Hello() + Frame("first")));
+  Ask(pair);  // waits for the pipe
+  absl::StatusOr<std::string> first = RecvString(pair, Deadline(10));
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(*first, "first");
   constexpr int kBurst = 3000;
   std::thread writer([&] {
     std::string burst;
-    for (int i = 0; i < kBurst; ++i) burst += frame(absl::StrCat("m", i));
+    for (int i = 0; i < kBurst; ++i) burst += Frame(absl::StrCat("m", i));
     EXPECT_TRUE(c.Write(burst));
   });
   for (int i = 0; i < kBurst; ++i) {
-    absl::StatusOr<std::string> got = RecvString(pull, Deadline(10));
+    // Now and then (the peer reads none of it: a unix socket holds a few
+    // hundred small writes).
+    if (i % 50 == 0) Ask(pair);
+    absl::StatusOr<std::string> got = RecvString(pair, Deadline(10));
     ASSERT_TRUE(got.ok()) << i << ": " << got.status();
     ASSERT_EQ(*got, absl::StrCat("m", i));
   }
   writer.join();
-  EXPECT_EQ(pull.stats().messages_in, uint64_t{kBurst} + 1);
-  EXPECT_EQ(pull.stats().dropped, 0u);
-  EXPECT_EQ(pull.pipe_count(), 1);
+  EXPECT_EQ(pair.stats().messages_in, uint64_t{kBurst} + 1);
+  EXPECT_EQ(pair.stats().dropped, 0u);
+  EXPECT_EQ(pair.pipe_count(), 1);
+}
+
+TEST_P(RecvOnCallerTest, StreamReceiverLeavesTheReadingToTheLoop) {
+  // A receiver that never sends is a stream's: the loop reads the next
+  // bytes while it consumes these.
+  Socket pull(protocols::kPull);
+  absl::StatusOr<std::string> url = pull.Listen(ListenUrlFor(GetParam()));
+  ASSERT_TRUE(url.ok()) << url.status();
+  Socket push(protocols::kPush);
+  ASSERT_TRUE(push.Dial(*url).ok());
+  std::thread sender([&] {
+    for (int i = 0; i < 2000; ++i)
+      ASSERT_TRUE(SendString(push, absl::StrCat("s", i), Deadline(10)).ok());
+  });
+  for (int i = 0; i < 2000; ++i) {
+    absl::StatusOr<std::string> got = RecvString(pull, Deadline(10));
+    ASSERT_TRUE(got.ok()) << i << ": " << got.status();
+    ASSERT_EQ(*got, absl::StrCat("s", i));
+  }
+  sender.join();
+  EXPECT_EQ(pull.stats().reads_on_caller, 0u);
 }
 
 double ThreadCpuSeconds() {
@@ -222,19 +254,19 @@ TEST_P(RecvOnCallerTest, PeerThatLeavesDoesNotKeepTheReceiverBusy) {
   // The peer's end of stream stays readable until the loop closes the pipe:
   // the waiting receiver must leave it to the loop, not poll it in a spin.
   EventLog log;  // outlives the socket
-  Socket pull(protocols::kPull);
-  pull.OnPipeEvent(log.Fn());
-  absl::StatusOr<std::string> url = pull.Listen(ListenUrlFor(GetParam()));
+  Socket pair(protocols::kPair0);
+  pair.OnPipeEvent(log.Fn());
+  absl::StatusOr<std::string> url = pair.Listen(ListenUrlFor(GetParam()));
   ASSERT_TRUE(url.ok()) << url.status();
   auto c = std::make_unique<RawClient>(*url);
   ASSERT_TRUE(c->connected());
-  ASSERT_TRUE(
-      c->Write(std::string{0x00, 0x53, 0x50, 0x00, 0x00, 0x50, 0x00, 0x00}));
+  ASSERT_TRUE(c->Write(Hello()));
   ASSERT_TRUE(WaitUntil([&] { return log.Count(PipeEventType::kAdded) == 1; },
                         Deadline(10)));
+  Ask(pair);
   std::thread closer([&] { c->Close(); });
   const double cpu_before = ThreadCpuSeconds();
-  absl::StatusOr<Message> m = pull.Recv(absl::Now() + absl::Seconds(1));
+  absl::StatusOr<Message> m = pair.Recv(absl::Now() + absl::Seconds(1));
   const double cpu = ThreadCpuSeconds() - cpu_before;
   closer.join();
   EXPECT_TRUE(absl::IsDeadlineExceeded(m.status())) << m.status();
@@ -248,29 +280,28 @@ TEST_P(RecvOnCallerTest, PipeClosedWhileAReceiverWaitsIsReleased) {
   // A receiver polling a pipe's descriptor holds its connection open (the
   // kernel frees a file once no poll uses it): closing the pipe must wake it.
   EventLog log;  // outlives the socket
-  Socket pull(protocols::kPull);
-  pull.OnPipeEvent(log.Fn());
-  absl::StatusOr<std::string> url = pull.Listen(ListenUrlFor(GetParam()));
+  Socket pair(protocols::kPair0);
+  pair.OnPipeEvent(log.Fn());
+  absl::StatusOr<std::string> url = pair.Listen(ListenUrlFor(GetParam()));
   ASSERT_TRUE(url.ok()) << url.status();
   RawClient c(*url);
   ASSERT_TRUE(c.connected());
-  std::string frame{0x00, 0x53, 0x50, 0x00, 0x00, 0x50, 0x00, 0x00};
-  if (ipc()) frame.push_back(0x01);
-  frame += std::string{0, 0, 0, 0, 0, 0, 0, 2} + "hi";
-  ASSERT_TRUE(c.Write(frame));
+  ASSERT_TRUE(c.Write(Hello() + Frame("hi")));
   std::atomic<bool> got_first{false};
   std::thread receiver([&] {
-    EXPECT_EQ(RecvString(pull, Deadline(10)).value_or(""), "hi");
+    Ask(pair);
+    EXPECT_EQ(RecvString(pair, Deadline(10)).value_or(""), "hi");
+    Ask(pair);
     got_first = true;
     // Waits (polls) again until the socket closes.
-    EXPECT_FALSE(pull.Recv(Deadline(20)).ok());
+    EXPECT_FALSE(pair.Recv(Deadline(20)).ok());
   });
   ASSERT_TRUE(WaitUntil([&] { return got_first.load(); }, Deadline(10)));
   ASSERT_EQ(log.Count(PipeEventType::kAdded), 1);
-  pull.ClosePipe(log.Events().front().pipe_id);
+  pair.ClosePipe(log.Events().front().pipe_id);
   std::string got;
   EXPECT_TRUE(c.ReadUntilClosed(Deadline(5), &got));
-  pull.Close();
+  pair.Close();
   receiver.join();
 }
 
