@@ -264,7 +264,7 @@ void WsPipe::NoteProgress(int64_t now_us) {
 void WsPipe::ArmTimer(int64_t now_us) {
   if (closing_ || finished_) return;  // CloseOnLoop set its own timer
   int64_t due = ping_us_ > 0 ? next_ping_us_ : 0;
-  if (progress_us_ > 0 && !paused_ && decoder_ && decoder_->mid_message()) {
+  if (progress_us_ > 0 && !rx_off_ && decoder_ && decoder_->mid_message()) {
     const int64_t check = last_progress_us_ + progress_us_;
     if (due == 0 || check < due) due = check;
   }
@@ -276,7 +276,7 @@ void WsPipe::ArmTimer(int64_t now_us) {
 }
 
 bool WsPipe::Stalled(int64_t now_us) {
-  if (progress_us_ <= 0 || paused_ || !decoder_ || !decoder_->mid_message())
+  if (progress_us_ <= 0 || rx_off_ || !decoder_ || !decoder_->mid_message())
     return false;
   const int64_t idle = now_us - last_progress_us_;
   if (idle < progress_us_) return false;
@@ -298,10 +298,19 @@ int WsPipe::Decode(const char* data, size_t len) {
   };
   ev.ping = [this](std::string_view payload) {
     // One pong owed at most (RFC 6455 5.5.3: answer the latest ping), so a
-    // peer that pings without reading cannot grow our memory. (Reading from
-    // it stops anyway while lws holds bytes it has not taken: lws does not
-    // read a raw socket whose own output is stuck.)
-    if (pong_.has_value()) core_->CountReject(Reject::kPongDropped);
+    // peer that pings without reading cannot grow our memory. A ping before
+    // the last one's pong was written means our output drains slower than
+    // the peer pings: we read nothing more until the pong is out
+    // (OnWriteable), so a peer flooding pings at an output that is stuck
+    // costs no CPU either. (lws alone stops reading only while it holds
+    // bytes the kernel did not take, not when a write fitted exactly.)
+    if (pong_.has_value()) {
+      core_->CountReject(Reject::kPongDropped);
+      if (!pong_wait_) {
+        pong_wait_ = true;
+        ApplyRxFlow();
+      }
+    }
     pong_.emplace(payload);
     RequestWrite();
   };
@@ -335,13 +344,20 @@ void WsPipe::DeliverInbox() {
   if (Pipe::DeliverInbox(*core_)) {
     if (paused_) {
       paused_ = false;
-      if (wsi_ != nullptr) lws_rx_flow_control(wsi_, 1);
-      NoteProgress(lws_now_usecs());  // the peer's clock restarts now
+      ApplyRxFlow();
     }
   } else if (!paused_) {
     paused_ = true;  // ResumeRecv will come
-    if (wsi_ != nullptr) lws_rx_flow_control(wsi_, 0);
+    ApplyRxFlow();
   }
+}
+
+void WsPipe::ApplyRxFlow() {
+  const bool off = paused_ || pong_wait_;
+  if (off == rx_off_) return;
+  rx_off_ = off;
+  if (wsi_ != nullptr) lws_rx_flow_control(wsi_, off ? 0 : 1);
+  if (!off) NoteProgress(lws_now_usecs());  // the peer's clock restarts now
 }
 
 int WsPipe::OnWriteable() {
@@ -355,6 +371,10 @@ int WsPipe::OnWriteable() {
       ws::AppendFrame(&out_, ws::kPong, true, dialer_, NextMask(), {*pong_});
     }
     pong_.reset();
+    if (pong_wait_) {
+      pong_wait_ = false;  // written (lws takes it all): read again
+      ApplyRxFlow();
+    }
   }
   size_t taken = 0;
   if (upgraded_ && attached_ && !closing_ && core_) {

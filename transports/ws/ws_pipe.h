@@ -71,6 +71,8 @@ class WsPipe : public Pipe {
   // is under none. In static_files.cc, with the rest of the file server.
   bool ServeFile(const ws::HttpHead& head, const std::string& path);
   void DeliverInbox();
+  // Reading from the peer is on unless paused_ or pong_wait_ says otherwise.
+  void ApplyRxFlow();
   // kRecvProgressTimeout: true (and the pipe closing) if the unfinished
   // message made no progress for that long.
   bool Stalled(int64_t now_us);
@@ -119,7 +121,10 @@ class WsPipe : public Pipe {
   std::string head_;         // upgrade request / response being read
   size_t head_scanned_ = 0;  // bytes of head_ the parser has checked
   std::optional<ws::FrameDecoder> decoder_;
-  bool paused_ = false;
+  bool paused_ = false;     // the socket's receive queue is full
+  bool pong_wait_ = false;  // a ping came while its predecessor's pong was
+                            // still unwritten: no reading until it is
+  bool rx_off_ = false;     // what lws was last told (rx flow control)
 
   std::string raw_out_;  // bytes to write before any message (101, pings)
   // The payload of the one pong owed: only the latest ping is answered.
