@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "protocols/queue/server_impl.h"
@@ -177,10 +178,15 @@ void QueueServer::Impl::Forget(const q::NodeKey& node,
                                const std::vector<uint64_t>& ids,
                                const std::vector<uint64_t>& taken) {
   auto drop = [](Session& s, const std::vector<uint64_t>& which) {
-    for (uint64_t id : which) s.in_flight.erase(id);
-    if (s.ready.empty() || which.empty()) return;
+    // Most ids were in flight (an ack); only the others can be in `ready`,
+    // which is then searched once (kBuffered entries at most).
+    absl::flat_hash_set<uint64_t> rest;
+    for (uint64_t id : which) {
+      if (s.in_flight.erase(id) == 0) rest.insert(id);
+    }
+    if (s.ready.empty() || rest.empty()) return;
     std::erase_if(s.ready, [&](const q::QueuedEntry& e) {
-      return std::find(which.begin(), which.end(), e.msg->id) != which.end();
+      return rest.contains(e.msg->id);
     });
   };
   std::lock_guard<std::mutex> lock(mu);

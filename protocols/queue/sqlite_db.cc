@@ -93,6 +93,12 @@ absl::Status Db::Exec(std::string_view sql) {
   return absl::UnavailableError(absl::StrCat("queue store: ", msg));
 }
 
+absl::Status Db::Run(std::string_view sql) {
+  absl::StatusOr<Stmt> s = Prepare(sql);
+  if (!s.ok()) return s.status();
+  return s->Run();
+}
+
 absl::StatusOr<Stmt> Db::Prepare(std::string_view sql) {
   auto it = cache_.find(absl::string_view(sql.data(), sql.size()));
   if (it != cache_.end()) {

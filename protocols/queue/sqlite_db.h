@@ -46,6 +46,9 @@ class Db {
                                                   bool fsync);
   // Runs one or more statements without parameters.
   absl::Status Exec(std::string_view sql);
+  // Runs one statement without parameters, prepared once and cached (BEGIN,
+  // SAVEPOINT, RELEASE, COMMIT: parsed once, not per transaction).
+  absl::Status Run(std::string_view sql);
   // The cached statement for `sql`, reset and unbound. Valid until the next
   // Prepare of the same text.
   absl::StatusOr<Stmt> Prepare(std::string_view sql);

@@ -91,8 +91,7 @@ absl::Status SqliteStore::Init() {
 }
 
 template <typename T>
-void SqliteStore::Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done,
-                     bool lazy) {
+void SqliteStore::Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done) {
   struct Result {
     bool ran = false;
     absl::StatusOr<T> value = absl::UnknownError("queue store: not run");
@@ -115,18 +114,15 @@ void SqliteStore::Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done,
       done(std::move(out->value));
     }
   };
-  Submit(std::move(task), lazy);
+  Submit(std::move(task));
 }
 
-void SqliteStore::Submit(Task task, bool lazy) {
+void SqliteStore::Submit(Task task) {
   absl::Status refused;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) {
       refused = absl::CancelledError("queue store: closed");
-    } else if (lazy && lazy_.size() < kMaxBatch) {
-      lazy_.push_back(std::move(task));  // no wake-up: rides the next batch
-      return;
     } else if (tasks_.size() >= kMaxWaiting) {
       refused = absl::UnavailableError(
           "queue store: overloaded (too many operations waiting for a commit)");
@@ -145,15 +141,19 @@ void SqliteStore::Loop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return closing_ || !tasks_.empty(); });
-      if (tasks_.empty() && lazy_.empty()) return;  // closing, nothing left
+      cv_.wait(lock, [&] {
+        return closing_ || !tasks_.empty() || attempts_.size() >= kMaxBatch;
+      });
+      if (tasks_.empty() && attempts_.empty()) return;  // closing, all done
       if (opts_.commit_delay > absl::ZeroDuration() &&
           tasks_.size() < kMaxBatch && !closing_) {
         cv_.wait_for(lock, absl::ToChronoNanoseconds(opts_.commit_delay),
                      [&] { return closing_ || tasks_.size() >= kMaxBatch; });
       }
-      for (Task& t : lazy_) batch.push_back(std::move(t));
-      lazy_.clear();
+      if (!attempts_.empty()) {
+        batch.push_back(AttemptsTask(std::move(attempts_)));
+        attempts_.clear();
+      }
       const size_t n = std::min(tasks_.size(), kMaxBatch);
       for (size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(tasks_.front()));
@@ -170,9 +170,9 @@ void SqliteStore::RunBatch(std::vector<Task>& batch) {
   // An operation that could not even start gets its own error, not the
   // commit's.
   std::vector<absl::Status> not_run(batch.size());
-  absl::Status st = db.Exec("BEGIN IMMEDIATE");
+  absl::Status st = db.Run("BEGIN IMMEDIATE");
   for (size_t i = 0; st.ok() && i < batch.size(); ++i) {
-    absl::Status sp = db.Exec("SAVEPOINT op");
+    absl::Status sp = db.Run("SAVEPOINT op");
     if (!sp.ok()) {
       not_run[i] = sp;
       continue;
@@ -184,11 +184,11 @@ void SqliteStore::RunBatch(std::vector<Task>& batch) {
       // the others: then the whole batch fails instead.
       st = db.Exec("ROLLBACK TO op");
     }
-    if (st.ok()) st = db.Exec("RELEASE op");
+    if (st.ok()) st = db.Run("RELEASE op");
   }
   if (st.ok()) {
     db.ResetAll();  // no statement keeps a read open past the commit
-    st = db.Exec("COMMIT");
+    st = db.Run("COMMIT");
   }
   if (!st.ok()) {
     db.ResetAll();
@@ -282,20 +282,35 @@ void SqliteStore::Login(NodeKey node, std::string secret, int64_t now_ms,
 }
 
 void SqliteStore::Attempt(NodeKey node, uint64_t id, uint32_t attempts) {
-  Do<bool>(
-      [=](Db& db) -> absl::StatusOr<bool> {
-        absl::StatusOr<Stmt> s = db.Prepare(
-            "UPDATE queue SET attempts=?4 WHERE uid=?1 AND node=?2 AND id=?3");
-        if (!s.ok()) return s.status();
-        absl::Status st = s->Bind(1, node.first)
-                              .Bind(2, node.second)
-                              .Bind(3, static_cast<int64_t>(id))
-                              .Bind(4, static_cast<int64_t>(attempts))
-                              .Run();
-        if (!st.ok()) return st;
-        return true;
-      },
-      nullptr, /*lazy=*/true);  // lost in a crash: the count restarts lower
+  std::lock_guard<std::mutex> lock(mu_);
+  // Beyond kMaxWaiting (a writer that stopped keeping up) the record is
+  // dropped: the server's own count stays right, only a restart would find
+  // the stored one lower, as after a crash.
+  if (closing_ || attempts_.size() >= kMaxWaiting) return;
+  attempts_.push_back({std::move(node), id, attempts});
+  if (attempts_.size() == kMaxBatch) cv_.notify_one();
+}
+
+SqliteStore::Task SqliteStore::AttemptsTask(
+    std::vector<AttemptRecord> records) {
+  Task task;
+  task.run = [records = std::move(records)](Db& db) {
+    for (const AttemptRecord& r : records) {
+      absl::StatusOr<Stmt> s = db.Prepare(
+          "UPDATE queue SET attempts=?4 WHERE uid=?1 AND node=?2 AND id=?3");
+      if (!s.ok() || !s->Bind(1, r.node.first)
+                          .Bind(2, r.node.second)
+                          .Bind(3, static_cast<int64_t>(r.id))
+                          .Bind(4, static_cast<int64_t>(r.attempts))
+                          .Run()
+                          .ok()) {
+        return false;  // rolled back alone: the counts restart lower
+      }
+    }
+    return true;
+  };
+  task.after = [](absl::Status) {};  // nobody waits for an answer
+  return task;
 }
 
 void SqliteStore::Dead(NodeKey node, uint64_t id, std::string reason,

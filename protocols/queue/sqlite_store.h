@@ -93,12 +93,17 @@ class SqliteStore final : public QueueStore {
   };
   // Runs `fn` on the writer thread; `done` gets its result once committed.
   template <typename T>
-  void Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done,
-          bool lazy = false);
-  // lazy: the task waits for the next batch instead of starting one (attempt
-  // records: worth no fsync of their own).
-  void Submit(Task task, bool lazy = false);
+  void Do(std::function<absl::StatusOr<T>(Db&)> fn, Done<T> done);
+  void Submit(Task task);
   void Loop();
+  // Attempt records wait for the next batch instead of starting one (worth
+  // no fsync of their own), and run in it as one operation.
+  struct AttemptRecord {
+    NodeKey node;
+    uint64_t id;
+    uint32_t attempts;
+  };
+  static Task AttemptsTask(std::vector<AttemptRecord> records);
   void RunBatch(std::vector<Task>& batch);
 
   // Writer-thread helpers (sqlite_messages.cc, sqlite_registry.cc).
@@ -156,9 +161,10 @@ class SqliteStore final : public QueueStore {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Task> tasks_;  // guarded by mu_
-  std::deque<Task> lazy_;   // guarded by mu_: run first in the next batch
-  bool closing_ = false;    // guarded by mu_
-  StoreStats stats_;        // guarded by mu_
+  // Guarded by mu_: run first in the next batch, as one operation.
+  std::vector<AttemptRecord> attempts_;
+  bool closing_ = false;  // guarded by mu_
+  StoreStats stats_;      // guarded by mu_
   std::thread writer_;
 
   // Committed batches wait here for their `done` calls, which the completer
