@@ -105,6 +105,11 @@ class SqliteStore final : public QueueStore {
   };
   static Task AttemptsTask(std::vector<AttemptRecord> records);
   void RunBatch(std::vector<Task>& batch);
+  // One transaction over `batch`, a savepoint around each operation or none
+  // (then *op_failed, and nothing written, when one failed). Returns the
+  // status of BEGIN ... COMMIT.
+  absl::Status Transaction(std::vector<Task>& batch, bool savepoints,
+                           std::vector<absl::Status>& not_run, bool* op_failed);
 
   // Writer-thread helpers (sqlite_messages.cc, sqlite_registry.cc).
   absl::StatusOr<PostOutcome> DoPost(Db& db, const PostRequest& req);
