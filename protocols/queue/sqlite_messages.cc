@@ -64,13 +64,23 @@ int64_t SqliteStore::ExpiryFor(int64_t now_ms, int64_t asked_ms) const {
 }
 
 absl::StatusOr<bool> SqliteStore::UserExists(Db& db, const std::string& user) {
+  if (auto it = user_exists_.find(user); it != user_exists_.end()) {
+    return it->second;
+  }
   MSOCK_QUEUE_PREPARE(s, db, "SELECT 1 FROM users WHERE uid=?1");
   s.Bind(1, user);
-  return s.Step();
+  absl::StatusOr<bool> row = s.Step();
+  if (!row.ok()) return row;
+  if (user_exists_.size() >= kMaxCachedUsers) user_exists_.clear();
+  user_exists_[user] = *row;
+  return row;
 }
 
 absl::StatusOr<std::vector<NodeKey>> SqliteStore::NodesOf(
     Db& db, const std::string& user) {
+  if (auto it = nodes_of_.find(user); it != nodes_of_.end()) {
+    return it->second;
+  }
   MSOCK_QUEUE_PREPARE(s, db,
                       "SELECT node FROM nodes WHERE uid=?1 ORDER BY node");
   s.Bind(1, user);
@@ -78,9 +88,12 @@ absl::StatusOr<std::vector<NodeKey>> SqliteStore::NodesOf(
   for (;;) {
     absl::StatusOr<bool> row = s.Step();
     if (!row.ok()) return row.status();
-    if (!*row) return out;
+    if (!*row) break;
     out.emplace_back(user, s.Text(0));
   }
+  if (nodes_of_.size() >= kMaxCachedUsers) nodes_of_.clear();
+  nodes_of_[user] = out;
+  return out;
 }
 
 absl::StatusOr<uint64_t> SqliteStore::QueueLength(Db& db, const NodeKey& node) {

@@ -165,6 +165,11 @@ absl::StatusOr<std::vector<std::string>> ApplyAliases(
 
 absl::StatusOr<RegisterResult> SqliteStore::DoRegister(
     Db& db, const RegisterRequest& r) {
+  // A user or a node may be added: the cache is forgotten on the way out.
+  struct Forget {
+    SqliteStore* store;
+    ~Forget() { store->ForgetRegistry(); }
+  } forget{this};
   absl::Status st = CheckName("user", r.user, opts_.max_name, true);
   if (st.ok()) st = CheckName("node", r.node, opts_.max_name, false);
   if (!st.ok()) return st;

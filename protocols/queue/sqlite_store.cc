@@ -181,6 +181,7 @@ absl::Status SqliteStore::Transaction(std::vector<Task>& batch, bool savepoints,
     if (!batch[i].run(db)) {
       db.ResetAll();
       lengths_.clear();  // counted again from the table
+      ForgetRegistry();
       if (!savepoints) {
         *op_failed = true;  // rolled back below with everything
         break;
@@ -199,6 +200,7 @@ absl::Status SqliteStore::Transaction(std::vector<Task>& batch, bool savepoints,
     db.ResetAll();
     (void)db.Exec("ROLLBACK");  // fails harmlessly if BEGIN did
     lengths_.clear();
+    ForgetRegistry();
   }
   return st;
 }

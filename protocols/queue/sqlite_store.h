@@ -162,6 +162,17 @@ class SqliteStore final : public QueueStore {
   // Queue lengths by node, writer thread only; cleared when a transaction
   // rolls back (then counted again from the table).
   absl::flat_hash_map<std::string, uint64_t> lengths_;
+  // Who exists and each user's nodes, writer thread only: read by every post
+  // (two queries less each), forgotten (ForgetRegistry) when a transaction
+  // or operation rolls back, when Register or Cleanup may change them, and
+  // when they hold kMaxCachedUsers.
+  absl::flat_hash_map<std::string, bool> user_exists_;
+  absl::flat_hash_map<std::string, std::vector<NodeKey>> nodes_of_;
+  static constexpr size_t kMaxCachedUsers = 65536;
+  void ForgetRegistry() {
+    user_exists_.clear();
+    nodes_of_.clear();
+  }
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

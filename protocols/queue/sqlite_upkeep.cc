@@ -124,6 +124,7 @@ absl::StatusOr<CleanupOutcome> SqliteStore::DoCleanup(
     const std::vector<NodeKey>& active) {
   CleanupOutcome out;
   lengths_.clear();  // counted again from the table
+  ForgetRegistry();  // idle nodes, and users left without any, may go
   for (const NodeKey& n : active) {
     MSOCK_QUEUE_PREPARE(
         s, db,

@@ -303,6 +303,23 @@ TEST_F(QueueStorePostTest, CleanupDropsDedupeMemoryAndIdleNodes) {
   EXPECT_THAT(team->members, ElementsAre("al"));
 }
 
+TEST_F(QueueStorePostTest, PostsSeeUsersAndNodesRegisteredSinceTheLastPost) {
+  // Posts read users and nodes through a cache: a registration since the
+  // last post must show in the next one.
+  PostRequest req{.from_user = "al", .from_node = "a1", .to = {"dan"}};
+  req.no_self = true;
+  EXPECT_FALSE(Post(req).ok());  // no such user (yet)
+  const std::string secret = NewUser("dan", "d1");
+  absl::StatusOr<PostOutcome> one = Post(req);
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->fanout.nodes, (std::vector<NodeKey>{{"dan", "d1"}}));
+  AddNode("dan", "d2", "d1", secret);
+  absl::StatusOr<PostOutcome> two = Post(req);
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ(Sorted(two->fanout.nodes),
+            (std::vector<NodeKey>{{"dan", "d1"}, {"dan", "d2"}}));
+}
+
 TEST_F(QueueStorePostTest, ManyOpsSubmittedTogetherShareCommits) {
   // The writer gathers a batch for up to commit_delay after its first task
   // (answers run on another thread, so nothing else can hold it back): the
