@@ -1,9 +1,10 @@
 // SqliteStore: the QueueStore on one SQLite file in WAL mode. One writer
 // thread owns the connection; it takes every operation submitted while the
-// previous commit ran and runs them in one transaction, each inside its own
-// savepoint (a failing operation rolls back alone), then commits once (group
-// commit); a completer thread then makes their `done` calls in order while
-// the writer runs the next batch. The operations' SQL lives in
+// previous commit ran and runs them in one transaction, then commits once
+// (group commit). Should an operation fail, the transaction rolls back and
+// the batch runs again with each operation inside its own savepoint, so the
+// failed one rolls back alone. A completer thread then makes the `done`
+// calls in order while the writer runs the next batch. The operations' SQL lives in
 // sqlite_messages.cc (posts, acks, loads), sqlite_upkeep.cc (dead letters,
 // cleanup, notices) and sqlite_registry.cc (users, nodes, aliases, lists).
 #ifndef MSOCK_PROTOCOLS_QUEUE_SQLITE_STORE_H_
