@@ -20,7 +20,10 @@
 //     (a callback to run, a message to send) and do it after the call returns.
 //   Waking: Wait sleeps on its entry's own condition variable; anything that
 //     changes an entry (Match, Update, ForPeer, Close) wakes that entry's
-//     waiter, and Close wakes all of them.
+//     waiter, and Close wakes all of them. Match, Update and ForPeer wake
+//     after releasing the table's lock, and through DeferWakes
+//     (socket/defer_wakes.h): a Match inside a receive filter wakes its
+//     waiter only once the socket's lock is released too.
 //
 // Example (one answer per request, as req does):
 //   PendingTable<std::optional<Message>> table(IdSpace::kSp);
@@ -51,10 +54,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "socket/defer_wakes.h"
 
 namespace msock::internal {
 
@@ -133,7 +138,7 @@ class PendingTable {
     do {  // terminates: a table never holds anywhere near 2^31 entries
       id = ids_.Next();
     } while (entries_.contains(id));
-    auto e = std::make_unique<Entry>(std::move(value));
+    auto e = std::make_shared<Entry>(std::move(value));
     e->peer = peer;
     entries_.emplace(id, std::move(e));
     if (peer != 0) by_peer_[peer].insert(id);
@@ -152,18 +157,19 @@ class PendingTable {
   // peer's is late): for protocols whose ids are unique per connection.
   template <typename Fn>
   bool MatchFrom(uint32_t from, uint32_t id, Fn&& visit) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(id);
-    if (it == entries_.end() || it->second->done ||
-        (from != 0 && it->second->peer != from)) {
-      ++late_;
-      return false;
+    Woken woken;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = entries_.find(id);
+      if (it == entries_.end() || it->second->done ||
+          (from != 0 && it->second->peer != from) ||
+          Apply(it, visit(it->second->value), &woken) == Visit::kSkip) {
+        ++late_;
+        return false;
+      }
+      ++matched_;
     }
-    if (Apply(it, visit(it->second->value)) == Visit::kSkip) {
-      ++late_;
-      return false;
-    }
-    ++matched_;
+    Wake(woken);
     return true;
   }
 
@@ -171,10 +177,14 @@ class PendingTable {
   // wakes its waiter. False if there is no such entry.
   template <typename Fn>
   bool Update(uint32_t id, Fn&& visit) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return false;
-    Apply(it, visit(it->second->value));
+    Woken woken;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = entries_.find(id);
+      if (it == entries_.end()) return false;
+      Apply(it, visit(it->second->value), &woken);
+    }
+    Wake(woken);
     return true;
   }
 
@@ -195,14 +205,20 @@ class PendingTable {
   // under the lock, waking each: e.g. to fail them when the peer is gone.
   template <typename Fn>
   void ForPeer(uint32_t peer, Fn&& visit) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto p = by_peer_.find(peer);
-    if (p == by_peer_.end()) return;
-    const absl::flat_hash_set<uint32_t> ids = p->second;  // Apply unlinks
-    for (uint32_t id : ids) {
-      auto it = entries_.find(id);
-      if (it != entries_.end()) Apply(it, visit(id, it->second->value));
+    Woken woken;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto p = by_peer_.find(peer);
+      if (p == by_peer_.end()) return;
+      const absl::flat_hash_set<uint32_t> ids = p->second;  // Apply unlinks
+      for (uint32_t id : ids) {
+        auto it = entries_.find(id);
+        if (it != entries_.end()) {
+          Apply(it, visit(id, it->second->value), &woken);
+        }
+      }
     }
+    Wake(woken);
   }
 
   // Blocks until entry `id` is done or ready(T&) holds (checked under the
@@ -266,9 +282,10 @@ class PendingTable {
     for (auto& [id, e] : entries_) {
       if (!e->done) ids.push_back(id);
     }
+    Woken unused;  // everyone is woken below, under the lock
     for (uint32_t id : ids) {
       auto it = entries_.find(id);
-      Apply(it, visit(id, it->second->value));
+      Apply(it, visit(id, it->second->value), &unused);
     }
     for (auto& [id, e] : entries_) e->cv.notify_all();
   }
@@ -305,10 +322,19 @@ class PendingTable {
     bool done = false;
     std::condition_variable cv;
   };
-  using Map = absl::flat_hash_map<uint32_t, std::unique_ptr<Entry>>;
+  // Shared so that a wake run after unlocking outlives a waiter's Remove.
+  using Map = absl::flat_hash_map<uint32_t, std::shared_ptr<Entry>>;
+  // Condition variables to wake once mu_ is released (aliases of entries).
+  using Woken =
+      absl::InlinedVector<std::shared_ptr<std::condition_variable>, 1>;
 
-  // Applies a visitor's verdict to `it` (mu_ held) and wakes its waiter.
-  Visit Apply(typename Map::iterator it, Visit v) {
+  static void Wake(Woken& woken) {
+    for (auto& cv : woken) DeferWakes::NotifyAll(std::move(cv));
+  }
+
+  // Applies a visitor's verdict to `it` (mu_ held) and notes its waiter in
+  // `woken`.
+  Visit Apply(typename Map::iterator it, Visit v, Woken* woken) {
     Entry& e = *it->second;
     switch (v) {
       case Visit::kSkip:
@@ -324,7 +350,7 @@ class PendingTable {
         entries_.erase(it);  // nobody waits on it (see Visit::kErase)
         return v;
     }
-    e.cv.notify_all();
+    woken->emplace_back(it->second, &e.cv);
     return v;
   }
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "socket/defer_wakes.h"
 #include "socket/socket_core.h"
 
 namespace msock::internal {
@@ -61,6 +62,9 @@ bool SocketCore::Deliver(Pipe* pipe, std::vector<Message>* batch,
   size_t notify = 0;      // messages queued for a receiver that must be woken
   bool consumed = false;  // the filter took a message (AwaitOnCaller)
   {
+    // Waiters the filter answers wake once mu_ is released (declared first,
+    // so destroyed last): woken under it, they would block on it at once.
+    DeferWakes defer;
     MutexLock lock(mu_);
     CorePipe& s = State(*pipe);
     if (!s.attached || !s.announced) {

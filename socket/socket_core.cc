@@ -23,6 +23,8 @@ SocketCore::SocketCore(const SocketSpec& spec, Context& ctx)
   next_pipe_id_ = absl::Uniform<uint32_t>(gen, 1, 0x7fffffff);
   budget_.set_limit(opts_.max_unfinished_bytes);
   opts_.recv_on_caller = RecvOnCallerDefault();
+  MutexLock read_lock(opts_mu_);
+  opts_read_ = opts_;
 }
 
 SocketCore::~SocketCore() {
@@ -30,8 +32,8 @@ SocketCore::~SocketCore() {
 }
 
 SocketOptions SocketCore::options() const {
-  MutexLock lock(mu_);
-  return opts_;
+  MutexLock lock(opts_mu_);
+  return opts_read_;
 }
 
 bool SocketCore::closed() const {
@@ -86,6 +88,10 @@ absl::Status SocketCore::SetOption(const OptionKey<T>& key, T value) {
     }
   }
   opts_.*key.field = std::move(value);
+  {
+    MutexLock read_lock(opts_mu_);
+    opts_read_.*key.field = opts_.*key.field;
+  }
   budget_.set_limit(opts_.max_unfinished_bytes);
   // Senders blocked under kBlock re-check with the new policy and limits.
   if (send_waiters_ > 0) send_cv_.notify_all();
@@ -94,8 +100,8 @@ absl::Status SocketCore::SetOption(const OptionKey<T>& key, T value) {
 
 template <typename T>
 T SocketCore::GetOption(const OptionKey<T>& key) const {
-  MutexLock lock(mu_);
-  return key.field == nullptr ? T{} : opts_.*key.field;
+  MutexLock lock(opts_mu_);
+  return key.field == nullptr ? T{} : opts_read_.*key.field;
 }
 
 #define MSOCK_OPTION_TYPE(T)                                           \

@@ -16,6 +16,9 @@
 //   3. recv_mu_: the receivers' local batch (taken under mu_ or alone);
 //   hooks_mu_: the two pipe-event observers and the admission hook; a leaf,
 //   never held with another.
+//   opts_mu_: the copy of the options that GetOption reads (so that reading
+//   one never waits for a delivery holding mu_); a leaf, taken under mu_ by
+//   SetOption and alone by GetOption.
 // Never held while calling out: Wake, ResumeRecv, Close of a pipe, the
 // pipe-event observers, the Connector. Pattern: lock, change queues, note
 // whom to wake, unlock, wake.
@@ -268,6 +271,8 @@ class SocketCore final : public PipeHost,
 
   mutable Mutex mu_;
   SocketOptions opts_ ABSL_GUARDED_BY(mu_);
+  mutable Mutex opts_mu_;
+  SocketOptions opts_read_ ABSL_GUARDED_BY(opts_mu_);  // = opts_
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   uint32_t next_pipe_id_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, std::shared_ptr<Pipe>> pipes_
@@ -299,6 +304,7 @@ class SocketCore final : public PipeHost,
   // recv_polling_: a receiver is in poll().
   int wake_fd_ = -1;
   std::atomic<bool> recv_polling_{false};
+
   // The socket sent a message since Recv last returned one: a receiver that
   // waits now waits for an answer, and polls (a stream's receiver, which
   // never sends, leaves the reading to the loop). Written only when it

@@ -86,6 +86,44 @@ TEST(PendingTableTest, MatchHandsTheAnswerToTheWaiter) {
   EXPECT_EQ(table.size(), 0u);
 }
 
+TEST(PendingTableTest, MatchInsideADeferWakesScopeWakesWhenTheScopeCloses) {
+  // As a receive filter answers under the socket's lock (SocketCore::Deliver).
+  Table table(IdSpace::kSp);
+  const uint32_t id = *table.Add(0, "");
+  std::atomic<int> result{-1};
+  std::thread waiter(
+      [&] { result = static_cast<int>(table.Wait(id, Deadline(10))); });
+  {
+    DeferWakes outer;
+    {
+      DeferWakes inner;
+      EXPECT_TRUE(table.Match(id, Answer("pong")));
+      EXPECT_EQ(DeferWakes::queued(), 1u);
+    }
+    EXPECT_EQ(DeferWakes::queued(), 1u);  // only the outermost scope wakes
+  }
+  EXPECT_EQ(DeferWakes::queued(), 0u);
+  waiter.join();
+  EXPECT_EQ(result.load(), static_cast<int>(WaitResult::kReady));
+  EXPECT_EQ(*table.Remove(id), "pong");
+}
+
+TEST(PendingTableTest, ADeferredWakeOutlivesTheEntryItWakes) {
+  // The waiter sees the answer and removes its entry before the deferred wake
+  // runs (under ASan this would catch a wake on a freed entry).
+  Table table(IdSpace::kSp);
+  const uint32_t id = *table.Add(0, "");
+  {
+    DeferWakes defer;
+    EXPECT_TRUE(table.Match(id, Answer("pong")));
+    EXPECT_EQ(table.Wait(id, Deadline(10)), WaitResult::kReady);
+    EXPECT_EQ(*table.Remove(id), "pong");
+    EXPECT_EQ(table.size(), 0u);
+    EXPECT_EQ(DeferWakes::queued(), 1u);
+  }
+  EXPECT_EQ(DeferWakes::queued(), 0u);
+}
+
 TEST(PendingTableTest, UnknownIdIsLate) {
   Table table(IdSpace::kSp);
   EXPECT_FALSE(table.Match(0x80001234u, Answer("x")));
