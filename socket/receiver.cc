@@ -183,6 +183,12 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
           poll = !fallback;
           if (s.ok()) continue;
         } else {
+          if (!polled_.empty() && recv_waiters_ == 0) {
+            // The loop may have lent these pipes to the receiver that polled
+            // them; none will poll now, so it reads them again at once.
+            UnlendPolled(lock);
+            continue;  // mu_ was released: look again
+          }
           s = WaitOn(lock, &recv_cv_, &recv_waiters_, deadline, &waited,
                      "no message");
           recv_woken_ = false;

@@ -39,6 +39,8 @@ absl::Status SocketCore::PollPipes(MutexLock& lock, absl::Time deadline,
     pipes.push_back(p);
   }
   if (pipes.empty()) return absl::OkStatus();
+  polled_.clear();
+  for (const auto& p : pipes) polled_.push_back(p->id);
   const absl::Time now = absl::Now();
   if (deadline <= now) return absl::OkStatus();  // WaitOn answers
   if (wake_fd_ < 0) return absl::OkStatus();     // eventfd failed (EMFILE)
@@ -97,6 +99,20 @@ absl::Status SocketCore::PollPipes(MutexLock& lock, absl::Time deadline,
   }
   *fallback = !progress && rc != 0;
   return absl::OkStatus();
+}
+
+void SocketCore::UnlendPolled(MutexLock& lock) {
+  absl::InlinedVector<std::shared_ptr<Pipe>, kMaxPolledPipes> pipes;
+  for (uint32_t id : polled_) {
+    auto it = pipes_.find(id);
+    if (it != pipes_.end()) pipes.push_back(it->second);
+  }
+  polled_.clear();
+  if (pipes.empty()) return;
+  mu_.unlock();  // the caller's MutexLock owns mu_ again when we return
+  for (const auto& p : pipes) p->Unlend();
+  pipes.clear();  // a pipe's last reference is never dropped under mu_
+  mu_.lock();
 }
 
 void SocketCore::AwaitOnCaller(absl::Time deadline,

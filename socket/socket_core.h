@@ -251,6 +251,9 @@ class SocketCore final : public PipeHost,
   static constexpr size_t kMaxPolledPipes = 4;
   absl::Status PollPipes(MutexLock& lock, absl::Time deadline, bool* waited,
                          bool* fallback) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Pipe::Unlend on the pipes in polled_ (and clears it). Releases mu_ while
+  // it calls them.
+  void UnlendPolled(MutexLock& lock) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // ---- socket_core.cc ----
   bool Drained() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -304,6 +307,10 @@ class SocketCore final : public PipeHost,
   // recv_polling_: a receiver is in poll().
   int wake_fd_ = -1;
   std::atomic<bool> recv_polling_{false};
+  // The pipes a receiver last polled (PollPipes), which the loop may have
+  // lent to it: a Recv that sleeps on recv_cv_ instead hands them back first
+  // (UnlendPolled), so that what comes next is read at once.
+  absl::InlinedVector<uint32_t, 4> polled_ ABSL_GUARDED_BY(mu_);
 
   // The socket sent a message since Recv last returned one: a receiver that
   // waits now waits for an answer, and polls (a stream's receiver, which

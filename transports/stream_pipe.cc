@@ -408,6 +408,7 @@ void StreamPipe::CloseOnLoop(absl::Status why) {
   if (closing_) return;
   closing_ = true;
   why_ = std::move(why);
+  SetLent(false);  // nothing reads a closing pipe
   {
     std::lock_guard<std::mutex> lock(io_mu_);
     direct_ok_ = false;  // no direct write touches the fd from now on

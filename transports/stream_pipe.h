@@ -28,10 +28,20 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/time/time.h"
 #include "transports/stream_framing.h"
 #include "transports/transport.h"
 
 namespace msock::internal {
+
+// Tests: how long a descriptor lent to receivers stays with them after their
+// last poll before the loop reads it again (2 ms unless set; see lent_).
+void SetLendIdleForTest(absl::Duration idle);
+// Tests: how many stream pipes of this process are lent to receivers now.
+int LentPipesForTest();
+// Tests: the loop lends a pipe as soon as a receiver polls it (else only when
+// a receiver reads first the bytes that woke the loop: a race).
+void SetLendOnPollForTest(bool on);
 
 class StreamPipe : public Pipe {
  public:
@@ -68,6 +78,7 @@ class StreamPipe : public Pipe {
   }
   ssize_t RecvOnCaller() override;
   void Polling(bool on) override;
+  void Unlend() override;
 
  private:
   // The size of a read buffer (the loop's, and each receiving thread's in
@@ -111,6 +122,7 @@ class StreamPipe : public Pipe {
   // polled it for kLendIdleNs.
   void Lend();
   void ReadAgain();
+  void SetLent(bool lent);  // lent_, lent_out_ and LentPipesForTest
   // Any thread, rd_mu_ not held: has the loop ReadAgain (unless paused).
   void PostReadAgain();
   // rd_mu_ held, after a read of n bytes was decoded, before the inbox is
@@ -162,10 +174,16 @@ class StreamPipe : public Pipe {
   // bytes it was woken for, it stops reading the descriptor (uv_read_stop)
   // and leaves it to the receivers polling it, so that a message wakes one
   // thread, not two. It reads again when they stop polling (lend_timer_),
-  // when the pipe resumes after a pause, and when a receiver met the end of
-  // the stream or an error (RecvOnCaller posts ReadAgain: the loop closes).
+  // at once when the socket's receiver goes to sleep instead of polling
+  // (Unlend), when the pipe resumes after a pause, and when a receiver met
+  // the end of the stream or an error (RecvOnCaller posts ReadAgain: the loop
+  // closes).
   // pollers_ and last_poll_ns_ (steady clock) are the receivers' side.
   bool lent_ = false;
+  // lent_out_ = lent_, for Unlend on any thread. unlend_asked_: a receiver
+  // stopped polling and sleeps (Unlend) and none polled since: no new lend.
+  std::atomic<bool> lent_out_{false};
+  std::atomic<bool> unlend_asked_{false};
   std::atomic<int> pollers_{0};
   // Receivers leave the pipe to the loop (RecvFd is -1) while it streams:
   // after a read of kBacklogBytes or more (the peer sends faster than one

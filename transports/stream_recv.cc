@@ -28,6 +28,9 @@ thread_local std::unique_ptr<char[]> caller_buffer;
 // kLendIdleNs (looked at every kLendCheckMs): a receiver that comes back to
 // Recv more often than that keeps reading it itself.
 constexpr int64_t kLendIdleNs = 2'000'000;
+std::atomic<int64_t> lend_idle_ns{kLendIdleNs};  // SetLendIdleForTest
+std::atomic<int> lent_pipes{0};                  // LentPipesForTest
+std::atomic<bool> lend_on_poll{false};           // SetLendOnPollForTest
 constexpr uint64_t kLendCheckMs = 2;
 
 int64_t SteadyNs() {
@@ -38,9 +41,32 @@ int64_t SteadyNs() {
 
 }  // namespace
 
+void SetLendIdleForTest(absl::Duration idle) {
+  lend_idle_ns.store(absl::ToInt64Nanoseconds(idle), std::memory_order_relaxed);
+}
+
+int LentPipesForTest() { return lent_pipes.load(std::memory_order_acquire); }
+
+void SetLendOnPollForTest(bool on) {
+  lend_on_poll.store(on, std::memory_order_relaxed);
+}
+
+void StreamPipe::SetLent(bool lent) {
+  if (lent_ == lent) return;
+  lent_ = lent;
+  lent_out_.store(lent);
+  lent_pipes.fetch_add(lent ? 1 : -1, std::memory_order_release);
+}
+
 void StreamPipe::Polling(bool on) {
   if (on) {
     pollers_.fetch_add(1, std::memory_order_relaxed);
+    unlend_asked_.store(false, std::memory_order_relaxed);
+    if (lend_on_poll.load(std::memory_order_relaxed) &&
+        !lent_out_.load(std::memory_order_relaxed)) {
+      core_->context().Post([self = std::static_pointer_cast<StreamPipe>(
+                                 shared_from_this())] { self->Lend(); });
+    }
   } else {
     last_poll_ns_.store(SteadyNs(), std::memory_order_relaxed);
     pollers_.fetch_sub(1, std::memory_order_release);
@@ -49,7 +75,13 @@ void StreamPipe::Polling(bool on) {
 
 void StreamPipe::Lend() {
   if (lent_ || closing_ || !hello_done_) return;
-  lent_ = true;
+  SetLent(true);
+  // The receivers stopped polling since this lend was decided (Unlend, on
+  // their side, may not have seen lent_out_ yet): the loop keeps reading.
+  if (unlend_asked_.load()) {
+    SetLent(false);
+    return;
+  }
   uv_read_stop(stream());
   ArmLendTimer();
 }
@@ -65,7 +97,7 @@ void StreamPipe::OnLendTimer() {
   if (!lent_ || closing_) return;
   if (pollers_.load(std::memory_order_acquire) > 0 ||
       SteadyNs() - last_poll_ns_.load(std::memory_order_relaxed) <
-          kLendIdleNs) {
+          lend_idle_ns.load(std::memory_order_relaxed)) {
     ArmLendTimer();
     return;
   }
@@ -78,13 +110,21 @@ void StreamPipe::OnLendTimer() {
 void StreamPipe::ReadAgain() {
   if (closing_) return;
   if (lent_) {
-    lent_ = false;
+    SetLent(false);
     uv_timer_stop(&lend_timer_);
   }
   // Still reading when a receiver paused the pipe and no byte came since:
   // UV_EALREADY.
   int rc = StartReading();
   if (rc < 0 && rc != UV_EALREADY) CloseOnLoop(UvError(rc, "read"));
+}
+
+void StreamPipe::Unlend() {
+  // Either this sees lent_out_, or a Lend on its way sees unlend_asked_
+  // (both sequentially consistent: one of the two orders holds), so a lend
+  // decided just before is undone too.
+  unlend_asked_.store(true);
+  if (lent_out_.load()) PostReadAgain();
 }
 
 void StreamPipe::PostReadAgain() {

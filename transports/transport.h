@@ -176,9 +176,13 @@ class Pipe : public std::enable_shared_from_this<Pipe> {
   // lock held. Polling(true/false) brackets each poll() of RecvFd: while
   // receivers poll a pipe (or did a moment ago), the loop may leave its
   // reading to them.
+  // Unlend: the receivers that polled the pipe stopped, and none will poll it
+  // for now: the loop reads it again at once, if it had left the reading to
+  // them (else a message would wait until it noticed).
   virtual int RecvFd() { return -1; }
   virtual ssize_t RecvOnCaller() { return -1; }
   virtual void Polling(bool on) {}
+  virtual void Unlend() {}
 
   uint32_t id = 0;  // set by the host on attach; read-only for transports
   std::string local_address;

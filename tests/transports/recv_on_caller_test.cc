@@ -6,7 +6,8 @@
 // leaves does not keep a waiting receiver busy, that a pipe closed while a
 // receiver waits is let go, that large messages are left to the loop, that
 // req reads its replies (and rep its requests) on their own threads, and that
-// the option turns it off.
+// the option turns it off, and that a pipe lent to a receiver goes back to
+// the loop when the receiver sleeps instead of polling.
 #include <time.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -21,6 +23,7 @@
 #include "msock/protocols/reqrep.h"
 #include "tests/support/raw_client.h"
 #include "tests/support/test_support.h"
+#include "transports/stream_pipe.h"
 
 namespace msock {
 namespace {
@@ -50,7 +53,10 @@ class RecvOnCallerTest : public ::testing::TestWithParam<const char*> {
 
 // Only a socket that sent since its last message reads on its own thread
 // (it waits for an answer): the raw-peer tests send before each Recv.
-void Ask(Socket& s) { ASSERT_TRUE(SendString(s, "ask", Deadline(10)).ok()); }
+void Ask(Socket& s) {
+  absl::Status st = SendString(s, "ask", Deadline(10));
+  ASSERT_TRUE(st.ok()) << st;
+}
 
 // A pair socket answering every request with "re:" + the request, on its own
 // thread, until its socket closes.
@@ -303,6 +309,47 @@ TEST_P(RecvOnCallerTest, PipeClosedWhileAReceiverWaitsIsReleased) {
   EXPECT_TRUE(c.ReadUntilClosed(Deadline(5), &got));
   pair.Close();
   receiver.join();
+}
+
+TEST_P(RecvOnCallerTest, ALentPipeIsReadAgainWhenItsReceiverStopsPolling) {
+  // The loop lends a pipe to the receiver that polls it (and here would take
+  // it back only after a minute). A receiver that then waits without having
+  // sent (so sleeps, not polls) must hand the pipe back, or a message sent to
+  // it now would wait out the minute.
+  internal::SetLendIdleForTest(absl::Minutes(1));
+  internal::SetLendOnPollForTest(true);
+  absl::Cleanup restore = [] {
+    internal::SetLendOnPollForTest(false);
+    internal::SetLendIdleForTest(absl::Milliseconds(2));
+  };
+  EventLog log;  // outlives the socket
+  Socket a(protocols::kPair0);
+  a.OnPipeEvent(log.Fn());
+  absl::StatusOr<std::string> url = a.Listen(ListenUrlFor(GetParam()));
+  ASSERT_TRUE(url.ok()) << url.status();
+  RawClient peer(*url);  // a's only pipe; the peer lends nothing
+  ASSERT_TRUE(peer.connected());
+  ASSERT_TRUE(peer.Write(Hello()));
+  ASSERT_TRUE(WaitUntil([&] { return log.Count(PipeEventType::kAdded) == 1; },
+                        Deadline(10)));
+  std::string got;
+  ASSERT_TRUE(peer.ReadExactly(Hello().size(), Deadline(10), &got));
+  const int lent_before = internal::LentPipesForTest();
+  Ask(a);
+  std::thread asker([&] {
+    // Polls (it sent): the loop lends it the pipe, and it reads the answer.
+    EXPECT_EQ(RecvString(a, Deadline(10)).value_or("timed out"), "answer");
+  });
+  ASSERT_TRUE(
+      WaitUntil([&] { return internal::LentPipesForTest() > lent_before; },
+                Deadline(10)));
+  ASSERT_TRUE(peer.Write(Frame("answer")));
+  asker.join();
+  EXPECT_GT(a.stats().reads_on_caller, 0u);
+  internal::SetLendOnPollForTest(false);
+  // `a` sent nothing since: its receiver sleeps instead of polling.
+  ASSERT_TRUE(peer.Write(Frame("unasked")));
+  EXPECT_EQ(RecvString(a, Deadline(5)).value_or("timed out"), "unasked");
 }
 
 INSTANTIATE_TEST_SUITE_P(Streams, RecvOnCallerTest,
