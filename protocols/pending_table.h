@@ -282,10 +282,9 @@ class PendingTable {
     for (auto& [id, e] : entries_) {
       if (!e->done) ids.push_back(id);
     }
-    Woken unused;  // everyone is woken below, under the lock
     for (uint32_t id : ids) {
       auto it = entries_.find(id);
-      Apply(it, visit(id, it->second->value), &unused);
+      Apply(it, visit(id, it->second->value), nullptr);  // all woken below
     }
     for (auto& [id, e] : entries_) e->cv.notify_all();
   }
@@ -333,7 +332,7 @@ class PendingTable {
   }
 
   // Applies a visitor's verdict to `it` (mu_ held) and notes its waiter in
-  // `woken`.
+  // `woken` (unless null: the caller wakes everyone itself).
   Visit Apply(typename Map::iterator it, Visit v, Woken* woken) {
     Entry& e = *it->second;
     switch (v) {
@@ -350,7 +349,7 @@ class PendingTable {
         entries_.erase(it);  // nobody waits on it (see Visit::kErase)
         return v;
     }
-    woken->emplace_back(it->second, &e.cv);
+    if (woken != nullptr) woken->emplace_back(it->second, &e.cv);
     return v;
   }
 

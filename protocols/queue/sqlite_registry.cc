@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "protocols/queue/sqlite_store.h"
@@ -166,10 +167,7 @@ absl::StatusOr<std::vector<std::string>> ApplyAliases(
 absl::StatusOr<RegisterResult> SqliteStore::DoRegister(
     Db& db, const RegisterRequest& r) {
   // A user or a node may be added: the cache is forgotten on the way out.
-  struct Forget {
-    SqliteStore* store;
-    ~Forget() { store->ForgetRegistry(); }
-  } forget{this};
+  absl::Cleanup forget = [this] { ForgetRegistry(); };
   absl::Status st = CheckName("user", r.user, opts_.max_name, true);
   if (st.ok()) st = CheckName("node", r.node, opts_.max_name, false);
   if (!st.ok()) return st;

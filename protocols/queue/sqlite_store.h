@@ -4,9 +4,10 @@
 // (group commit). Should an operation fail, the transaction rolls back and
 // the batch runs again with each operation inside its own savepoint, so the
 // failed one rolls back alone. A completer thread then makes the `done`
-// calls in order while the writer runs the next batch. The operations' SQL lives in
-// sqlite_messages.cc (posts, acks, loads), sqlite_upkeep.cc (dead letters,
-// cleanup, notices) and sqlite_registry.cc (users, nodes, aliases, lists).
+// calls in order while the writer runs the next batch. The operations' SQL
+// lives in sqlite_messages.cc (posts, acks, loads), sqlite_upkeep.cc (dead
+// letters, cleanup, notices) and sqlite_registry.cc (users, nodes, aliases,
+// lists).
 #ifndef MSOCK_PROTOCOLS_QUEUE_SQLITE_STORE_H_
 #define MSOCK_PROTOCOLS_QUEUE_SQLITE_STORE_H_
 
