@@ -122,7 +122,7 @@ class StreamPipe : public Pipe {
   // polled it for kLendIdleNs.
   void Lend();
   void ReadAgain();
-  void SetLent(bool lent);  // lent_, lent_out_ and LentPipesForTest
+  void SetLent(bool lent);  // lent_ and LentPipesForTest
   // Any thread, rd_mu_ not held: has the loop ReadAgain (unless paused).
   void PostReadAgain();
   // rd_mu_ held, after a read of n bytes was decoded, before the inbox is
@@ -179,10 +179,10 @@ class StreamPipe : public Pipe {
   // the end of the stream or an error (RecvOnCaller posts ReadAgain: the loop
   // closes).
   // pollers_ and last_poll_ns_ (steady clock) are the receivers' side.
-  bool lent_ = false;
-  // lent_out_ = lent_, for Unlend on any thread. unlend_asked_: a receiver
-  // stopped polling and sleeps (Unlend) and none polled since: no new lend.
-  std::atomic<bool> lent_out_{false};
+  // lent_ is written on the loop only; Unlend reads it on any thread.
+  // unlend_asked_: a receiver stopped polling and sleeps (Unlend) and none
+  // polled since: no new lend.
+  std::atomic<bool> lent_{false};
   std::atomic<bool> unlend_asked_{false};
   std::atomic<int> pollers_{0};
   // Receivers leave the pipe to the loop (RecvFd is -1) while it streams:

@@ -52,9 +52,8 @@ void SetLendOnPollForTest(bool on) {
 }
 
 void StreamPipe::SetLent(bool lent) {
-  if (lent_ == lent) return;
-  lent_ = lent;
-  lent_out_.store(lent);
+  if (lent_.load(std::memory_order_relaxed) == lent) return;
+  lent_.store(lent);
   lent_pipes.fetch_add(lent ? 1 : -1, std::memory_order_release);
 }
 
@@ -63,7 +62,7 @@ void StreamPipe::Polling(bool on) {
     pollers_.fetch_add(1, std::memory_order_relaxed);
     unlend_asked_.store(false, std::memory_order_relaxed);
     if (lend_on_poll.load(std::memory_order_relaxed) &&
-        !lent_out_.load(std::memory_order_relaxed)) {
+        !lent_.load(std::memory_order_relaxed)) {
       core_->context().Post([self = std::static_pointer_cast<StreamPipe>(
                                  shared_from_this())] { self->Lend(); });
     }
@@ -74,10 +73,12 @@ void StreamPipe::Polling(bool on) {
 }
 
 void StreamPipe::Lend() {
-  if (lent_ || closing_ || !hello_done_) return;
+  if (lent_.load(std::memory_order_relaxed) || closing_ || !hello_done_) {
+    return;
+  }
   SetLent(true);
   // The receivers stopped polling since this lend was decided (Unlend, on
-  // their side, may not have seen lent_out_ yet): the loop keeps reading.
+  // their side, may not have seen lent_ yet): the loop keeps reading.
   if (unlend_asked_.load()) {
     SetLent(false);
     return;
@@ -94,7 +95,7 @@ void StreamPipe::ArmLendTimer() {
 }
 
 void StreamPipe::OnLendTimer() {
-  if (!lent_ || closing_) return;
+  if (!lent_.load(std::memory_order_relaxed) || closing_) return;
   if (pollers_.load(std::memory_order_acquire) > 0 ||
       SteadyNs() - last_poll_ns_.load(std::memory_order_relaxed) <
           lend_idle_ns.load(std::memory_order_relaxed)) {
@@ -109,7 +110,7 @@ void StreamPipe::OnLendTimer() {
 
 void StreamPipe::ReadAgain() {
   if (closing_) return;
-  if (lent_) {
+  if (lent_.load(std::memory_order_relaxed)) {
     SetLent(false);
     uv_timer_stop(&lend_timer_);
   }
@@ -120,11 +121,11 @@ void StreamPipe::ReadAgain() {
 }
 
 void StreamPipe::Unlend() {
-  // Either this sees lent_out_, or a Lend on its way sees unlend_asked_
+  // Either this sees lent_, or a Lend on its way sees unlend_asked_
   // (both sequentially consistent: one of the two orders holds), so a lend
   // decided just before is undone too.
   unlend_asked_.store(true);
-  if (lent_out_.load()) PostReadAgain();
+  if (lent_.load()) PostReadAgain();
 }
 
 void StreamPipe::PostReadAgain() {
