@@ -4,7 +4,8 @@
 // (group commit). Should an operation fail, the transaction rolls back and
 // the batch runs again with each operation inside its own savepoint, so the
 // failed one rolls back alone. A completer thread then makes the `done`
-// calls in order while the writer runs the next batch. The operations' SQL
+// calls in order while the writer runs the next batch; when no operation
+// waits for the writer, the writer makes them itself. The operations' SQL
 // lives in sqlite_messages.cc (posts, acks, loads), sqlite_upkeep.cc (dead
 // letters, cleanup, notices) and sqlite_registry.cc (users, nodes, aliases,
 // lists).
@@ -186,7 +187,8 @@ class SqliteStore final : public QueueStore {
   std::thread writer_;
 
   // Committed batches wait here for their `done` calls, which the completer
-  // thread makes in commit order while the writer runs the next batch.
+  // thread makes in commit order while the writer runs the next batch (or
+  // the writer itself, when nothing waits for it: see RunBatch).
   struct Committed {
     std::vector<Task> batch;
     std::vector<absl::Status> status;  // per task
@@ -196,6 +198,9 @@ class SqliteStore final : public QueueStore {
   std::condition_variable done_cv_;
   std::deque<Committed> committed_;  // guarded by done_mu_
   bool writer_done_ = false;         // guarded by done_mu_
+  bool closing_done_ = false;        // guarded by done_mu_: Close was called
+  bool completing_ = false;          // guarded by done_mu_: calls under way
+  bool completer_ended_ = false;     // guarded by done_mu_
   std::thread completer_;
 };
 
