@@ -126,10 +126,12 @@ int SelfTest() {
   msock::TopicsClient a(a_conn), b(b_conn);
   std::mutex mu;
   std::condition_variable cv;
-  a.OnChange("todo", [&](const msock::TopicEvent&) {
-    std::lock_guard<std::mutex> lock(mu);
-    cv.notify_all();
-  });
+  for (msock::TopicsClient* c : {&a, &b}) {
+    c->OnChange("todo", [&](const msock::TopicEvent&) {
+      std::lock_guard<std::mutex> lock(mu);
+      cv.notify_all();
+    });
+  }
   if (!a.Subscribe("todo", Soon()).ok() || !b.Subscribe("todo", Soon()).ok()) {
     return 1;
   }
@@ -142,10 +144,12 @@ int SelfTest() {
   ok = ok && absl::IsInvalidArgument(a.Apply(
                  {msock::changes::ListInsert("todo", 0, "\"\"")}, Soon()));
   const std::string want = R"(["milk","eggs"])";
-  {  // b's item reaches a's replica by itself: wait for it
+  {  // each item reaches the other's replica by itself: wait for both
     std::unique_lock<std::mutex> lock(mu);
-    cv.wait_for(lock, std::chrono::seconds(5),
-                [&] { return a.Value("todo").value_or("") == want; });
+    cv.wait_for(lock, std::chrono::seconds(5), [&] {
+      return a.Value("todo").value_or("") == want &&
+             b.Value("todo").value_or("") == want;
+    });
   }
   ok = ok && topics.Value("todo").value_or("") == want &&
        a.Value("todo").value_or("") == want &&
