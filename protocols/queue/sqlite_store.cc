@@ -56,10 +56,15 @@ CREATE INDEX IF NOT EXISTS dead_by_id ON dead(id);
 
 absl::StatusOr<std::unique_ptr<QueueStore>> OpenSqliteStore(
     const QueueServerOptions& options) {
+  // Before SQLite touches the file: one server per store.
+  absl::StatusOr<std::unique_ptr<StoreLock>> lock =
+      StoreLock::Take(options.db_path);
+  if (!lock.ok()) return lock.status();
   absl::StatusOr<std::unique_ptr<Db>> db =
       Db::Open(options.db_path, options.fsync);
   if (!db.ok()) return db.status();
-  auto store = std::make_unique<SqliteStore>(options, std::move(*db));
+  auto store =
+      std::make_unique<SqliteStore>(options, std::move(*db), std::move(*lock));
   absl::Status st = store->Init();
   if (!st.ok()) {
     return absl::UnavailableError(
@@ -68,8 +73,9 @@ absl::StatusOr<std::unique_ptr<QueueStore>> OpenSqliteStore(
   return store;
 }
 
-SqliteStore::SqliteStore(const QueueServerOptions& opts, std::unique_ptr<Db> db)
-    : opts_(opts), db_(std::move(db)) {}
+SqliteStore::SqliteStore(const QueueServerOptions& opts, std::unique_ptr<Db> db,
+                         std::unique_ptr<StoreLock> lock)
+    : opts_(opts), db_(std::move(db)), lock_(std::move(lock)) {}
 
 SqliteStore::~SqliteStore() { Close(); }
 
@@ -79,6 +85,9 @@ absl::Status SqliteStore::Init() {
   writer_ = std::thread([this] {
     internal::NameThisThread("msock-qwrite");
     Loop();
+    // Nothing more is written: another server may open the file now (even
+    // before this one is destroyed).
+    lock_.reset();
     std::lock_guard<std::mutex> lock(done_mu_);
     writer_done_ = true;
     done_cv_.notify_all();

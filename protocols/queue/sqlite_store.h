@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "protocols/queue/sqlite_db.h"
 #include "protocols/queue/store.h"
+#include "protocols/queue/store_lock.h"
 
 namespace msock::internal::queue {
 
@@ -60,7 +61,9 @@ std::string JsonString(std::string_view v);
 //   places, dead letters and dedupe records.
 class SqliteStore final : public QueueStore {
  public:
-  SqliteStore(const QueueServerOptions& opts, std::unique_ptr<Db> db);
+  // `lock` keeps the file to this store (see store_lock.h).
+  SqliteStore(const QueueServerOptions& opts, std::unique_ptr<Db> db,
+              std::unique_ptr<StoreLock> lock);
   ~SqliteStore() override;
   absl::Status Init();  // schema; before the thread starts
 
@@ -162,6 +165,9 @@ class SqliteStore final : public QueueStore {
 
   const QueueServerOptions opts_;
   std::unique_ptr<Db> db_;  // writer thread only (and Init)
+  // Held from before the database opened until the writer ends (its last
+  // act), or until destruction when Init failed.
+  std::unique_ptr<StoreLock> lock_;
   // Queue lengths by node, writer thread only; cleared when a transaction
   // rolls back (then counted again from the table).
   absl::flat_hash_map<std::string, uint64_t> lengths_;

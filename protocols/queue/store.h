@@ -160,7 +160,8 @@ class QueueStore {
 };
 
 // The SQLite store (sqlite_store.cc). Errors: kUnavailable (cannot open or
-// create the file, with SQLite's message).
+// create the file, with SQLite's message), kFailedPrecondition (another
+// store, of this process or another, has the file open: store_lock.h).
 absl::StatusOr<std::unique_ptr<QueueStore>> OpenSqliteStore(
     const QueueServerOptions& options);
 

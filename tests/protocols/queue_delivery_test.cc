@@ -463,6 +463,25 @@ TEST_P(QueueDeliveryTest, SingleNodeMessageIsTakenByTheFirstToAck) {
   EXPECT_TRUE(PendingIds(*taker).empty());
 }
 
+// One server per file: a second QueueServer on a file in use is refused
+// with a status naming it; the first one's Close frees the file.
+TEST(QueueServerFile, ASecondServerOnTheSameFileIsRefused) {
+  test::ScratchDir dir;
+  QueueServerOptions o;
+  o.db_path = dir.NewPath("db");
+  o.fsync = false;
+  absl::StatusOr<std::unique_ptr<QueueServer>> first = QueueServer::Open(o);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<std::unique_ptr<QueueServer>> second = QueueServer::Open(o);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find(o.db_path), std::string::npos)
+      << second.status();
+  (*first)->Close();
+  absl::StatusOr<std::unique_ptr<QueueServer>> third = QueueServer::Open(o);
+  ASSERT_TRUE(third.ok()) << third.status();
+  (*third)->Close();
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, QueueDeliveryTest,
                          ::testing::Values("inproc", "tcp", "ws"),
                          [](const auto& info) { return info.param; });

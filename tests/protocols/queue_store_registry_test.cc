@@ -1,6 +1,7 @@
 // The queue store's registry (protocols/queue/sqlite_registry.cc): users and
 // nodes with secrets, logins, aliases, lists and their notices, and the
 // bounds on them. Messages are in queue_store_test.cc.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -256,6 +257,25 @@ TEST_F(QueueStoreTest, RegistryIsDurableAcrossReopen) {
   EXPECT_THAT(get->members, ElementsAre("al", "bob"));
   PostOutcome p = MustPost({"al", "a"}, {"@bobby"});
   EXPECT_EQ(p.fanout.nodes, (std::vector<NodeKey>{{"bob", "phone"}}));
+}
+
+// A second store on a file in use is refused with a status that says so, the
+// first goes on unharmed, and its Close lets another store open the file.
+TEST_F(QueueStoreTest, OneStorePerFile) {
+  std::string secret = NewUser("bob", "phone");
+  absl::StatusOr<std::unique_ptr<QueueStore>> second = OpenSqliteStore(opts_);
+  ASSERT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(second.status().message(), HasSubstr(opts_.db_path));
+  EXPECT_THAT(second.status().message(), HasSubstr("in use"));
+  // The refused attempt left the first store's file and locks alone.
+  NewUser("al", "a");
+  EXPECT_EQ(Rows("users"), 2);
+  store_->Close();  // not destroyed yet: closing is enough
+  absl::StatusOr<std::unique_ptr<QueueStore>> next = OpenSqliteStore(opts_);
+  ASSERT_TRUE(next.ok()) << next.status();
+  store_->Close();
+  store_ = std::move(*next);
+  EXPECT_TRUE(Login("bob", "phone", secret).ok());
 }
 
 }  // namespace

@@ -125,7 +125,10 @@ struct QueueStats {
 class MSOCK_EXPORT QueueServer {
  public:
   // Opens (or creates) the store and recovers its state. Errors: the store's
-  // (kUnavailable / kDataLoss with SQLite's message and the path).
+  // (kUnavailable / kDataLoss with SQLite's message and the path), and
+  // kFailedPrecondition when another QueueServer (of this process or
+  // another) has `db_path` open: one server per file, enforced with a lock
+  // file "<db_path>-lock" that a Close (or the process's end) releases.
   static absl::StatusOr<std::unique_ptr<QueueServer>> Open(
       const QueueServerOptions& options = {},
       Context& ctx = Context::Default());
