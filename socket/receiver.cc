@@ -170,11 +170,13 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
         }
         absl::Status s;
         // Only a receiver that sent since its last message (it waits for an
-        // answer: request/reply, ping-pong) reads on its own thread; a
-        // stream's receiver leaves the reading to the loop, which reads the
-        // next bytes while it consumes these (sent_since_recv_).
+        // answer: request/reply, ping-pong), or a server's (poll_always_),
+        // reads on its own thread; a stream's receiver leaves the reading to
+        // the loop, which reads the next bytes while it consumes these
+        // (sent_since_recv_).
         if (poll && opts_.recv_on_caller && recv_waiters_ == 0 &&
-            sent_since_recv_.load(std::memory_order_relaxed)) {
+            (sent_since_recv_.load(std::memory_order_relaxed) ||
+             poll_always_.load(std::memory_order_relaxed))) {
           bool fallback;
           s = PollPipes(lock, deadline, &waited, &fallback);
           recv_woken_ = false;

@@ -96,6 +96,9 @@ namespace internal {
 void SocketAccess::SetRecvFilter(Socket& socket, RecvFilter filter) {
   socket.core_->SetRecvFilter(std::move(filter));
 }
+void SocketAccess::SetPollAlways(Socket& socket, bool on) {
+  socket.core_->SetPollAlways(on);
+}
 void SocketAccess::SetProtocolPipeHook(
     Socket& socket, std::function<void(const PipeEvent&)> fn) {
   socket.core_->SetProtocolPipeHook(std::move(fn));

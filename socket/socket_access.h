@@ -61,6 +61,15 @@ class SocketAccess {
                                          const Message& msg,
                                          std::vector<uint32_t>* full);
 
+  // A receiver that waits reads the socket's tcp/ipc pipes itself (receive
+  // on caller, opt::kRecvOnCaller) whether or not the socket sent since its
+  // last message. For a server whose answers go out from other threads (a
+  // rooms hub answers from handlers and the queue's store writer): its next
+  // request then wakes the waiting receiver alone, not the loop and then the
+  // receiver. Off by default: a stream's receiver leaves the reading to the
+  // loop, which reads the next bytes while it consumes these.
+  static void SetPollAlways(Socket& socket, bool on);
+
   // Waits for an answer the receive filter takes (req's reply): until done()
   // holds, `deadline` passes or the socket closes, reading the socket's
   // tcp/ipc pipes on the calling thread meanwhile (opt::kRecvOnCaller), as

@@ -161,6 +161,10 @@ class SocketCore final : public PipeHost,
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
   void SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn);
   void SetRecvFilter(RecvFilter filter);
+  // SocketAccess::SetPollAlways.
+  void SetPollAlways(bool on) {
+    poll_always_.store(on, std::memory_order_relaxed);
+  }
   void ClosePipe(uint32_t pipe_id);
   void SetAdmission(AdmissionHook hook);
   absl::StatusOr<PeerInfo> PeerOf(uint32_t pipe_id) const;
@@ -318,6 +322,8 @@ class SocketCore final : public PipeHost,
   // changes, so a thread that only sends or only receives never writes its
   // cache line again.
   std::atomic<bool> sent_since_recv_{false};
+  // Receivers poll as if the socket had always just sent (SetPollAlways).
+  std::atomic<bool> poll_always_{false};
   void NoteSent() {
     if (!sent_since_recv_.load(std::memory_order_relaxed))
       sent_since_recv_.store(true, std::memory_order_relaxed);

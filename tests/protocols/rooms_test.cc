@@ -4,15 +4,18 @@
 // shared body per fan-out. JSON, malformed input and scale are in
 // rooms_wire_test.cc.
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "gtest/gtest.h"
 #include "tests/protocols/rooms_test_util.h"
 #include "tests/support/test_certs.h"
+#include "transports/stream_pipe.h"
 
 namespace msock {
 namespace {
@@ -283,6 +286,44 @@ TEST_F(RoomsTest, FanOutEncodesOneSharedBody) {
   EXPECT_EQ(after.bodies_encoded - before.bodies_encoded, 1u);
   EXPECT_EQ(after.events_out - before.events_out, 5u);
   for (auto& c : clients) EXPECT_TRUE(c->inbox.WaitFor("tick"));
+}
+
+// The hub's dispatcher reads its clients' requests on its own thread even
+// when it sent nothing since the last one (answers may go out from other
+// threads): one wake-up per request, not the loop's and then its own. With
+// the test hooks the loop lends a pipe as soon as a receiver polls it, so
+// who reads the second event is deterministic.
+TEST(RoomsRecvOnCaller, TheHubsDispatcherReadsRequestsItself) {
+  internal::SetLendIdleForTest(absl::Minutes(1));
+  internal::SetLendOnPollForTest(true);
+  absl::Cleanup restore = [] {
+    internal::SetLendOnPollForTest(false);
+    internal::SetLendIdleForTest(absl::Milliseconds(2));
+  };
+  const int lent_before = internal::LentPipesForTest();
+  Hub hub;
+  std::atomic<int> seen{0};
+  hub.On("note", [&](const RoomEvent&) -> absl::StatusOr<std::string> {
+    seen++;
+    return std::string();
+  });
+  absl::StatusOr<std::string> url = hub.Listen("tcp://127.0.0.1:0");
+  ASSERT_TRUE(url.ok()) << url.status();
+  // The client never lends: every lent pipe is the hub's.
+  auto alice = ConnectClient(
+      *url, RoomsClientOptions(), Context::Default(), [](RoomsClient& c) {
+        ASSERT_TRUE(c.socket().Set(opt::kRecvOnCaller, false).ok());
+      });
+  // An event without an ack: the hub sends nothing back.
+  ASSERT_TRUE(alice->client->Send("note", "1", Deadline(10)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return seen.load() == 1; }, Deadline(10)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return internal::LentPipesForTest() > lent_before; },
+                Deadline(10)));
+  const uint64_t before = hub.socket().stats().reads_on_caller;
+  ASSERT_TRUE(alice->client->Send("note", "2", Deadline(10)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return seen.load() == 2; }, Deadline(10)));
+  EXPECT_GT(hub.socket().stats().reads_on_caller, before);
 }
 
 }  // namespace
