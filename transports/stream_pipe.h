@@ -42,6 +42,15 @@ int LentPipesForTest();
 // Tests: the loop lends a pipe as soon as a receiver polls it (else only when
 // a receiver reads first the bytes that woke the loop: a race).
 void SetLendOnPollForTest(bool on);
+// Tests: while it lives, the loop lends on poll and keeps a lent pipe for
+// `idle` after the last poll; its destructor restores both defaults.
+class LendOnPollForTest {
+ public:
+  explicit LendOnPollForTest(absl::Duration idle);
+  ~LendOnPollForTest();
+  LendOnPollForTest(const LendOnPollForTest&) = delete;
+  LendOnPollForTest& operator=(const LendOnPollForTest&) = delete;
+};
 
 class StreamPipe : public Pipe {
  public:

@@ -51,6 +51,16 @@ void SetLendOnPollForTest(bool on) {
   lend_on_poll.store(on, std::memory_order_relaxed);
 }
 
+LendOnPollForTest::LendOnPollForTest(absl::Duration idle) {
+  SetLendIdleForTest(idle);
+  SetLendOnPollForTest(true);
+}
+
+LendOnPollForTest::~LendOnPollForTest() {
+  SetLendOnPollForTest(false);
+  lend_idle_ns.store(kLendIdleNs, std::memory_order_relaxed);
+}
+
 void StreamPipe::SetLent(bool lent) {
   if (lent_.load(std::memory_order_relaxed) == lent) return;
   lent_.store(lent);

@@ -11,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/cleanup/cleanup.h"
 #include "gtest/gtest.h"
 #include "tests/protocols/rooms_test_util.h"
 #include "tests/support/test_certs.h"
@@ -294,12 +293,7 @@ TEST_F(RoomsTest, FanOutEncodesOneSharedBody) {
 // the test hooks the loop lends a pipe as soon as a receiver polls it, so
 // who reads the second event is deterministic.
 TEST(RoomsRecvOnCaller, TheHubsDispatcherReadsRequestsItself) {
-  internal::SetLendIdleForTest(absl::Minutes(1));
-  internal::SetLendOnPollForTest(true);
-  absl::Cleanup restore = [] {
-    internal::SetLendOnPollForTest(false);
-    internal::SetLendIdleForTest(absl::Milliseconds(2));
-  };
+  internal::LendOnPollForTest lend_on_poll(absl::Minutes(1));
   const int lent_before = internal::LentPipesForTest();
   Hub hub;
   std::atomic<int> seen{0};

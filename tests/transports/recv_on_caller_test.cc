@@ -15,7 +15,6 @@
 #include <string>
 #include <thread>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -316,12 +315,7 @@ TEST_P(RecvOnCallerTest, ALentPipeIsReadAgainWhenItsReceiverStopsPolling) {
   // it back only after a minute). A receiver that then waits without having
   // sent (so sleeps, not polls) must hand the pipe back, or a message sent to
   // it now would wait out the minute.
-  internal::SetLendIdleForTest(absl::Minutes(1));
-  internal::SetLendOnPollForTest(true);
-  absl::Cleanup restore = [] {
-    internal::SetLendOnPollForTest(false);
-    internal::SetLendIdleForTest(absl::Milliseconds(2));
-  };
+  internal::LendOnPollForTest lend_on_poll(absl::Minutes(1));
   EventLog log;  // outlives the socket
   Socket a(protocols::kPair0);
   a.OnPipeEvent(log.Fn());
