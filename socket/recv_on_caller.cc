@@ -6,9 +6,9 @@
 // the receivers while they keep polling it (StreamPipe's lent_); a pipe's
 // bytes are read by one of them at a time (StreamPipe's rd_mu_), so order,
 // back-pressure (a pipe delivering into a full queue pauses) and every close
-// rule stay the loop's. One receiver polls
-// at a time; others, and sockets with more than kMaxPolledPipes stream pipes,
-// sleep on recv_cv_ as before.
+// rule stay the loop's. One receiver polls at a time; others, and sockets with
+// more than max_polled_ stream pipes (kMaxPolledPipes unless SetPollAlways
+// says more), sleep on recv_cv_ as before.
 #include <poll.h>
 #include <unistd.h>
 
@@ -29,12 +29,13 @@ bool RecvOnCallerDefault() {
 absl::Status SocketCore::PollPipes(MutexLock& lock, absl::Time deadline,
                                    bool* waited, bool* fallback) {
   *fallback = true;
-  absl::InlinedVector<std::shared_ptr<Pipe>, kMaxPolledPipes> pipes;
-  pollfd fds[kMaxPolledPipes + 1];
+  absl::InlinedVector<std::shared_ptr<Pipe>, kPollCap> pipes;
+  pollfd fds[kPollCap + 1];
+  const size_t max_polled = max_polled_.load(std::memory_order_relaxed);
   for (const auto& [id, p] : pipes_) {
     const int fd = p->RecvFd();
     if (fd < 0) continue;
-    if (pipes.size() == kMaxPolledPipes) return absl::OkStatus();
+    if (pipes.size() == max_polled) return absl::OkStatus();
     fds[pipes.size()] = {fd, POLLIN, 0};
     pipes.push_back(p);
   }
@@ -102,7 +103,7 @@ absl::Status SocketCore::PollPipes(MutexLock& lock, absl::Time deadline,
 }
 
 void SocketCore::UnlendPolled(MutexLock& lock) {
-  absl::InlinedVector<std::shared_ptr<Pipe>, kMaxPolledPipes> pipes;
+  absl::InlinedVector<std::shared_ptr<Pipe>, kPollCap> pipes;
   for (uint32_t id : polled_) {
     auto it = pipes_.find(id);
     if (it != pipes_.end()) pipes.push_back(it->second);

@@ -96,8 +96,8 @@ namespace internal {
 void SocketAccess::SetRecvFilter(Socket& socket, RecvFilter filter) {
   socket.core_->SetRecvFilter(std::move(filter));
 }
-void SocketAccess::SetPollAlways(Socket& socket, bool on) {
-  socket.core_->SetPollAlways(on);
+void SocketAccess::SetPollAlways(Socket& socket, bool on, size_t max_pipes) {
+  socket.core_->SetPollAlways(on, max_pipes);
 }
 void SocketAccess::SetProtocolPipeHook(
     Socket& socket, std::function<void(const PipeEvent&)> fn) {

@@ -5,6 +5,7 @@
 #ifndef MSOCK_SOCKET_SOCKET_ACCESS_H_
 #define MSOCK_SOCKET_SOCKET_ACCESS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -67,8 +68,10 @@ class SocketAccess {
   // rooms hub answers from handlers and the queue's store writer): its next
   // request then wakes the waiting receiver alone, not the loop and then the
   // receiver. Off by default: a stream's receiver leaves the reading to the
-  // loop, which reads the next bytes while it consumes these.
-  static void SetPollAlways(Socket& socket, bool on);
+  // loop, which reads the next bytes while it consumes these. `max_pipes`:
+  // a receiver polls up to this many stream pipes (at most 64; four unless
+  // said), beyond which it sleeps and the loop reads them in batches.
+  static void SetPollAlways(Socket& socket, bool on, size_t max_pipes = 4);
 
   // Waits for an answer the receive filter takes (req's reply): until done()
   // holds, `deadline` passes or the socket closes, reading the socket's

@@ -25,6 +25,7 @@
 #ifndef MSOCK_SOCKET_SOCKET_CORE_H_
 #define MSOCK_SOCKET_SOCKET_CORE_H_
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -162,7 +163,8 @@ class SocketCore final : public PipeHost,
   void SetProtocolPipeHook(std::function<void(const PipeEvent&)> fn);
   void SetRecvFilter(RecvFilter filter);
   // SocketAccess::SetPollAlways.
-  void SetPollAlways(bool on) {
+  void SetPollAlways(bool on, size_t max_pipes) {
+    max_polled_.store(std::min(max_pipes, kPollCap), std::memory_order_relaxed);
     poll_always_.store(on, std::memory_order_relaxed);
   }
   void ClosePipe(uint32_t pipe_id);
@@ -247,12 +249,13 @@ class SocketCore final : public PipeHost,
 
   // ---- recv_on_caller.cc ----
   // A receiver about to sleep polls its stream pipes' descriptors (at most
-  // kMaxPolledPipes of them, else it sleeps on recv_cv_) and the socket's
+  // max_polled_ of them, else it sleeps on recv_cv_) and the socket's
   // wake-up descriptor instead, and reads what arrives on its own thread
   // (Pipe::RecvOnCaller), without a hop through the loop. Releases mu_ while
   // it polls. *fallback: sleep on recv_cv_ this time (nothing to poll, or a
   // readable pipe the loop must handle). Statuses as WaitOn's.
-  static constexpr size_t kMaxPolledPipes = 4;
+  static constexpr size_t kMaxPolledPipes = 4;  // default max_polled_
+  static constexpr size_t kPollCap = 64;        // SetPollAlways's max
   absl::Status PollPipes(MutexLock& lock, absl::Time deadline, bool* waited,
                          bool* fallback) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Pipe::Unlend on the pipes in polled_ (and clears it). Releases mu_ while
@@ -324,6 +327,8 @@ class SocketCore final : public PipeHost,
   std::atomic<bool> sent_since_recv_{false};
   // Receivers poll as if the socket had always just sent (SetPollAlways).
   std::atomic<bool> poll_always_{false};
+  // Beyond this many stream pipes, receivers sleep rather than poll.
+  std::atomic<size_t> max_polled_{kMaxPolledPipes};
   void NoteSent() {
     if (!sent_since_recv_.load(std::memory_order_relaxed))
       sent_since_recv_.store(true, std::memory_order_relaxed);

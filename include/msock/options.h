@@ -305,11 +305,12 @@ inline constexpr OptionKey<absl::Duration> kConnectTimeout{
 // pipes' bytes on its own thread instead of waiting for the I/O thread to
 // read them and wake it (one thread wake-up per message instead of two: a
 // round trip gets close to the kernel's own). Used while the socket has at
-// most 4 tcp/ipc pipes, by one waiting receiver at a time. Streams stay with
-// the I/O thread, which reads the next bytes while the receiver consumes
-// these: a receiver that never sends, a read of 64 KiB or more, a pipe whose
-// last message was 16 KiB or more; inproc and ws too. Order, back-pressure
-// and close rules are the same either way. stats().reads_on_caller counts these reads. Default true; the
+// most 4 tcp/ipc pipes (a Hub: 64), by one waiting receiver at a time.
+// Streams stay with the I/O thread, which reads the next bytes while the
+// receiver consumes these: a receiver that never sends, a read of 64 KiB or
+// more, a pipe whose last message was 16 KiB or more; inproc and ws too.
+// Order, back-pressure and close rules are the same either way.
+// stats().reads_on_caller counts these reads. Default true; the
 // environment variable MSOCK_RECV_ON_CALLER=0 makes the default false (for
 // comparisons).
 inline constexpr OptionKey<bool> kRecvOnCaller{26, "recv-on-caller",

@@ -24,9 +24,9 @@ Hub::Hub(const HubOptions& options, Context& ctx)
   internal::rooms::WireSocket(&socket_, impl_);
   // Answers go out from handler threads and services (the queue's store
   // writer), so the dispatcher has rarely "just sent": it reads requests
-  // itself all the same (up to four tcp/ipc clients; beyond, the loop reads
-  // them in batches). One wake-up per request instead of two.
-  internal::SocketAccess::SetPollAlways(socket_, true);
+  // itself all the same, from up to 64 tcp/ipc clients (beyond, the loop
+  // reads them in batches). One wake-up per request instead of two.
+  internal::SocketAccess::SetPollAlways(socket_, true, /*max_pipes=*/64);
   Impl* impl = impl_.get();  // the dispatcher is joined before impl goes
   impl->rt.Start(options.threads, options.queue_limit,
                  [impl] { impl->DispatchLoop(); });

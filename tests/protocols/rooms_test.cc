@@ -289,10 +289,13 @@ TEST_F(RoomsTest, FanOutEncodesOneSharedBody) {
 
 // The hub's dispatcher reads its clients' requests on its own thread even
 // when it sent nothing since the last one (answers may go out from other
-// threads): one wake-up per request, not the loop's and then its own. With
-// the test hooks the loop lends a pipe as soon as a receiver polls it, so
-// who reads the second event is deterministic.
-TEST(RoomsRecvOnCaller, TheHubsDispatcherReadsRequestsItself) {
+// threads): one wake-up per request, not the loop's and then its own; with
+// up to 64 clients (a plain socket polls at most four pipes). With the test
+// hooks the loop lends a pipe as soon as a receiver polls it, so who reads
+// the second event is deterministic.
+class RoomsRecvOnCaller : public ::testing::TestWithParam<int> {};
+
+TEST_P(RoomsRecvOnCaller, TheHubsDispatcherReadsRequestsItself) {
   internal::LendOnPollForTest lend_on_poll(absl::Minutes(1));
   const int lent_before = internal::LentPipesForTest();
   Hub hub;
@@ -303,22 +306,29 @@ TEST(RoomsRecvOnCaller, TheHubsDispatcherReadsRequestsItself) {
   });
   absl::StatusOr<std::string> url = hub.Listen("tcp://127.0.0.1:0");
   ASSERT_TRUE(url.ok()) << url.status();
-  // The client never lends: every lent pipe is the hub's.
-  auto alice = ConnectClient(
-      *url, RoomsClientOptions(), Context::Default(), [](RoomsClient& c) {
-        ASSERT_TRUE(c.socket().Set(opt::kRecvOnCaller, false).ok());
-      });
+  // The clients never lend: every lent pipe is the hub's.
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < GetParam(); ++i) {
+    clients.push_back(ConnectClient(
+        *url, RoomsClientOptions(), Context::Default(), [](RoomsClient& c) {
+          ASSERT_TRUE(c.socket().Set(opt::kRecvOnCaller, false).ok());
+        }));
+  }
+  ASSERT_TRUE(hub.socket().WaitForPeers(GetParam(), Deadline(10)).ok());
+  TestClient& alice = *clients.back();
   // An event without an ack: the hub sends nothing back.
-  ASSERT_TRUE(alice->client->Send("note", "1", Deadline(10)).ok());
+  ASSERT_TRUE(alice.client->Send("note", "1", Deadline(10)).ok());
   ASSERT_TRUE(WaitUntil([&] { return seen.load() == 1; }, Deadline(10)));
   ASSERT_TRUE(
       WaitUntil([&] { return internal::LentPipesForTest() > lent_before; },
                 Deadline(10)));
   const uint64_t before = hub.socket().stats().reads_on_caller;
-  ASSERT_TRUE(alice->client->Send("note", "2", Deadline(10)).ok());
+  ASSERT_TRUE(alice.client->Send("note", "2", Deadline(10)).ok());
   ASSERT_TRUE(WaitUntil([&] { return seen.load() == 2; }, Deadline(10)));
   EXPECT_GT(hub.socket().stats().reads_on_caller, before);
 }
+
+INSTANTIATE_TEST_SUITE_P(Clients, RoomsRecvOnCaller, ::testing::Values(1, 8));
 
 }  // namespace
 }  // namespace msock
