@@ -29,14 +29,15 @@ bool RecvOnCallerDefault() {
 absl::Status SocketCore::PollPipes(MutexLock& lock, absl::Time deadline,
                                    bool* waited, bool* fallback) {
   *fallback = true;
-  absl::InlinedVector<std::shared_ptr<Pipe>, kPollCap> pipes;
-  pollfd fds[kPollCap + 1];
+  // On the stack up to kMaxPolledPipes (a plain socket), else on the heap.
+  absl::InlinedVector<std::shared_ptr<Pipe>, kMaxPolledPipes> pipes;
+  absl::InlinedVector<pollfd, kMaxPolledPipes + 1> fds;
   const size_t max_polled = max_polled_.load(std::memory_order_relaxed);
   for (const auto& [id, p] : pipes_) {
     const int fd = p->RecvFd();
     if (fd < 0) continue;
     if (pipes.size() == max_polled) return absl::OkStatus();
-    fds[pipes.size()] = {fd, POLLIN, 0};
+    fds.push_back({fd, POLLIN, 0});
     pipes.push_back(p);
   }
   if (pipes.empty()) return absl::OkStatus();
@@ -53,7 +54,7 @@ absl::Status SocketCore::PollPipes(MutexLock& lock, absl::Time deadline,
                           1 << 30));
   }
   const size_t n = pipes.size();
-  fds[n] = {wake_fd_, POLLIN, 0};
+  fds.push_back({wake_fd_, POLLIN, 0});
   *waited = true;
   ++recv_waiters_;
   recv_polling_.store(true, std::memory_order_release);
@@ -61,7 +62,7 @@ absl::Status SocketCore::PollPipes(MutexLock& lock, absl::Time deadline,
   for (size_t i = 0; i < n; ++i) pipes[i]->Polling(true);
   int rc;
   do {
-    rc = poll(fds, n + 1, timeout_ms);
+    rc = poll(fds.data(), n + 1, timeout_ms);
   } while (rc < 0 && errno == EINTR);
   for (size_t i = 0; i < n; ++i) pipes[i]->Polling(false);
   // What this thread delivers below need not wake it (recv_waiters_ still
@@ -103,7 +104,7 @@ absl::Status SocketCore::PollPipes(MutexLock& lock, absl::Time deadline,
 }
 
 void SocketCore::UnlendPolled(MutexLock& lock) {
-  absl::InlinedVector<std::shared_ptr<Pipe>, kPollCap> pipes;
+  absl::InlinedVector<std::shared_ptr<Pipe>, kMaxPolledPipes> pipes;
   for (uint32_t id : polled_) {
     auto it = pipes_.find(id);
     if (it != pipes_.end()) pipes.push_back(it->second);
