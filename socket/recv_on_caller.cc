@@ -29,9 +29,10 @@ bool RecvOnCallerDefault() {
 absl::Status SocketCore::PollPipes(MutexLock& lock, absl::Time deadline,
                                    bool* waited, bool* fallback) {
   *fallback = true;
-  // On the stack up to kMaxPolledPipes (a plain socket), else on the heap.
-  absl::InlinedVector<std::shared_ptr<Pipe>, kMaxPolledPipes> pipes;
-  absl::InlinedVector<pollfd, kMaxPolledPipes + 1> fds;
+  // On the stack, never the heap (max_polled_ <= kPollCap): a hub polls
+  // once per request.
+  absl::InlinedVector<std::shared_ptr<Pipe>, kPollCap> pipes;
+  absl::InlinedVector<pollfd, kPollCap + 1> fds;
   const size_t max_polled = max_polled_.load(std::memory_order_relaxed);
   for (const auto& [id, p] : pipes_) {
     const int fd = p->RecvFd();
@@ -104,7 +105,7 @@ absl::Status SocketCore::PollPipes(MutexLock& lock, absl::Time deadline,
 }
 
 void SocketCore::UnlendPolled(MutexLock& lock) {
-  absl::InlinedVector<std::shared_ptr<Pipe>, kMaxPolledPipes> pipes;
+  absl::InlinedVector<std::shared_ptr<Pipe>, kPollCap> pipes;
   for (uint32_t id : polled_) {
     auto it = pipes_.find(id);
     if (it != pipes_.end()) pipes.push_back(it->second);

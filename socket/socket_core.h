@@ -316,8 +316,9 @@ class SocketCore final : public PipeHost,
   std::atomic<bool> recv_polling_{false};
   // The pipes a receiver last polled (PollPipes), which the loop may have
   // lent to it: a Recv that sleeps on recv_cv_ instead hands them back first
-  // (UnlendPolled), so that what comes next is read at once.
-  absl::InlinedVector<uint32_t, 4> polled_ ABSL_GUARDED_BY(mu_);
+  // (UnlendPolled), so that what comes next is read at once. A std::vector:
+  // clear() keeps its capacity, so a hub polling many pipes allocates once.
+  std::vector<uint32_t> polled_ ABSL_GUARDED_BY(mu_);
 
   // The socket sent a message since Recv last returned one: a receiver that
   // waits now waits for an answer, and polls (a stream's receiver, which
