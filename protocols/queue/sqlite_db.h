@@ -56,7 +56,6 @@ class Db {
   // COMMIT or ROLLBACK TO.
   void ResetAll();
   int64_t changes() const;  // rows the last statement changed
-  int64_t last_id() const;  // rowid of the last insert
   absl::Status Error(std::string_view what) const;
 
  private:

@@ -109,12 +109,56 @@ absl::StatusOr<uint64_t> SqliteStore::QueueLength(Db& db, const NodeKey& node) {
   return n;
 }
 
+absl::Status SqliteStore::LoadNextId(Db& db) {
+  uint64_t next = 1;
+  bool found = false;
+  auto at_least = [&](std::string_view sql) -> absl::Status {
+    absl::StatusOr<Stmt> s = db.Prepare(sql);
+    if (!s.ok()) return s.status();
+    absl::StatusOr<bool> row = s->Step();
+    if (!row.ok()) return row.status();
+    found = *row && !s->IsNull(0);
+    if (found) next = std::max(next, static_cast<uint64_t>(s->Int(0)));
+    return absl::OkStatus();
+  };
+  absl::Status st = at_least("SELECT MAX(id) + 1 FROM messages");
+  if (st.ok()) st = at_least("SELECT value FROM meta WHERE key='id_block'");
+  // Files made before meta: their AUTOINCREMENT top (a table SQLite makes
+  // with the first AUTOINCREMENT table: it may not exist).
+  if (st.ok()) {
+    st = at_least(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND "
+        "name='sqlite_sequence'");
+  }
+  if (st.ok() && found) {
+    st = at_least("SELECT seq + 1 FROM sqlite_sequence WHERE name='messages'");
+  }
+  db.ResetAll();
+  next_id_ = next;
+  id_block_end_ = 0;
+  return st;
+}
+
+absl::StatusOr<uint64_t> SqliteStore::NextId(Db& db) {
+  if (next_id_ >= id_block_end_) {
+    const uint64_t end = next_id_ + kIdBlock;
+    MSOCK_QUEUE_PREPARE(s, db,
+                        "INSERT OR REPLACE INTO meta VALUES('id_block', ?1)");
+    absl::Status st = s.Bind(1, static_cast<int64_t>(end)).Run();
+    if (!st.ok()) return st;
+    id_block_end_ = end;
+  }
+  return next_id_++;
+}
+
 absl::StatusOr<Fanout> SqliteStore::Insert(Db& db, StoredMessage msg,
                                            std::vector<NodeKey> nodes) {
-  MSOCK_QUEUE_PREPARE(
-      m, db,
-      "INSERT INTO messages(from_uid, from_node, body, meta, dest, single, "
-      "posted_ms, expires_ms, kind) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+  absl::StatusOr<uint64_t> id = NextId(db);
+  if (!id.ok()) return id.status();
+  MSOCK_QUEUE_PREPARE(m, db,
+                      "INSERT INTO messages(from_uid, from_node, body, meta, "
+                      "dest, single, posted_ms, expires_ms, kind, id) "
+                      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
   absl::Status st = m.Bind(1, msg.from_user)
                         .Bind(2, msg.from_node)
                         .Blob(3, msg.body)
@@ -124,9 +168,10 @@ absl::StatusOr<Fanout> SqliteStore::Insert(Db& db, StoredMessage msg,
                         .Bind(7, msg.posted_ms)
                         .Bind(8, msg.expires_ms)
                         .Bind(9, msg.kind)
+                        .Bind(10, static_cast<int64_t>(*id))
                         .Run();
   if (!st.ok()) return st;
-  msg.id = static_cast<uint64_t>(db.last_id());
+  msg.id = *id;
   for (const NodeKey& n : nodes) {
     // The cached statement, reset and unbound for each row.
     MSOCK_QUEUE_PREPARE(q, db, "INSERT INTO queue VALUES(?1,?2,?3,0)");

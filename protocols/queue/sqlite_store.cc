@@ -17,8 +17,10 @@ namespace {
 constexpr size_t kMaxBatch = 4096;     // operations per transaction
 constexpr size_t kMaxWaiting = 65536;  // operations queued: beyond, refused
 
-// AUTOINCREMENT: message ids never go down or repeat, even after the newest
-// message is deleted and the server restarts (sqlite_sequence keeps the top).
+// Message ids never go down or repeat, even after the newest message is
+// deleted and the server restarts: meta's "id_block" (see next_id_). Files
+// made before it have messages.id AUTOINCREMENT (sqlite_sequence), which
+// LoadNextId reads too.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS users(
   uid TEXT PRIMARY KEY, created_ms INTEGER NOT NULL) WITHOUT ROWID;
@@ -31,7 +33,7 @@ CREATE INDEX IF NOT EXISTS aliases_by_uid ON aliases(uid);
 CREATE TABLE IF NOT EXISTS lists(
   list TEXT NOT NULL, uid TEXT NOT NULL, PRIMARY KEY(list, uid)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS messages(
-  id INTEGER PRIMARY KEY AUTOINCREMENT, from_uid TEXT NOT NULL,
+  id INTEGER PRIMARY KEY, from_uid TEXT NOT NULL,
   from_node TEXT NOT NULL, body BLOB, meta BLOB, dest TEXT,
   single INTEGER NOT NULL, posted_ms INTEGER NOT NULL,
   expires_ms INTEGER NOT NULL, kind TEXT NOT NULL);
@@ -50,6 +52,8 @@ CREATE TABLE IF NOT EXISTS dead(
   reason TEXT NOT NULL, at_ms INTEGER NOT NULL,
   PRIMARY KEY(uid, node, id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS dead_by_id ON dead(id);
+CREATE TABLE IF NOT EXISTS meta(
+  key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 }  // namespace
@@ -77,16 +81,22 @@ SqliteStore::SqliteStore(const QueueServerOptions& opts, std::unique_ptr<Db> db,
                          std::unique_ptr<StoreLock> lock)
     : opts_(opts), db_(std::move(db)), lock_(std::move(lock)) {}
 
-SqliteStore::~SqliteStore() { Close(); }
+SqliteStore::~SqliteStore() {
+  Close();
+  db_.reset();  // before lock_ (Init failed: no writer reset them)
+}
 
 absl::Status SqliteStore::Init() {
   absl::Status st = db_->Exec(kSchema);
+  if (st.ok()) st = LoadNextId(*db_);
   if (!st.ok()) return st;
   writer_ = std::thread([this] {
     internal::NameThisThread("msock-qwrite");
     Loop();
     // Nothing more is written: another server may open the file now (even
-    // before this one is destroyed).
+    // before this one is destroyed). The connection first: it holds
+    // SQLite's exclusive lock (Db::Open).
+    db_.reset();
     lock_.reset();
     std::lock_guard<std::mutex> lock(done_mu_);
     writer_done_ = true;
@@ -189,8 +199,7 @@ absl::Status SqliteStore::Transaction(std::vector<Task>& batch, bool savepoints,
     }
     if (!batch[i].run(db)) {
       db.ResetAll();
-      lengths_.clear();  // counted again from the table
-      ForgetRegistry();
+      ForgetUncommitted();  // lengths counted again from the table
       if (!savepoints) {
         *op_failed = true;  // rolled back below with everything
         break;
@@ -208,8 +217,7 @@ absl::Status SqliteStore::Transaction(std::vector<Task>& batch, bool savepoints,
   if (!st.ok() || *op_failed) {
     db.ResetAll();
     (void)db.Exec("ROLLBACK");  // fails harmlessly if BEGIN did
-    lengths_.clear();
-    ForgetRegistry();
+    ForgetUncommitted();
   }
   return st;
 }
@@ -407,6 +415,18 @@ void SqliteStore::DeadLetters(std::string user, bool purge, size_t limit,
                               Done<std::vector<DeadLetter>> done) {
   Do<std::vector<DeadLetter>>(
       [=, this](Db& db) { return DoDeadLetters(db, user, purge, limit); },
+      std::move(done));
+}
+
+void SqliteStore::RowsForTest(std::string table, Done<int64_t> done) {
+  Do<int64_t>(
+      [table = std::move(table)](Db& db) -> absl::StatusOr<int64_t> {
+        absl::StatusOr<Stmt> s = db.Prepare("SELECT COUNT(*) FROM " + table);
+        if (!s.ok()) return s.status();
+        absl::StatusOr<bool> row = s->Step();
+        if (!row.ok()) return row.status();
+        return s->Int(0);
+      },
       std::move(done));
 }
 

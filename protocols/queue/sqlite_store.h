@@ -91,6 +91,9 @@ class SqliteStore final : public QueueStore {
                std::vector<NodeKey> active, Done<CleanupOutcome> done) override;
   StoreStats stats() const override;
   void Close() override;
+  // Tests: the rows of `table`, counted on the writer thread (no other
+  // connection can read the file while the store has it: Db::Open).
+  void RowsForTest(std::string table, Done<int64_t> done);
 
  private:
   struct Task {
@@ -182,6 +185,24 @@ class SqliteStore final : public QueueStore {
     user_exists_.clear();
     nodes_of_.clear();
   }
+  // A transaction or operation rolled back: what memory knows beyond the
+  // file is forgotten.
+  void ForgetUncommitted() {
+    lengths_.clear();
+    ForgetRegistry();
+    id_block_end_ = 0;
+  }
+  // Message ids, writer thread only: the next to give, and the end of the
+  // block of ids reserved in the file (meta "id_block"; 0: reserve again
+  // before the next id). Every committed id is below the committed end, so
+  // ids never go down or repeat across restarts, even once the newest
+  // messages are deleted, at one row written per kIdBlock posts (not one per
+  // post, as AUTOINCREMENT's sqlite_sequence).
+  uint64_t next_id_ = 1;
+  uint64_t id_block_end_ = 0;
+  static constexpr uint64_t kIdBlock = 1024;
+  absl::Status LoadNextId(Db& db);  // Init
+  absl::StatusOr<uint64_t> NextId(Db& db);
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

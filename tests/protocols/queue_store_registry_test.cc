@@ -1,6 +1,7 @@
 // The queue store's registry (protocols/queue/sqlite_registry.cc): users and
 // nodes with secrets, logins, aliases, lists and their notices, and the
-// bounds on them. Messages are in queue_store_test.cc.
+// bounds on them; the file (one store per file, message ids across
+// restarts). Messages are in queue_store_test.cc.
 #include <memory>
 #include <string>
 #include <vector>
@@ -276,6 +277,46 @@ TEST_F(QueueStoreTest, OneStorePerFile) {
   store_->Close();
   store_ = std::move(*next);
   EXPECT_TRUE(Login("bob", "phone", secret).ok());
+}
+
+// Ids are reserved in blocks (one row per block, not per post): past a
+// block's end, and after a restart with every message gone, they still grow.
+TEST_F(QueueStoreTest, IdsGrowPastABlockAndAcrossRestarts) {
+  NewUser("al", "a");
+  NewUser("bob", "b");
+  const NodeKey al{"al", "a"}, bob{"bob", "b"};
+  uint64_t last = 0;
+  for (int i = 0; i < 1100; ++i) {  // SqliteStore::kIdBlock is 1024
+    const uint64_t id = MustPost(al, {"bob"}).id;
+    ASSERT_GT(id, last);
+    last = id;
+    ASSERT_TRUE(Ack(bob, {id}).ok());
+  }
+  EXPECT_EQ(Rows("messages"), 0);
+  Reopen();
+  EXPECT_GT(MustPost(al, {"bob"}).id, last);
+}
+
+// A file made before the id blocks (messages.id AUTOINCREMENT): its ids
+// carry on above its sqlite_sequence, even with no message left.
+TEST_F(QueueStoreTest, IdsOfAnOlderFileCarryOn) {
+  NewUser("al", "a");
+  NewUser("bob", "b");
+  store_->Close();
+  store_.reset();
+  {
+    absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(opts_.db_path, false);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE((*db)
+                    ->Exec("DROP TABLE meta;"
+                           "CREATE TABLE old(id INTEGER PRIMARY KEY "
+                           "AUTOINCREMENT);"
+                           "INSERT INTO sqlite_sequence VALUES('messages', "
+                           "5000);")
+                    .ok());
+  }
+  Open();
+  EXPECT_GT(MustPost({"al", "a"}, {"bob"}).id, 5000u);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
 #include "protocols/queue/sqlite_db.h"
+#include "protocols/queue/sqlite_store.h"
 #include "protocols/queue/store.h"
 #include "tests/support/test_support.h"
 
@@ -66,17 +67,13 @@ class QueueStoreTest : public ::testing::Test {
     store_.reset();
     Open();
   }
-  // Rows in `table`, read through a second connection (WAL: no waiting).
+  // Rows in `table`, counted by the store (it holds the file exclusively).
   int64_t Rows(const std::string& table) {
-    absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(opts_.db_path, false);
-    EXPECT_TRUE(db.ok()) << db.status();
-    if (!db.ok()) return -1;
-    absl::StatusOr<Stmt> s = (*db)->Prepare("SELECT COUNT(*) FROM " + table);
-    EXPECT_TRUE(s.ok()) << s.status();
-    if (!s.ok()) return -1;
-    absl::StatusOr<bool> row = s->Step();
-    EXPECT_TRUE(row.ok() && *row);
-    return s->Int(0);
+    auto* store = static_cast<SqliteStore*>(store_.get());
+    absl::StatusOr<int64_t> n = Call<int64_t>(
+        [&](auto done) { store->RowsForTest(table, std::move(done)); });
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.value_or(-1);
   }
 
   absl::StatusOr<RegisterResult> Register(RegisterRequest req) {
