@@ -329,13 +329,25 @@ absl::Status QueueClient::Ack(const std::vector<uint64_t>& ids,
     batch->done = true;
     batch->status = st;
     if (st.ok()) {
+      bool held = false;
       for (uint64_t a : batch->ids) {
+        held = held || im.buffered.contains(a);
         if (!im.acked.insert(a).second) continue;
         im.acked_order.push_back(a);
         if (im.acked_order.size() > kRecentAcks) {
           im.acked.erase(im.acked_order.front());
           im.acked_order.pop_front();
         }
+      }
+      // A delivery of an id being acked can arrive before the ack's answer
+      // (a new session's load read the entry before the ack's commit, e.g.
+      // after the server restarted): it is done, not to be received again.
+      if (held) {
+        std::erase_if(im.buffer, [&](const QueueMessage& m) {
+          if (!im.acked.contains(m.id)) return false;
+          im.buffered.erase(m.id);
+          return true;
+        });
       }
     }
     im.ack_cv.notify_all();
