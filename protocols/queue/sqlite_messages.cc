@@ -2,6 +2,8 @@
 // bounds), acks and loads of a node's queue. Runs on the store's writer
 // thread, inside the batch's transaction.
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -110,28 +112,38 @@ absl::StatusOr<uint64_t> SqliteStore::QueueLength(Db& db, const NodeKey& node) {
 }
 
 absl::Status SqliteStore::LoadNextId(Db& db) {
-  uint64_t next = 1;
-  bool found = false;
-  auto at_least = [&](std::string_view sql) -> absl::Status {
+  // The first column of the first row of `sql`, or nullopt when there is no
+  // row or it is NULL.
+  auto scalar =
+      [&db](std::string_view sql) -> absl::StatusOr<std::optional<int64_t>> {
     absl::StatusOr<Stmt> s = db.Prepare(sql);
     if (!s.ok()) return s.status();
     absl::StatusOr<bool> row = s->Step();
     if (!row.ok()) return row.status();
-    found = *row && !s->IsNull(0);
-    if (found) next = std::max(next, static_cast<uint64_t>(s->Int(0)));
+    if (!*row || s->IsNull(0)) return std::optional<int64_t>();
+    return std::optional<int64_t>(s->Int(0));
+  };
+  uint64_t next = 1;
+  auto at_least = [&](std::string_view sql) -> absl::Status {
+    absl::StatusOr<std::optional<int64_t>> v = scalar(sql);
+    if (!v.ok()) return v.status();
+    if (v->has_value()) next = std::max(next, static_cast<uint64_t>(**v));
     return absl::OkStatus();
   };
   absl::Status st = at_least("SELECT MAX(id) + 1 FROM messages");
   if (st.ok()) st = at_least("SELECT value FROM meta WHERE key='id_block'");
-  // Files made before meta: their AUTOINCREMENT top (a table SQLite makes
-  // with the first AUTOINCREMENT table: it may not exist).
+  // Files made before meta: their AUTOINCREMENT top, in a table SQLite makes
+  // with the first AUTOINCREMENT table (it may not exist).
   if (st.ok()) {
-    st = at_least(
+    absl::StatusOr<std::optional<int64_t>> has_sequence = scalar(
         "SELECT 1 FROM sqlite_master WHERE type='table' AND "
         "name='sqlite_sequence'");
-  }
-  if (st.ok() && found) {
-    st = at_least("SELECT seq + 1 FROM sqlite_sequence WHERE name='messages'");
+    if (!has_sequence.ok()) {
+      st = has_sequence.status();
+    } else if (has_sequence->has_value()) {
+      st =
+          at_least("SELECT seq + 1 FROM sqlite_sequence WHERE name='messages'");
+    }
   }
   db.ResetAll();
   next_id_ = next;
@@ -389,6 +401,12 @@ absl::StatusOr<AckOutcome> SqliteStore::DoAck(
     absl::Status st = DropIfUnused(db, id);
     if (!st.ok()) return st;
   }
+  if (!out.removed.empty()) {
+    // Their first attempts need not be written (should this transaction
+    // roll back, the counts restart lower, as after a crash).
+    std::lock_guard<std::mutex> lock(mu_);
+    attempts_.Drop(node, out.removed);
+  }
   return out;
 }
 
@@ -425,6 +443,13 @@ absl::StatusOr<LoadResult> SqliteStore::DoLoad(Db& db, const NodeKey& node,
       e.attempts = static_cast<uint32_t>(s.Int(0));
       e.msg = std::make_shared<const StoredMessage>(std::move(m));
       out.entries.push_back(std::move(e));
+    }
+  }
+  if (!out.entries.empty()) {
+    // First attempts not written yet (attempt_buffer.h) count all the same.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (QueuedEntry& e : out.entries) {
+      if (e.attempts == 0 && attempts_.Held(node, e.msg->id)) e.attempts = 1;
     }
   }
   for (uint64_t id : expired) {

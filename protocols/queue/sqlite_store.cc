@@ -161,7 +161,7 @@ void SqliteStore::Loop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] {
-        return closing_ || !tasks_.empty() || attempts_.size() >= kMaxBatch;
+        return closing_ || !tasks_.empty() || attempts_.due() >= kMaxBatch;
       });
       if (tasks_.empty() && attempts_.empty()) return;  // closing, all done
       if (opts_.commit_delay > absl::ZeroDuration() &&
@@ -169,10 +169,11 @@ void SqliteStore::Loop() {
         cv_.wait_for(lock, absl::ToChronoNanoseconds(opts_.commit_delay),
                      [&] { return closing_ || tasks_.size() >= kMaxBatch; });
       }
-      if (!attempts_.empty()) {
-        batch.push_back(AttemptsTask(std::move(attempts_)));
-        attempts_.clear();
-      }
+      // Closing: what is held is written now (the last batches).
+      std::vector<AttemptBuffer::Record> due =
+          attempts_.TakeDue(AttemptBuffer::Clock::now(), closing_);
+      if (!due.empty()) batch.push_back(AttemptsTask(std::move(due)));
+      if (batch.empty() && tasks_.empty()) continue;  // held, all acked
       const size_t n = std::min(tasks_.size(), kMaxBatch);
       for (size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(tasks_.front()));
@@ -256,7 +257,7 @@ void SqliteStore::RunBatch(std::vector<Task>& batch) {
   bool idle;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    idle = tasks_.empty() && attempts_.empty();
+    idle = tasks_.empty() && attempts_.due() == 0;  // held ones wait anyway
   }
   {
     std::lock_guard<std::mutex> lock(done_mu_);
@@ -361,19 +362,19 @@ void SqliteStore::Login(NodeKey node, std::string secret, int64_t now_ms,
 
 void SqliteStore::Attempt(NodeKey node, uint64_t id, uint32_t attempts) {
   std::lock_guard<std::mutex> lock(mu_);
-  // Beyond kMaxWaiting (a writer that stopped keeping up) the record is
-  // dropped: the server's own count stays right, only a restart would find
-  // the stored one lower, as after a crash.
-  if (closing_ || attempts_.size() >= kMaxWaiting) return;
-  attempts_.push_back({std::move(node), id, attempts});
-  if (attempts_.size() == kMaxBatch) cv_.notify_one();
+  if (closing_) return;
+  if (!attempts_.Add(std::move(node), id, attempts,
+                     AttemptBuffer::Clock::now())) {
+    return;  // a writer that stopped keeping up: see AttemptBuffer::Add
+  }
+  if (attempts_.due() == kMaxBatch) cv_.notify_one();
 }
 
 SqliteStore::Task SqliteStore::AttemptsTask(
-    std::vector<AttemptRecord> records) {
+    std::vector<AttemptBuffer::Record> records) {
   Task task;
   task.run = [records = std::move(records)](Db& db) {
-    for (const AttemptRecord& r : records) {
+    for (const AttemptBuffer::Record& r : records) {
       absl::StatusOr<Stmt> s = db.Prepare(
           "UPDATE queue SET attempts=?4 WHERE uid=?1 AND node=?2 AND id=?3");
       if (!s.ok() || !s->Bind(1, r.node.first)

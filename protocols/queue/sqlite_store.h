@@ -26,6 +26,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "protocols/queue/attempt_buffer.h"
 #include "protocols/queue/sqlite_db.h"
 #include "protocols/queue/store.h"
 #include "protocols/queue/store_lock.h"
@@ -107,12 +108,7 @@ class SqliteStore final : public QueueStore {
   void Loop();
   // Attempt records wait for the next batch instead of starting one (worth
   // no fsync of their own), and run in it as one operation.
-  struct AttemptRecord {
-    NodeKey node;
-    uint64_t id;
-    uint32_t attempts;
-  };
-  static Task AttemptsTask(std::vector<AttemptRecord> records);
+  static Task AttemptsTask(std::vector<AttemptBuffer::Record> records);
   void RunBatch(std::vector<Task>& batch);
   // One transaction over `batch`, a savepoint around each operation or none
   // (then *op_failed, and nothing written, when one failed). Returns the
@@ -207,8 +203,9 @@ class SqliteStore final : public QueueStore {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Task> tasks_;  // guarded by mu_
-  // Guarded by mu_: run first in the next batch, as one operation.
-  std::vector<AttemptRecord> attempts_;
+  // Guarded by mu_: what is due runs first in the next batch, as one
+  // operation; first attempts wait there a while (attempt_buffer.h).
+  AttemptBuffer attempts_;
   bool closing_ = false;  // guarded by mu_
   StoreStats stats_;      // guarded by mu_
   std::thread writer_;

@@ -20,26 +20,12 @@
 #include "protocols/queue/sqlite_db.h"
 #include "protocols/queue/sqlite_store.h"
 #include "protocols/queue/store.h"
+#include "tests/protocols/queue_store_call.h"
 #include "tests/support/test_support.h"
 
 namespace msock::internal::queue::test {
 
 inline constexpr int64_t kNow = 1'700'000'000'000;  // a fixed "now", unix ms
-inline constexpr auto kAnswerWithin = std::chrono::seconds(10);
-
-// Submits with `submit(done)` and waits for `done`; kDeadlineExceeded if it
-// does not come in time.
-template <typename T, typename F>
-absl::StatusOr<T> Call(F&& submit) {
-  auto p = std::make_shared<std::promise<absl::StatusOr<T>>>();
-  std::future<absl::StatusOr<T>> f = p->get_future();
-  submit([p](absl::StatusOr<T> r) { p->set_value(std::move(r)); });
-  if (f.wait_for(kAnswerWithin) != std::future_status::ready) {
-    return absl::DeadlineExceededError("the store did not answer in time");
-  }
-  return f.get();
-}
-
 inline std::vector<NodeKey> Sorted(std::vector<NodeKey> v) {
   std::sort(v.begin(), v.end());
   return v;
