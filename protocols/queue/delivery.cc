@@ -4,7 +4,9 @@
 // acknowledged in time (ack_timeout doubling per attempt, capped by
 // max_backoff) until max_attempts, then moves it to the dead letters. New
 // entries (Distribute) join a session directly when it has everything below
-// them, else the next load brings them.
+// them, else the next load brings them. An acked entry leaves the window as
+// the ack arrives (Acking), not once it is durable: the next entries travel
+// while the ack commits, and until then nothing sends the acked one again.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -25,6 +27,9 @@ namespace {
 
 constexpr size_t kBuffered = 512;   // entries a session holds at most
 constexpr size_t kLoadBatch = 256;  // entries one load asks for
+// Entries a session keeps as acked but not yet durable (Session::acking):
+// beyond, an ack frees its window only once it is durable.
+constexpr size_t kMaxAcking = 4096;
 
 absl::Status SendEntry(Hub& hub, uint32_t pipe, const q::StoredMessage& m,
                        uint32_t attempt) {
@@ -123,6 +128,10 @@ void QueueServer::Impl::LoadLocked(Session& s) {
                   if (id <= s->loaded_to || s->in_flight.count(id) != 0) {
                     continue;
                   }
+                  if (s->acking.count(id) != 0) {  // read before the ack
+                    s->loaded_to = id;
+                    continue;
+                  }
                   s->loaded_to = id;
                   s->ready.push_back(std::move(e));
                 }
@@ -182,7 +191,9 @@ void QueueServer::Impl::Forget(const q::NodeKey& node,
     // which is then searched once (kBuffered entries at most).
     absl::flat_hash_set<uint64_t> rest;
     for (uint64_t id : which) {
-      if (s.in_flight.erase(id) == 0) rest.insert(id);
+      if (s.in_flight.erase(id) == 0 && s.acking.erase(id) == 0) {
+        rest.insert(id);
+      }
     }
     if (s.ready.empty() || rest.empty()) return;
     std::erase_if(s.ready, [&](const q::QueuedEntry& e) {
@@ -200,6 +211,45 @@ void QueueServer::Impl::Forget(const q::NodeKey& node,
     if (it->first == node) continue;
     drop(it->second, taken);
     PumpLocked(it->second);
+  }
+}
+
+void QueueServer::Impl::Acking(const q::NodeKey& node,
+                               const std::vector<uint64_t>& ids) {
+  std::lock_guard<std::mutex> lock(mu);
+  Session* s = SessionLocked(node);
+  if (s == nullptr) return;
+  bool freed = false;
+  for (uint64_t id : ids) {
+    if (s->acking.size() >= kMaxAcking) break;  // the rest: as before
+    auto it = s->in_flight.find(id);
+    if (it != s->in_flight.end()) {
+      s->acking.emplace(id, std::move(it->second));
+      s->in_flight.erase(it);
+      freed = true;
+    } else if (s->loading && id > s->loaded_to) {
+      s->acking.emplace(id, std::nullopt);
+    }
+  }
+  if (freed) PumpLocked(*s);
+}
+
+void QueueServer::Impl::Unacked(const q::NodeKey& node,
+                                const std::vector<uint64_t>& ids) {
+  std::lock_guard<std::mutex> lock(mu);
+  Session* s = SessionLocked(node);
+  if (s == nullptr) return;
+  const absl::Time now = absl::Now();
+  for (uint64_t id : ids) {
+    auto it = s->acking.find(id);
+    if (it == s->acking.end()) continue;
+    // Sent again at the next tick. (An id it did not hold: at the next
+    // login, which loads it again.)
+    if (it->second.has_value()) {
+      it->second->due = now;
+      s->in_flight.emplace(id, std::move(*it->second));
+    }
+    s->acking.erase(it);
   }
 }
 

@@ -383,9 +383,13 @@ void QueueServer::Impl::OnAck(SystemCall call, const q::NodeKey& node) {
         absl::StrCat("queue: unknown ack type \"", type, "\"")));
     return;
   }
+  Acking(node, ids);
   store->Ack(node, ids,
              [self, call, node, ids](absl::StatusOr<q::AckOutcome> out) {
-               if (!out.ok()) return call.reply(out.status());
+               if (!out.ok()) {
+                 self->Unacked(node, ids);
+                 return call.reply(out.status());
+               }
                self->acks += out->removed.size();
                // Forget every id asked for: one the store no longer holds
                // (acked before) must not be sent again either.

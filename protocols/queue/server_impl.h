@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,12 @@ struct QueueServer::Impl : std::enable_shared_from_this<QueueServer::Impl> {
     uint64_t serial = 0;               // which login this is
     std::deque<q::QueuedEntry> ready;  // loaded, not sent yet (id order)
     std::map<uint64_t, InFlight> in_flight;
+    // Acked by the node, the ack not durable yet: out of the window (the
+    // next entries go out meanwhile), neither redelivered nor loaded again;
+    // back in flight should the ack fail. An id the session does not hold
+    // is kept here (without an entry) only while a load is on its way, which
+    // may have read it before the ack commits.
+    absl::flat_hash_map<uint64_t, std::optional<InFlight>> acking;
     uint64_t loaded_to = 0;  // highest id loaded or handed over
     bool loading = false;    // a Load is on its way
     bool more = true;        // the store may hold entries above loaded_to
@@ -83,6 +90,9 @@ struct QueueServer::Impl : std::enable_shared_from_this<QueueServer::Impl> {
   // entries the user's other nodes drop.
   void Forget(const q::NodeKey& node, const std::vector<uint64_t>& ids,
               const std::vector<uint64_t>& taken);
+  // An ack of `ids` at `node` was received (Acking) / failed (Unacked).
+  void Acking(const q::NodeKey& node, const std::vector<uint64_t>& ids);
+  void Unacked(const q::NodeKey& node, const std::vector<uint64_t>& ids);
   void Nack(const q::NodeKey& node, const std::vector<uint64_t>& ids,
             absl::Duration delay);
   void PumpLocked(Session& s);

@@ -183,7 +183,10 @@ struct PostResult {
 
 struct QueueClientOptions {
   RoomsClientOptions rooms;
-  uint32_t window = 1;         // deliveries in flight (server caps it)
+  // Deliveries in flight: sent, their ack not yet received by the server
+  // (the server caps it). An entry leaves the window as its ack arrives, so
+  // the next ones come while the ack is made durable.
+  uint32_t window = 1;
   size_t max_buffered = 1024;  // received, not yet taken by Receive
 };
 
