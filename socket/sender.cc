@@ -2,7 +2,8 @@
 // drained by pipes (TakeSend). kToOne round-robins over pipes with room (a
 // dead pipe's unsent messages go to another), kToAll fans one shared body out
 // per the overflow policy, kToDest / kByHeader send to one named pipe, and
-// SendToEach copies one body to a list of named pipes (a hub's rooms).
+// SendToEach copies one body to a list of named pipes (a hub's rooms);
+// SendManyTo queues several messages on one pipe with one wake.
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -265,6 +266,36 @@ size_t SocketCore::SendToEach(absl::Span<const uint32_t> pipes,
     stats_.Add(kBytesOut, queued * WireSize(msg));
   }
   WakeAll(wake);
+  return queued;
+}
+
+size_t SocketCore::SendManyTo(uint32_t pipe, absl::Span<Message> msgs,
+                              bool* gone) {
+  *gone = false;
+  if (spec_.send == SendMode::kNone || msgs.empty()) return 0;
+  std::shared_ptr<Pipe> target;
+  size_t queued = 0;
+  {
+    MutexLock lock(mu_);
+    auto it = closed_ ? pipes_.end() : pipes_.find(pipe);
+    if (it == pipes_.end() || Known(*it->second).lingering) {
+      if (!closed_) stats_.Add(kDropped, msgs.size());
+      *gone = true;
+      return 0;
+    }
+    Pipe& p = *it->second;
+    size_t bytes = 0;
+    for (Message& m : msgs) {
+      if (!HasRoom(p)) break;  // the rest stay with the caller
+      bytes += WireSize(m);
+      ++queued;
+      if (Post(p, std::move(m))) target = it->second;
+    }
+    Known(p).messages_out += queued;
+    stats_.Add(kMessagesOut, queued);
+    stats_.Add(kBytesOut, bytes);
+  }
+  if (target) target->Wake();  // once: the pipe takes them in one write
   return queued;
 }
 

@@ -119,6 +119,11 @@ size_t SocketAccess::SendToEach(Socket& socket,
   return socket.core_->SendToEach(pipes, msg, full);
 }
 
+size_t SocketAccess::SendManyTo(Socket& socket, uint32_t pipe,
+                                absl::Span<Message> msgs, bool* gone) {
+  return socket.core_->SendManyTo(pipe, msgs, gone);
+}
+
 void SocketAccess::AwaitOnCaller(Socket& socket, absl::Time deadline,
                                  absl::FunctionRef<bool()> done) {
   socket.core_->AwaitOnCaller(deadline, done);

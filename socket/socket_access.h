@@ -62,6 +62,15 @@ class SocketAccess {
                                          const Message& msg,
                                          std::vector<uint32_t>* full);
 
+  // Several messages to one named pipe (a queue server's deliveries): queues
+  // the first of `msgs` while the pipe's queue has room, under one lock
+  // round, and wakes the pipe once, so that it writes them together (one
+  // syscall on tcp/ipc). Never waits. Returns how many were queued (moved
+  // out of `msgs`; the rest are left as they were). A pipe that is gone or
+  // closing, or a closed socket: 0 and *gone.
+  [[nodiscard]] static size_t SendManyTo(Socket& socket, uint32_t pipe,
+                                         absl::Span<Message> msgs, bool* gone);
+
   // A receiver that waits reads the socket's tcp/ipc pipes itself (receive
   // on caller, opt::kRecvOnCaller) whether or not the socket sent since its
   // last message. For a server whose answers go out from other threads (a

@@ -152,6 +152,9 @@ class SocketCore final : public PipeHost,
   // lock round, never waiting; returns how many were queued.
   size_t SendToEach(absl::Span<const uint32_t> pipes, const Message& msg,
                     std::vector<uint32_t>* full);
+  // SocketAccess::SendManyTo: the first of `msgs` that fit, queued on one
+  // pipe under one lock round with one wake, never waiting.
+  size_t SendManyTo(uint32_t pipe, absl::Span<Message> msgs, bool* gone);
   absl::StatusOr<Message> Recv(absl::Time deadline);
   // SocketAccess::AwaitOnCaller (recv_on_caller.cc): PollPipes until done()
   // (run under mu_), the deadline, or the socket closes.

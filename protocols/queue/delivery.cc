@@ -144,21 +144,38 @@ void QueueServer::Impl::PumpLocked(Session& s) {
   const absl::Time now = absl::Now();
   const int64_t now_ms = absl::ToUnixMillis(now);
   while (s.in_flight.size() < s.window && !s.ready.empty()) {
-    q::QueuedEntry& e = s.ready.front();
-    if (e.msg->expires_ms != 0 && e.msg->expires_ms <= now_ms) {
-      expired++;  // the store's cleanup removes it
-      s.ready.pop_front();
-      continue;
+    // The next entries that fit the window, expired ones dropped on the way
+    // (the store's cleanup removes them), sent together: one write.
+    const size_t room = s.window - s.in_flight.size();
+    size_t n = 0;
+    for (auto it = s.ready.begin(); it != s.ready.end() && n < room;) {
+      if (it->msg->expires_ms != 0 && it->msg->expires_ms <= now_ms) {
+        expired++;
+        it = s.ready.erase(it);
+        continue;
+      }
+      ++it;
+      ++n;
     }
-    const uint32_t attempt = e.attempts + 1;
-    if (!SendEntry(hub, s.pipe, *e.msg, attempt).ok()) break;  // next tick
-    deliveries++;
-    if (attempt > 1) redeliveries++;
-    store->Attempt(s.node, e.msg->id, attempt);
-    e.attempts = attempt;
-    const uint64_t id = e.msg->id;
-    s.in_flight[id] = InFlight{std::move(e), now + Backoff(attempt)};
-    s.ready.pop_front();
+    if (n == 0) break;
+    absl::StatusOr<size_t> sent = internal::HubAccess::SendManyToPipe(
+        hub, s.pipe, "_q/deliver", n, [&](size_t i, bool json) {
+          const q::QueuedEntry& e = s.ready[i];
+          return tp::EncodeFor(q::ToDeliver(*e.msg, e.attempts + 1), json);
+        });
+    const size_t k = sent.ok() ? *sent : 0;
+    for (size_t i = 0; i < k; ++i) {
+      q::QueuedEntry& e = s.ready.front();
+      const uint32_t attempt = e.attempts + 1;
+      deliveries++;
+      if (attempt > 1) redeliveries++;
+      store->Attempt(s.node, e.msg->id, attempt);
+      e.attempts = attempt;
+      const uint64_t id = e.msg->id;
+      s.in_flight[id] = InFlight{std::move(e), now + Backoff(attempt)};
+      s.ready.pop_front();
+    }
+    if (k < n) break;  // its queue is full (or it is gone): next tick
   }
   LoadLocked(s);
 }

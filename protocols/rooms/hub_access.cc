@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "protocols/rooms/hub_impl.h"
 
@@ -114,6 +115,39 @@ absl::Status HubAccess::SendToPipe(
     return absl::DeadlineExceededError("hub: the connection's queue is full");
   }
   return absl::UnavailableError("hub: connection gone");
+}
+
+absl::StatusOr<size_t> HubAccess::SendManyToPipe(
+    Hub& hub, uint32_t pipe, std::string_view event, size_t n,
+    absl::FunctionRef<std::string(size_t i, bool json)> payload_for) {
+  Hub::Impl* impl = hub.impl_.get();
+  rooms::Encoding enc;
+  {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    auto it = impl->conns.find(pipe);
+    if (impl->closed || it == impl->conns.end() || !it->second.ready) {
+      return absl::UnavailableError("hub: connection gone");
+    }
+    enc = it->second.enc;
+  }
+  std::vector<Message> msgs;
+  msgs.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    absl::StatusOr<Message> m = rooms::Encode(
+        rooms::MakeEvent(event, payload_for(i, enc == rooms::Encoding::kJson),
+                         "", "", 0),
+        enc, impl->max_message());
+    if (!m.ok()) {
+      if (i == 0) return m.status();
+      break;  // the ones before it go; it fails on its own next time
+    }
+    msgs.push_back(*std::move(m));
+  }
+  bool gone = false;
+  const size_t queued = SocketAccess::SendManyTo(*impl->socket, pipe,
+                                                 absl::MakeSpan(msgs), &gone);
+  if (gone) return absl::UnavailableError("hub: connection gone");
+  return queued;
 }
 
 absl::Status HubAccess::EmitFor(Hub& hub, std::string_view from,

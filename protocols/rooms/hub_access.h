@@ -12,12 +12,14 @@
 #ifndef MSOCK_PROTOCOLS_ROOMS_HUB_ACCESS_H_
 #define MSOCK_PROTOCOLS_ROOMS_HUB_ACCESS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "msock/protocols/rooms.h"
@@ -58,6 +60,13 @@ class HubAccess {
   [[nodiscard]] static absl::Status SendToPipe(
       Hub& hub, uint32_t pipe, std::string_view event,
       const std::function<std::string(bool json)>& payload_for);
+  // `n` events to one connection, encoded with payload_for(i, json), queued
+  // together and written together (SocketAccess::SendManyTo). Never waits:
+  // returns how many were queued, the first ones (fewer when its queue
+  // fills); kUnavailable if it is gone (or not welcomed).
+  [[nodiscard]] static absl::StatusOr<size_t> SendManyToPipe(
+      Hub& hub, uint32_t pipe, std::string_view event, size_t n,
+      absl::FunctionRef<std::string(size_t i, bool json)> payload_for);
   // Hub::EmitAsync with Event.from = `from` (the receiver's RoomEvent.client).
   [[nodiscard]] static absl::Status EmitFor(Hub& hub, std::string_view from,
                                             std::string_view client,
