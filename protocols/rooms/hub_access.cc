@@ -87,36 +87,6 @@ absl::StatusOr<size_t> HubAccess::ToRoomEach(
       full);
 }
 
-absl::Status HubAccess::SendToPipe(
-    Hub& hub, uint32_t pipe, std::string_view event,
-    const std::function<std::string(bool json)>& payload_for) {
-  Hub::Impl* impl = hub.impl_.get();
-  rooms::Encoding enc;
-  {
-    std::lock_guard<std::mutex> lock(impl->mu);
-    auto it = impl->conns.find(pipe);
-    if (impl->closed || it == impl->conns.end() || !it->second.ready) {
-      return absl::UnavailableError("hub: connection gone");
-    }
-    enc = it->second.enc;
-  }
-  absl::StatusOr<Message> m = rooms::Encode(
-      rooms::MakeEvent(event, payload_for(enc == rooms::Encoding::kJson), "",
-                       "", 0),
-      enc, impl->max_message());
-  if (!m.ok()) return m.status();
-  // SendToEach tells a full queue from a gone pipe (SendTo does not).
-  const uint32_t to[] = {pipe};
-  std::vector<uint32_t> full;
-  if (SocketAccess::SendToEach(*impl->socket, to, *m, &full) == 1) {
-    return absl::OkStatus();
-  }
-  if (!full.empty()) {
-    return absl::DeadlineExceededError("hub: the connection's queue is full");
-  }
-  return absl::UnavailableError("hub: connection gone");
-}
-
 absl::StatusOr<size_t> HubAccess::SendManyToPipe(
     Hub& hub, uint32_t pipe, std::string_view event, size_t n,
     absl::FunctionRef<std::string(size_t i, bool json)> payload_for) {
@@ -148,6 +118,19 @@ absl::StatusOr<size_t> HubAccess::SendManyToPipe(
                                                  absl::MakeSpan(msgs), &gone);
   if (gone) return absl::UnavailableError("hub: connection gone");
   return queued;
+}
+
+absl::Status HubAccess::SendToPipe(
+    Hub& hub, uint32_t pipe, std::string_view event,
+    const std::function<std::string(bool json)>& payload_for) {
+  absl::StatusOr<size_t> sent =
+      SendManyToPipe(hub, pipe, event, 1,
+                     [&](size_t, bool json) { return payload_for(json); });
+  if (!sent.ok()) return sent.status();
+  if (*sent == 0) {
+    return absl::DeadlineExceededError("hub: the connection's queue is full");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status HubAccess::EmitFor(Hub& hub, std::string_view from,
