@@ -131,6 +131,9 @@ absl::Status ApplyNumber(TopicType type, Value& v, pb::Change& c) {
   if (type == TopicType::kInt && (!IsInt(c.value()) || !IsInt(next))) {
     return Bad(c, "an int topic must stay an integer within +-2^53");
   }
+  // A float sum rounds (0.5 + 2.5e101 - 2.5e101 is 0): its inverse sets the
+  // value it had. Integers within +-2^53 add exactly: theirs subtracts.
+  if (type == TopicType::kFloat) *c.mutable_old_value() = v;
   v = std::move(next);
   return absl::OkStatus();
 }
@@ -346,9 +349,12 @@ pb::Change Inverse(TopicType type, const pb::Change& c) {
   } else if (t == "set_at") {
     *inv.mutable_item() = c.old_value();
     *inv.mutable_old_value() = c.item();
-  } else if (t == "add" &&
-             (type == TopicType::kInt || type == TopicType::kFloat)) {
+  } else if (t == "add" && type == TopicType::kInt) {
     inv.mutable_value()->set_number_value(-c.value().number_value());
+  } else if (t == "add" && type == TopicType::kFloat) {
+    inv.set_type("set");
+    *inv.mutable_value() = c.old_value();
+    inv.clear_old_value();
   } else if (t == "insert") {
     inv.set_type(type == TopicType::kString ? "delete" : "pop");
   } else if (t == "delete") {
