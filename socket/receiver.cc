@@ -175,6 +175,7 @@ absl::StatusOr<Message> SocketCore::Recv(absl::Time deadline) {
         // the loop, which reads the next bytes while it consumes these
         // (sent_since_recv_).
         if (poll && opts_.recv_on_caller && recv_waiters_ == 0 &&
+            awaiting_.load(std::memory_order_relaxed) == 0 &&
             (sent_since_recv_.load(std::memory_order_relaxed) ||
              poll_always_.load(std::memory_order_relaxed))) {
           bool fallback;

@@ -129,6 +129,13 @@ void SocketAccess::AwaitOnCaller(Socket& socket, absl::Time deadline,
   socket.core_->AwaitOnCaller(deadline, done);
 }
 
+SocketAccess::AwaitScope::AwaitScope(Socket& socket)
+    : core_(socket.core_.get()) {
+  core_->BeginAwait();
+}
+
+SocketAccess::AwaitScope::~AwaitScope() { core_->EndAwait(); }
+
 absl::Status SocketAccess::SendExcept(Socket& socket, uint32_t except_pipe,
                                       Message& msg, absl::Time deadline) {
   return socket.core_->SendExcept(except_pipe, msg, deadline);

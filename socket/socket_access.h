@@ -20,6 +20,8 @@
 
 namespace msock::internal {
 
+class SocketCore;
+
 // How many messages over kSendQueueMessages SocketAccess::SendReply may queue.
 inline constexpr size_t kReplyReserveMessages = 64;
 
@@ -92,6 +94,26 @@ class SocketAccess {
   // the caller then waits its own way, and always looks at the answer again.
   static void AwaitOnCaller(Socket& socket, absl::Time deadline,
                             absl::FunctionRef<bool()> done);
+
+  // Made before a request is sent and kept until its answer is in, around
+  // AwaitOnCaller, on a socket whose other messages a thread takes with Recv
+  // (a rooms client's dispatcher): while one lives, Recv sleeps rather than
+  // polls, so the answer is read by the thread that waits for it (one
+  // wake-up, not two). What that thread reads for Recv wakes the receiver.
+  // Afterwards the pipes may stay lent to pollers (StreamPipe::lent_) while
+  // the receiver sleeps: a message for it that comes then is read by the
+  // next awaiting thread or, once the pipe was idle for 2 ms, by the loop
+  // (it waits up to ~4 ms more than it would have).
+  class AwaitScope {
+   public:
+    explicit AwaitScope(Socket& socket);
+    ~AwaitScope();
+    AwaitScope(const AwaitScope&) = delete;
+    AwaitScope& operator=(const AwaitScope&) = delete;
+
+   private:
+    SocketCore* core_;
+  };
 
   // kToAll sockets: sends to every pipe except `except_pipe` (a bus device
   // forwarding what came in on that pipe). Errors as Socket::Send.

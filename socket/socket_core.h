@@ -160,6 +160,9 @@ class SocketCore final : public PipeHost,
   // (run under mu_), the deadline, or the socket closes.
   void AwaitOnCaller(absl::Time deadline, absl::FunctionRef<bool()> done)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // SocketAccess::AwaitScope: threads about to wait in AwaitOnCaller.
+  void BeginAwait() { awaiting_.fetch_add(1, std::memory_order_relaxed); }
+  void EndAwait() { awaiting_.fetch_sub(1, std::memory_order_relaxed); }
   absl::Status WaitForPeers(int n, absl::Time deadline);
   int pipe_count() const;
   void OnPipeEvent(std::function<void(const PipeEvent&)> fn);
@@ -259,8 +262,12 @@ class SocketCore final : public PipeHost,
   // readable pipe the loop must handle). Statuses as WaitOn's.
   static constexpr size_t kMaxPolledPipes = 4;  // default max_polled_
   static constexpr size_t kPollCap = 64;        // SetPollAlways's max
+  // hand_over: once done, wake a receiver asleep on recv_cv_ to take over
+  // the polling (Recv); AwaitOnCaller's pollers do not (see awaiting_):
+  // woken for every answer, the receiver would poll and take it instead.
   absl::Status PollPipes(MutexLock& lock, absl::Time deadline, bool* waited,
-                         bool* fallback) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                         bool* fallback, bool hand_over = true)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Pipe::Unlend on the pipes in polled_ (and clears it). Releases mu_ while
   // it calls them.
   void UnlendPolled(MutexLock& lock) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -322,6 +329,15 @@ class SocketCore final : public PipeHost,
   // (UnlendPolled), so that what comes next is read at once. A std::vector:
   // clear() keeps its capacity, so a hub polling many pipes allocates once.
   std::vector<uint32_t> polled_ ABSL_GUARDED_BY(mu_);
+  // Receivers in poll() now (PollPipes): one at a time reads the pipes.
+  int pollers_ ABSL_GUARDED_BY(mu_) = 0;
+  // Threads in an AwaitScope (a request sent, its answer awaited through
+  // AwaitOnCaller, e.g. a rooms client's Emit): Recv does not poll then, so
+  // that the thread waiting for the answer reads it itself (one wake-up)
+  // rather than a dispatcher thread in Recv reading it and waking that
+  // thread (two). Such a waiter polls while nobody else does, even if a
+  // receiver sleeps on recv_cv_ (what it reads for Recv wakes that one).
+  std::atomic<int> awaiting_{0};
 
   // The socket sent a message since Recv last returned one: a receiver that
   // waits now waits for an answer, and polls (a stream's receiver, which

@@ -51,6 +51,10 @@ absl::StatusOr<std::string> AckTable::Wait(uint32_t id, absl::Time deadline) {
   return absl::DeadlineExceededError("rooms: no ack before the deadline");
 }
 
+bool AckTable::Settled(uint32_t id) const {
+  return table_.Settled(id, [](const Slot&) { return false; });
+}
+
 uint64_t AckTable::Abandon(uint32_t id) {
   std::optional<Slot> slot = table_.Remove(id);
   return slot.has_value() ? slot->timer : 0;

@@ -43,6 +43,9 @@ class AckTable {
   // Waits for the outcome of a blocking slot until `deadline`, then forgets
   // it. kDeadlineExceeded (counted in timed_out) if none came.
   absl::StatusOr<std::string> Wait(uint32_t id, absl::Time deadline);
+  // Whether Wait(id) would return at once (answered, gone or closed). Takes
+  // only the table's lock (a leaf: it may run under the socket's).
+  bool Settled(uint32_t id) const;
   // Forgets a slot whose request was never sent. Returns its timer (or 0).
   uint64_t Abandon(uint32_t id);
 

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "base/sync.h"
 #include "protocols/rooms/client_impl.h"
+#include "socket/socket_access.h"
 
 namespace msock {
 
@@ -88,8 +89,14 @@ absl::StatusOr<uint32_t> RoomsClient::Impl::StartRequest(
 absl::StatusOr<std::string> RoomsClient::Impl::Request(
     absl::Time deadline, bool event,
     const std::function<pb::Envelope(uint32_t)>& make) {
+  // The answer is taken by the receive filter (Filter); this thread reads
+  // it itself when it can (one wake-up; the dispatcher, asleep in Recv
+  // meanwhile, is not woken for it).
+  internal::SocketAccess::AwaitScope awaiting(*socket);
   MSOCK_ASSIGN_OR_RETURN(uint32_t id,
                          StartRequest(deadline, event, nullptr, make));
+  internal::SocketAccess::AwaitOnCaller(*socket, deadline,
+                                        [&] { return rt.acks.Settled(id); });
   return rt.acks.Wait(id, deadline);
 }
 

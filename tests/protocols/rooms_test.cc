@@ -1,7 +1,8 @@
 // Rooms: the same exchange over inproc, ipc, tcp, ws and wss; membership and
 // namespace isolation; join refused; broadcast; ToRoom with an exception;
 // empty rooms vanish; a disconnect leaves every room; the connect hook; one
-// shared body per fan-out. JSON, malformed input and scale are in
+// shared body per fan-out; events pushed around Emits whose acks the calling
+// thread reads. JSON, malformed input and scale are in
 // rooms_wire_test.cc.
 #include <algorithm>
 #include <atomic>
@@ -329,6 +330,35 @@ TEST_P(RoomsRecvOnCaller, TheHubsDispatcherReadsRequestsItself) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Clients, RoomsRecvOnCaller, ::testing::Values(1, 8));
+
+// A client's Emit reads its ack on the calling thread (the dispatcher sleeps
+// in Recv meanwhile); the events that thread reads with it still reach the
+// dispatcher, also those that come after an Emit ended while the dispatcher
+// was busy (a lost wake-up once left them unread).
+TEST(RoomsEmitOnCaller, EventsPushedAroundEmitsAllArrive) {
+  Hub hub;
+  hub.On("ping", [&](const RoomEvent& ev) -> absl::StatusOr<std::string> {
+    // Before the ack, and once more after it on another thread's schedule.
+    EXPECT_TRUE(hub.Send(ev.client, "push", ev.payload).ok());
+    return "pong:" + ev.payload;
+  });
+  absl::StatusOr<std::string> url = hub.Listen("tcp://127.0.0.1:0");
+  ASSERT_TRUE(url.ok()) << url.status();
+  auto alice = ConnectClient(*url);
+  constexpr int kEmits = 300;
+  const uint64_t reads_before = alice->client->socket().stats().reads_on_caller;
+  for (int i = 0; i < kEmits; ++i) {
+    const std::string n = std::to_string(i);
+    absl::StatusOr<std::string> ack =
+        alice->client->Emit("ping", n, Deadline(10));
+    ASSERT_TRUE(ack.ok()) << ack.status();
+    ASSERT_EQ(*ack, "pong:" + n);
+  }
+  EXPECT_TRUE(alice->inbox.WaitForCount(kEmits, absl::Seconds(10)))
+      << alice->inbox.Count("push") << " of " << kEmits;
+  EXPECT_EQ(alice->inbox.Count("push"), kEmits);
+  EXPECT_GT(alice->client->socket().stats().reads_on_caller, reads_before);
+}
 
 }  // namespace
 }  // namespace msock
