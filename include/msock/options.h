@@ -300,12 +300,15 @@ inline constexpr OptionKey<absl::Duration> kConnectTimeout{
     25, "connect-timeout", &SocketOptions::connect_timeout,
     &opt_check::NotNegative};
 // tcp and ipc: a receiver waiting for an answer (the socket sent since Recv
-// last returned, a Req waiting for its reply, or a rooms Hub's dispatcher
-// waiting for requests, whose answers go out from other threads) reads its
-// pipes' bytes on its own thread instead of waiting for the I/O thread to
-// read them and wake it (one thread wake-up per message instead of two: a
-// round trip gets close to the kernel's own). Used while the socket has at
-// most 4 tcp/ipc pipes (a Hub: 64), by one waiting receiver at a time.
+// last returned, a Req waiting for its reply, a RoomsClient's Emit waiting
+// for its ack, or a rooms Hub's dispatcher waiting for requests, whose
+// answers go out from other threads) reads its pipes' bytes on its own
+// thread instead of waiting for the I/O thread to read them and wake it (one
+// thread wake-up per message instead of two: a round trip gets close to the
+// kernel's own). Used while the socket has at most 4 tcp/ipc pipes (a Hub:
+// 64), by one waiting receiver at a time. After an Emit the client's pipe
+// stays with its Emits for up to ~4 ms of quiet: an event arriving then
+// for the client's handlers may wait that long for the I/O thread.
 // Streams stay with the I/O thread, which reads the next bytes while the
 // receiver consumes these: a receiver that never sends, a read of 64 KiB or
 // more, a pipe whose last message was 16 KiB or more; inproc and ws too.
